@@ -1,0 +1,88 @@
+//! `miroir check [PATH...]`: every problem of every file, then a one-line
+//! summary; a non-zero exit code when there is any error.
+
+use crate::files::{FileSet, SourceFile};
+use crate::library::{self, Library, GROUP_SUFFIX};
+use std::borrow::Cow;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(paths: &[std::path::PathBuf], themes: Option<&Path>) -> ExitCode {
+    let themes = match themes {
+        Some(dir) => match FileSet::from_dir(dir, &dir.display().to_string()) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read themes folder {}: {e}", dir.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => library::embedded_themes(),
+    };
+    let mut sets = Vec::new();
+    if paths.is_empty() {
+        sets.push(library::embedded_scenarios());
+    }
+    for path in paths {
+        match scenario_set(path) {
+            Ok(set) => sets.push(set),
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut ok = true;
+    for set in sets {
+        let lib = Library::load(&set, &themes);
+        let report = report(&lib);
+        print!("{report}");
+        ok &= lib.error_count() == 0;
+    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// A folder as it is; a single file with the bundled step groups, which
+/// it may include.
+fn scenario_set(path: &Path) -> std::io::Result<FileSet> {
+    let display = path.display().to_string();
+    if path.is_dir() {
+        return FileSet::from_dir(path, display.trim_end_matches('/'));
+    }
+    let bytes = std::fs::read(path)?;
+    let operator = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map_or_else(|| "local".to_owned(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(|| "scenario.yaml".into(), |n| n.to_string_lossy().into_owned());
+    let mut set = library::embedded_scenarios();
+    set.files.retain(|f| f.path.ends_with(GROUP_SUFFIX) && f.path != format!("{operator}/{name}"));
+    set.files.push(SourceFile { path: format!("{operator}/{name}"), display, bytes: Cow::Owned(bytes) });
+    Ok(set)
+}
+
+/// Diagnostics, then the summary line.
+pub fn report(lib: &Library) -> String {
+    let mut out = lib.render_diagnostics();
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let scenarios = plural(lib.scenarios.len(), "scenario");
+    let walkthroughs = format!("{} of {} walkthroughs passed", lib.walkthroughs_passed, lib.walkthroughs_run);
+    let groups = if lib.groups.is_empty() { String::new() } else { format!(", {}", plural(lib.groups.len(), "step group")) };
+    let errors = lib.error_count();
+    if errors == 0 {
+        out.push_str(&format!("ok: {} checked, {scenarios} valid{groups}, {walkthroughs}\n", plural(lib.files_read, "file")));
+    } else {
+        out.push_str(&format!(
+            "failed: {} in {} of {}; {scenarios} valid, {walkthroughs}\n",
+            plural(errors, "error"),
+            lib.broken_files().len(),
+            plural(lib.files_read, "file"),
+        ));
+    }
+    out
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}

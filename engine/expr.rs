@@ -1,0 +1,257 @@
+//! The expression language of scenario files: minijinja expressions for
+//! conditions, computed and expected values, and minijinja templates for the
+//! texts authors write. One sandboxed environment serves them all: output is
+//! HTML-escaped, undefined values are errors, every evaluation has a fuel
+//! budget, and there is no loader, so author text can read no file.
+
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, Expression, State, UndefinedBehavior};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+/// Instructions an evaluation may run: enough for any honest scenario, far
+/// too few for a loop that would hang a server.
+pub const FUEL: u64 = 50_000;
+
+/// The shared environment: filters and functions authors may use.
+pub static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(32);
+    add_filters(&mut env);
+    env
+});
+
+/// Registers miroir's filters and functions on `env` (the web layer's theme
+/// environment uses them too).
+pub fn add_filters(env: &mut Environment<'_>) {
+    env.add_filter("money", |v: Value| money(&v));
+    env.add_filter("number", |v: Value| number(&v));
+    env.add_filter("nir", |v: String| crate::persona::ids::format_nir(&v));
+    env.add_filter("iban", |v: String| crate::persona::ids::format_iban(&v));
+    env.add_filter("masked_iban", |v: String| crate::persona::ids::mask_iban(&v));
+    env.add_filter("numero_fiscal", |v: String| crate::persona::ids::format_numero_fiscal(&v));
+    env.add_filter("phone", |v: String| crate::persona::ids::format_phone(&v));
+    env.add_function("mois", month_label);
+}
+
+/// Whole or decimal euros as French pages print them: `24 000 €`, `1 234,50 €`.
+pub fn money(v: &Value) -> String {
+    format!("{} €", number(v))
+}
+
+/// A number with French digit grouping (narrow no-break spaces) and a
+/// decimal comma; cents only when there are some.
+pub fn number(v: &Value) -> String {
+    let f = match f64::try_from(v.clone()) {
+        Ok(f) => f,
+        Err(_) => return v.to_string(),
+    };
+    let negative = f < 0.0;
+    let cents = (f.abs() * 100.0).round() as u64;
+    let (units, rest) = (cents / 100, cents % 100);
+    let digits = units.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    let sign = if negative { "-" } else { "" };
+    if rest == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped},{rest:02}") }
+}
+
+const MONTHS: [&str; 12] = [
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+    "décembre",
+];
+
+/// `mois(-2)`: the month two months before today, as `septembre 2026`.
+fn month_label(state: &State, offset: i64) -> Result<String, Error> {
+    let today = state.lookup("today").ok_or_else(|| Error::new(ErrorKind::UndefinedError, "`today` is not set"))?;
+    let year = today.get_attr("year")?.as_i64().unwrap_or(2026);
+    let month = today.get_attr("month")?.as_i64().unwrap_or(1);
+    let index = year * 12 + (month - 1) + offset;
+    Ok(format!("{} {}", MONTHS[index.rem_euclid(12) as usize], index.div_euclid(12)))
+}
+
+/// Any serializable value, as templates and expressions see it.
+pub fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+/// Undoes minijinja's HTML escaping, for text shown outside a page.
+pub fn plain(html: &str) -> String {
+    html.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
+/// Why an expression or a text failed, in words for an author.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExprError(pub String);
+
+impl fmt::Display for ExprError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<Error> for ExprError {
+    fn from(e: Error) -> ExprError {
+        let text = match e.detail() {
+            Some(detail) => format!("{}: {detail}", e.kind()),
+            None => e.kind().to_string(),
+        };
+        ExprError(text)
+    }
+}
+
+/// A compiled expression, such as `persona.situation_familiale == "marie"`.
+#[derive(Clone)]
+pub struct Expr {
+    source: Arc<str>,
+    compiled: Arc<Expression<'static, 'static>>,
+}
+
+impl fmt::Debug for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Expr({:?})", self.source)
+    }
+}
+
+impl Expr {
+    pub fn compile(source: &str) -> Result<Expr, ExprError> {
+        let compiled = ENV.compile_expression_owned(source.to_owned())?;
+        Ok(Expr { source: source.into(), compiled: Arc::new(compiled) })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Evaluates; an undefined result is an error, as in templates.
+    pub fn eval(&self, ctx: &Value) -> Result<Value, ExprError> {
+        let value = self.compiled.eval(ctx.clone())?;
+        if value.is_undefined() {
+            return Err(ExprError(format!("undefined value: `{}` names nothing", self.source.trim())));
+        }
+        Ok(value)
+    }
+
+    /// Evaluates as a condition: minijinja truthiness.
+    pub fn test(&self, ctx: &Value) -> Result<bool, ExprError> {
+        Ok(self.eval(ctx)?.is_true())
+    }
+
+    /// The variables read, as dotted paths (`persona.numero_fiscal`).
+    pub fn variables(&self) -> BTreeSet<String> {
+        self.compiled.undeclared_variables(true).into_iter().collect()
+    }
+}
+
+/// An author text, such as `Un code a été envoyé à {{ persona.email }}.`
+#[derive(Clone, Debug)]
+pub struct Text {
+    source: Arc<str>,
+}
+
+impl Text {
+    pub fn compile(source: &str) -> Result<Text, ExprError> {
+        ENV.template_from_str(source)?;
+        Ok(Text { source: source.into() })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Renders with HTML escaping: the result is safe inside HTML.
+    pub fn render(&self, ctx: &Value) -> Result<String, ExprError> {
+        Ok(ENV.render_str(&self.source, ctx.clone())?)
+    }
+
+    /// Renders without escaping, for values that never reach a page
+    /// (what a walkthrough types into a form).
+    pub fn render_plain(&self, ctx: &Value) -> Result<String, ExprError> {
+        let source = format!("{{% autoescape false %}}{}{{% endautoescape %}}", self.source);
+        Ok(ENV.render_str(&source, ctx.clone())?)
+    }
+
+    /// The variables read, as dotted paths.
+    pub fn variables(&self) -> BTreeSet<String> {
+        match ENV.template_from_str(&self.source) {
+            Ok(t) => t.undeclared_variables(true).into_iter().collect(),
+            Err(_) => BTreeSet::new(),
+        }
+    }
+
+    /// Whether the text is plain, with nothing to render.
+    pub fn is_static(&self) -> bool {
+        !self.source.contains("{{") && !self.source.contains("{%")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    #[test]
+    fn expressions_evaluate_and_list_their_variables() {
+        let e = Expr::compile("persona.situation_familiale in ['marie', 'pacse'] and answers.x > 3").unwrap();
+        let ctx = context! { persona => context! { situation_familiale => "marie" }, answers => context! { x => 5 } };
+        assert!(e.test(&ctx).unwrap());
+        let vars: Vec<String> = e.variables().into_iter().collect();
+        assert_eq!(vars, vec!["answers.x", "persona.situation_familiale"]);
+    }
+
+    #[test]
+    fn undefined_is_an_error() {
+        let e = Expr::compile("persona.nope").unwrap();
+        let err = e.eval(&context! { persona => context! {} }).unwrap_err();
+        assert!(err.0.starts_with("undefined value"), "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_are_reported() {
+        let err = Expr::compile("answers.x >").unwrap_err();
+        assert!(err.0.starts_with("syntax error"), "{err}");
+    }
+
+    #[test]
+    fn computed_tax_example() {
+        let e = Expr::compile("[0, ((answers['1AJ'] * 0.9) - 11497) * 0.11] | max | round").unwrap();
+        let answers = Value::from(std::collections::BTreeMap::from([("1AJ", 24000)]));
+        let v = e.eval(&context! { answers }).unwrap();
+        assert_eq!(f64::try_from(v).unwrap(), 1111.0);
+    }
+
+    #[test]
+    fn texts_are_escaped() {
+        let t = Text::compile("Bonjour {{ name }} !").unwrap();
+        assert_eq!(t.render(&context! { name => "<script>" }).unwrap(), "Bonjour &lt;script&gt; !");
+    }
+
+    #[test]
+    fn endless_loops_run_out_of_fuel() {
+        let t = Text::compile("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}").unwrap();
+        let err = t.render(&context! {}).unwrap_err();
+        assert!(err.0.contains("fuel"), "{err}");
+    }
+
+    #[test]
+    fn money_and_months() {
+        assert_eq!(money(&Value::from(24000)), "24\u{202f}000 €");
+        assert_eq!(money(&Value::from(1234.5)), "1\u{202f}234,50 €");
+        let t = Text::compile("{{ mois(-2) }}").unwrap();
+        assert_eq!(t.render(&context! { today => context! { year => 2026, month => 1 } }).unwrap(), "novembre 2025");
+    }
+}

@@ -1,0 +1,21 @@
+//! miroir serves *sites miroir*: sandboxed, step-by-step replicas of French
+//! online administrative procedures, filled with fictitious personas, so
+//! that aidants numériques can rehearse a procedure without touching real
+//! personal data.
+//!
+//! Data flows one way, and each module only uses the ones listed before it:
+//! YAML text ([`yaml`]) -> scenario model ([`scenario`]) -> rehearsal
+//! engine ([`rehearsal`], pure Rust) -> web layer -> theme templates.
+
+pub mod diagnostic;
+pub mod yaml;
+pub mod expr;
+pub mod persona;
+pub mod field;
+pub mod files;
+pub mod theme;
+pub mod scenario;
+pub mod rehearsal;
+pub mod walkthrough;
+pub mod library;
+pub mod cli;

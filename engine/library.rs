@@ -1,0 +1,195 @@
+//! The library: every scenario and theme, loaded and validated, from the
+//! folders embedded in the binary or from folders on disk. A broken file
+//! never stops the others: the library keeps what is valid, and the list of
+//! problems.
+
+use crate::diagnostic::Diagnostic;
+use crate::files::{FileSet, SourceFile};
+use crate::scenario::build::{self, GroupDef, World};
+use crate::scenario::file::{GroupFile, ScenarioFile};
+use crate::scenario::Scenario;
+use crate::theme::ThemeSet;
+use crate::walkthrough;
+use crate::yaml;
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
+
+/// The bundled scenarios and themes, embedded at build time.
+pub static EMBEDDED_SCENARIOS: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/scenarios");
+pub static EMBEDDED_THEMES: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/themes");
+
+/// The schema scenario files are checked against.
+pub static SCENARIO_SCHEMA: LazyLock<serde_json::Value> = LazyLock::new(yaml::shape::schema_of::<ScenarioFile>);
+/// The schema step group files are checked against.
+pub static GROUP_SCHEMA: LazyLock<serde_json::Value> = LazyLock::new(yaml::shape::schema_of::<GroupFile>);
+
+/// Step group files end so; other `.yaml` files are scenarios.
+pub const GROUP_SUFFIX: &str = ".group.yaml";
+
+#[derive(Clone, Debug, Default)]
+pub struct Library {
+    /// Valid scenarios by id, in id order.
+    pub scenarios: BTreeMap<String, Arc<Scenario>>,
+    pub themes: ThemeSet,
+    /// Step group ids that loaded.
+    pub groups: Vec<String>,
+    /// Every problem found, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text of every file read, by display name: to print the source
+    /// line under a diagnostic.
+    pub sources: BTreeMap<String, String>,
+    /// Scenario and group files read.
+    pub files_read: usize,
+    /// Walkthroughs run, and how many passed.
+    pub walkthroughs_run: usize,
+    pub walkthroughs_passed: usize,
+}
+
+impl Library {
+    /// The bundled scenarios on the bundled themes.
+    pub fn embedded() -> Library {
+        Library::load(&embedded_scenarios(), &embedded_themes())
+    }
+
+    /// Loads and validates everything, running every walkthrough.
+    pub fn load(scenario_files: &FileSet, theme_files: &FileSet) -> Library {
+        let mut lib = Library::default();
+        let (themes, theme_problems) = ThemeSet::load(theme_files);
+        lib.themes = themes;
+        lib.diagnostics.extend(theme_problems);
+        for f in &theme_files.files {
+            if f.path.ends_with(".yaml")
+                && let Ok(text) = f.text()
+            {
+                lib.sources.insert(f.display.clone(), text.to_owned());
+            }
+        }
+
+        let yaml_files: Vec<&SourceFile> =
+            scenario_files.files.iter().filter(|f| f.path.ends_with(".yaml") || f.path.ends_with(".yml")).collect();
+        lib.files_read = yaml_files.len();
+        for f in &yaml_files {
+            if let Ok(text) = f.text() {
+                lib.sources.insert(f.display.clone(), text.to_owned());
+            }
+        }
+
+        // Groups first: scenarios include them.
+        let mut groups: BTreeMap<String, GroupDef> = BTreeMap::new();
+        for f in yaml_files.iter().filter(|f| f.path.ends_with(GROUP_SUFFIX)) {
+            let id = f.path.trim_end_matches(GROUP_SUFFIX).to_owned();
+            match f.text().map_err(|d| vec![d]).and_then(|t| yaml::read_checked::<GroupFile>(&f.display, t, &GROUP_SCHEMA)) {
+                Ok(parsed) => {
+                    let fingerprint = fingerprint(&f.bytes);
+                    groups.insert(id.clone(), GroupDef { id, file: f.display.clone(), fingerprint, parsed });
+                }
+                Err(d) => lib.diagnostics.extend(d),
+            }
+        }
+        let world = World { themes: &lib.themes, groups: &groups, sources: &lib.sources };
+
+        let scenario_files: Vec<&&SourceFile> = yaml_files.iter().filter(|f| !f.path.ends_with(GROUP_SUFFIX)).collect();
+        let results: Vec<(Option<Scenario>, Vec<Diagnostic>, Vec<String>, usize)> = parallel_map(&scenario_files, |f| {
+            let id = f.path.trim_end_matches(".yaml").trim_end_matches(".yml").to_owned();
+            let text = match f.text() {
+                Ok(t) => t,
+                Err(d) => return (None, vec![d], vec![], 0),
+            };
+            let parsed = match yaml::read_checked::<ScenarioFile>(&f.display, text, &SCENARIO_SCHEMA) {
+                Ok(p) => p,
+                Err(d) => return (None, d, vec![], 0),
+            };
+            let includes = parsed.includes.iter().map(|i| i.group.value.clone()).collect();
+            let (scenario, mut problems) = build::build(&id, &f.display, text, &parsed, &world);
+            let Some(scenario) = scenario else { return (None, problems, includes, 0) };
+            let failures = walkthrough::run_all(&scenario);
+            let failed = failures.len();
+            problems.extend(failures);
+            (Some(scenario), problems, includes, failed)
+        });
+
+        let mut used_groups = std::collections::BTreeSet::new();
+        for (scenario, problems, includes, failed) in results {
+            used_groups.extend(includes);
+            if let Some(s) = &scenario {
+                lib.walkthroughs_run += s.tests.len();
+                lib.walkthroughs_passed += s.tests.len() - failed;
+            }
+            let broken = problems.iter().any(Diagnostic::is_error);
+            lib.diagnostics.extend(problems);
+            if let Some(s) = scenario.filter(|_| !broken) {
+                lib.scenarios.insert(s.id.clone(), Arc::new(s));
+            }
+        }
+        for group in groups.values() {
+            if !used_groups.contains(&group.id) {
+                lib.diagnostics.extend(build::check_unused_group(group, &world));
+            }
+        }
+        lib.groups = groups.keys().cloned().collect();
+        lib.diagnostics.sort_by(|a, b| (&a.file, a.pos, &a.message).cmp(&(&b.file, b.pos, &b.message)));
+        lib.diagnostics.dedup();
+        lib
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Scenario>> {
+        self.scenarios.get(id)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Files with at least one error.
+    pub fn broken_files(&self) -> Vec<&str> {
+        let mut files: Vec<&str> = self.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.file.as_str()).collect();
+        files.dedup();
+        files
+    }
+
+    /// Every diagnostic, with its source line and hint.
+    pub fn render_diagnostics(&self) -> String {
+        self.diagnostics
+            .iter()
+            .map(|d| d.render(self.sources.get(&d.file).map(String::as_str)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Scenarios grouped by operator, in catalogue order.
+    pub fn by_operator(&self) -> BTreeMap<&str, Vec<&Arc<Scenario>>> {
+        let mut out: BTreeMap<&str, Vec<&Arc<Scenario>>> = BTreeMap::new();
+        for s in self.scenarios.values() {
+            out.entry(s.operator.as_str()).or_default().push(s);
+        }
+        out
+    }
+}
+
+pub fn embedded_scenarios() -> FileSet {
+    FileSet::from_embedded(&EMBEDDED_SCENARIOS, "scenarios")
+}
+
+pub fn embedded_themes() -> FileSet {
+    FileSet::from_embedded(&EMBEDDED_THEMES, "themes")
+}
+
+fn fingerprint(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+/// Maps `f` over `items` on every core, keeping the order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    if threads <= 1 || items.len() < 4 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items.chunks(chunk).map(|c| scope.spawn(|| c.iter().map(&f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
+}

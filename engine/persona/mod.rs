@@ -1,0 +1,470 @@
+//! The fictitious person of a rehearsal.
+//!
+//! A seed and a spec always give the same person, so a persona is never
+//! stored: it is derived again whenever needed. Each value is drawn from its
+//! own ChaCha stream keyed by the field's name, so the same seed gives the
+//! same name, address and identifiers in every scenario, whatever else each
+//! scenario adds.
+
+pub mod ids;
+pub mod names;
+pub mod places;
+pub mod spec;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Map, Value};
+use spec::{Generator, IntRange, PersonaSpecFile, Sexe, Situation};
+use time::{Date, Duration, Month};
+
+/// The validated persona spec of a scenario.
+#[derive(Clone, Debug)]
+pub struct PersonaSpec {
+    pub age: IntRange,
+    pub sexes: Vec<char>,
+    pub situations: Vec<Situation>,
+    pub children: IntRange,
+    pub rfr: IntRange,
+    /// Extra card lines: field path and label.
+    pub card: Vec<(String, String)>,
+    /// Scenario-specific generators, in the order written.
+    pub fields: Vec<(String, Generator)>,
+    /// The date the persona's ages and relative dates are counted from.
+    pub reference: Date,
+}
+
+impl PersonaSpec {
+    pub fn from_file(file: &PersonaSpecFile, reference: Date) -> PersonaSpec {
+        PersonaSpec {
+            age: file.age.as_ref().map_or(IntRange::new(25, 75), |a| a.value),
+            sexes: match &file.sexe {
+                Some(list) if !list.is_empty() => {
+                    list.iter().map(|s| if s.value == Sexe::F { 'F' } else { 'M' }).collect()
+                }
+                _ => vec!['F', 'M'],
+            },
+            situations: match &file.situation_familiale {
+                Some(list) if !list.is_empty() => list.iter().map(|s| s.value).collect(),
+                _ => Situation::ALL.to_vec(),
+            },
+            children: file.enfants.as_ref().map_or(IntRange::new(0, 2), |e| e.value),
+            rfr: file.revenu_fiscal_reference.as_ref().map_or(IntRange::new(9_000, 42_000), |r| r.value),
+            card: file
+                .card
+                .iter()
+                .map(|c| match &c.value {
+                    spec::CardEntry::Field(f) => (f.clone(), label_of(f)),
+                    spec::CardEntry::Labelled(l) => (l.field.value.clone(), l.label.clone()),
+                })
+                .collect(),
+            fields: file.fields.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect(),
+            reference,
+        }
+    }
+
+    /// A spec with every default, counted from `reference`.
+    pub fn default_at(reference: Date) -> PersonaSpec {
+        PersonaSpec::from_file(&PersonaSpecFile::default(), reference)
+    }
+
+    /// Every top-level field a persona of this spec has.
+    pub fn field_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = BUILTIN.iter().map(|b| b.name).collect();
+        for (name, _) in &self.fields {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// Whether `path` (such as `adresse.code_postal`) names a persona value.
+    pub fn has_path(&self, path: &str) -> bool {
+        let mut parts = path.split('.');
+        let Some(head) = parts.next() else { return false };
+        if self.fields.iter().any(|(n, _)| n == head) {
+            return parts.next().is_none();
+        }
+        let Some(builtin) = BUILTIN.iter().find(|b| b.name == head) else { return false };
+        match parts.next() {
+            None => true,
+            Some(sub) => builtin.sub.contains(&sub) || (builtin.list && sub.parse::<usize>().is_ok()),
+        }
+    }
+}
+
+/// A built-in persona field: its name, its card label, and its sub-keys.
+pub struct Builtin {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub sub: &'static [&'static str],
+    /// A list (children): items are reached by index.
+    pub list: bool,
+}
+
+const fn b(name: &'static str, label: &'static str) -> Builtin {
+    Builtin { name, label, sub: &[], list: false }
+}
+
+const PERSON: &[&str] = &["prenom", "nom", "sexe", "civilite", "date_naissance", "age", "nir"];
+
+/// Every persona has these, whatever the spec.
+pub const BUILTIN: &[Builtin] = &[
+    b("prenom", "Prénom"),
+    b("nom", "Nom"),
+    b("sexe", "Sexe"),
+    b("civilite", "Civilité"),
+    b("date_naissance", "Date de naissance"),
+    b("age", "Âge"),
+    b("lieu_naissance", "Lieu de naissance"),
+    Builtin {
+        name: "adresse",
+        label: "Adresse",
+        sub: &["numero", "voie", "code_postal", "commune", "ligne", "complete"],
+        list: false,
+    },
+    b("telephone", "Téléphone portable"),
+    b("telephone_fixe", "Téléphone fixe"),
+    b("email", "Adresse électronique"),
+    b("mot_de_passe", "Mot de passe"),
+    b("numero_fiscal", "Numéro fiscal"),
+    b("numero_acces_en_ligne", "Numéro d'accès en ligne"),
+    b("revenu_fiscal_reference", "Revenu fiscal de référence"),
+    b("reference_avis", "Référence de l'avis d'impôt"),
+    b("nir", "Numéro de sécurité sociale"),
+    b("nir_sans_cle", "Numéro de sécurité sociale (13 chiffres)"),
+    b("iban", "IBAN"),
+    b("bic", "BIC"),
+    b("banque", "Banque"),
+    b("numero_allocataire", "Numéro allocataire CAF"),
+    b("identifiant_france_travail", "Identifiant France Travail"),
+    b("employeur", "Employeur"),
+    b("situation_familiale", "Situation familiale"),
+    b("situation_familiale_libelle", "Situation familiale"),
+    Builtin { name: "conjoint", label: "Conjoint", sub: PERSON, list: false },
+    Builtin { name: "enfants", label: "Enfants", sub: &[], list: true },
+    b("nombre_enfants", "Nombre d'enfants"),
+];
+
+/// The card label of a field: the built-in one, or the name made readable.
+pub fn label_of(field: &str) -> String {
+    if let Some(b) = BUILTIN.iter().find(|b| b.name == field) {
+        return b.label.to_owned();
+    }
+    let spaced = field.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// One fictitious person.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Persona {
+    pub seed: u64,
+    pub values: Map<String, Value>,
+}
+
+impl Persona {
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.values.get(field)
+    }
+
+    /// A top-level value as text (numbers too).
+    pub fn text(&self, field: &str) -> String {
+        match self.values.get(field) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        }
+    }
+
+    /// The value at a dotted path, such as `adresse.code_postal`.
+    pub fn path(&self, path: &str) -> Option<&Value> {
+        let mut parts = path.split('.');
+        let mut at = self.values.get(parts.next()?)?;
+        for part in parts {
+            at = match at {
+                Value::Object(m) => m.get(part)?,
+                Value::Array(a) => a.get(part.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(at)
+    }
+}
+
+/// A stream of randomness for one field of one seed.
+fn stream(seed: u64, field: &str) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // FNV-1a of the field name picks the stream: stable across builds.
+    let key = field.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    rng.set_stream(key);
+    rng
+}
+
+fn in_range(rng: &mut ChaCha8Rng, r: IntRange) -> i64 {
+    rng.random_range(r.min..=r.max)
+}
+
+/// `JJ/MM/AAAA`, as French forms write dates.
+pub fn format_date(d: Date) -> String {
+    format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
+}
+
+/// A birth date that makes the person exactly `age` on `reference`.
+fn birth_date(rng: &mut ChaCha8Rng, age: i64, reference: Date) -> Date {
+    let year = reference.year() - age as i32;
+    let latest = reference.replace_year(year).unwrap_or_else(|_| Date::from_calendar_date(year, Month::February, 28).expect("valid"));
+    latest - Duration::days(rng.random_range(0..365))
+}
+
+fn age_on(birth: Date, reference: Date) -> i64 {
+    let mut age = i64::from(reference.year() - birth.year());
+    if (reference.month() as u8, reference.day()) < (birth.month() as u8, birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+const PASSWORD_WORDS: &[&str] = &[
+    "Cerise", "Soleil", "Jardin", "Horizon", "Violette", "Marine", "Printemps", "Lumiere", "Colline", "Rivage",
+    "Noisette", "Azur",
+];
+const TRADES: &[&str] = &[
+    "Boulangerie", "Transports", "Menuiserie", "Jardins", "Services à domicile", "Nettoyage", "Restaurant",
+    "Garage", "Librairie", "Maraîchage",
+];
+
+/// Generates the persona of `seed` under `spec`.
+pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
+    let mut v = Map::new();
+    let r = |field: &str| stream(seed, field);
+
+    let sexe = {
+        let mut rng = r("sexe");
+        spec.sexes[rng.random_range(0..spec.sexes.len())]
+    };
+    let prenom = names::first_name(&mut r("prenom"), sexe);
+    let nom = names::last_name(&mut r("nom"));
+    let age = in_range(&mut r("age"), spec.age);
+    let naissance = birth_date(&mut r("date_naissance"), age, spec.reference);
+    let lieu = places::pick_commune(&mut r("lieu_naissance"));
+    let nir = ids::generate_nir(&mut r("nir"), sexe, naissance.year(), lieu.insee);
+
+    v.insert("prenom".into(), json!(prenom));
+    v.insert("nom".into(), json!(nom));
+    v.insert("sexe".into(), json!(sexe.to_string()));
+    v.insert("civilite".into(), json!(if sexe == 'F' { "Madame" } else { "Monsieur" }));
+    v.insert("date_naissance".into(), json!(format_date(naissance)));
+    v.insert("age".into(), json!(age_on(naissance, spec.reference)));
+    v.insert("lieu_naissance".into(), json!(lieu.name));
+
+    let home = {
+        let mut rng = r("adresse");
+        let commune = places::pick_commune(&mut rng);
+        let numero = rng.random_range(1..=120u32);
+        let voie = places::street_name(&mut rng);
+        let ligne = format!("{numero} {voie}");
+        json!({
+            "numero": numero.to_string(),
+            "voie": voie,
+            "code_postal": commune.postcode,
+            "commune": commune.name,
+            "ligne": ligne,
+            "complete": format!("{ligne}, {} {}", commune.postcode, commune.name),
+        })
+    };
+    v.insert("adresse".into(), home);
+    v.insert("telephone".into(), json!(ids::generate_mobile(&mut r("telephone"))));
+    v.insert("telephone_fixe".into(), json!(ids::generate_landline(&mut r("telephone_fixe"))));
+    v.insert("email".into(), json!(format!("{}@example.org", names::ascii_slug(&prenom, &nom))));
+    v.insert("mot_de_passe".into(), json!(password(&mut r("mot_de_passe"))));
+    v.insert("numero_fiscal".into(), json!(ids::generate_numero_fiscal(&mut r("numero_fiscal"))));
+    v.insert("numero_acces_en_ligne".into(), json!(ids::generate_numero_acces(&mut r("numero_acces_en_ligne"))));
+    v.insert("revenu_fiscal_reference".into(), json!(in_range(&mut r("revenu_fiscal_reference"), spec.rfr)));
+    v.insert(
+        "reference_avis".into(),
+        json!(ids::generate_reference_avis(&mut r("reference_avis"), spec.reference.year())),
+    );
+    v.insert("nir".into(), json!(nir));
+    v.insert("nir_sans_cle".into(), json!(nir[..13].to_owned()));
+    v.insert("iban".into(), json!(ids::generate_iban(&mut r("iban"))));
+    v.insert("bic".into(), json!(ids::FICTITIOUS_BIC));
+    v.insert("banque".into(), json!("Banque Simulée du Centre"));
+    v.insert("numero_allocataire".into(), json!(ids::generate_numero_allocataire(&mut r("numero_allocataire"))));
+    v.insert(
+        "identifiant_france_travail".into(),
+        json!(ids::generate_identifiant_ft(&mut r("identifiant_france_travail"))),
+    );
+    v.insert("employeur".into(), json!(employer(&mut r("employeur"))));
+
+    let situation = {
+        let mut rng = r("situation_familiale");
+        spec.situations[rng.random_range(0..spec.situations.len())]
+    };
+    v.insert("situation_familiale".into(), json!(situation.code()));
+    v.insert("situation_familiale_libelle".into(), json!(situation.label(sexe)));
+    let conjoint = if situation.has_partner() {
+        let mut rng = r("conjoint");
+        let other = if sexe == 'F' { 'M' } else { 'F' };
+        let prenom = names::first_name(&mut rng, other);
+        let age = (age + rng.random_range(-6..=6)).max(18);
+        let naissance = birth_date(&mut rng, age, spec.reference);
+        let lieu = places::pick_commune(&mut rng);
+        json!(person(&prenom, &nom, other, naissance, spec.reference, Some(ids::generate_nir(&mut rng, other, naissance.year(), lieu.insee))))
+    } else {
+        Value::Null
+    };
+    v.insert("conjoint".into(), conjoint);
+    let enfants: Vec<Value> = {
+        let mut rng = r("enfants");
+        // Children are born when the parent is at least 18.
+        let count = in_range(&mut rng, spec.children).max(0);
+        let max_child_age = (age - 18).clamp(0, 25);
+        (0..count)
+            .map(|_| {
+                let sexe = if rng.random_bool(0.5) { 'F' } else { 'M' };
+                let prenom = names::first_name(&mut rng, sexe);
+                let child_age = rng.random_range(0..=max_child_age.min(17));
+                let naissance = birth_date(&mut rng, child_age, spec.reference);
+                json!(person(&prenom, &nom, sexe, naissance, spec.reference, None))
+            })
+            .collect()
+    };
+    v.insert("nombre_enfants".into(), json!(enfants.len()));
+    v.insert("enfants".into(), Value::Array(enfants));
+
+    for (name, generator) in &spec.fields {
+        let mut rng = r(name);
+        let value = custom(generator, &mut rng, sexe, &prenom, &nom, spec.reference);
+        v.insert(name.clone(), value);
+    }
+    Persona { seed, values: v }
+}
+
+fn person(prenom: &str, nom: &str, sexe: char, naissance: Date, reference: Date, nir: Option<String>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("prenom".into(), json!(prenom));
+    m.insert("nom".into(), json!(nom));
+    m.insert("sexe".into(), json!(sexe.to_string()));
+    m.insert("civilite".into(), json!(if sexe == 'F' { "Madame" } else { "Monsieur" }));
+    m.insert("date_naissance".into(), json!(format_date(naissance)));
+    m.insert("age".into(), json!(age_on(naissance, reference)));
+    m.insert("nir".into(), nir.map_or(Value::Null, Value::String));
+    m
+}
+
+fn password(rng: &mut ChaCha8Rng) -> String {
+    let word = PASSWORD_WORDS[rng.random_range(0..PASSWORD_WORDS.len())];
+    format!("{word}-{:04}", rng.random_range(1000..10_000u32))
+}
+
+fn employer(rng: &mut ChaCha8Rng) -> String {
+    let trade = TRADES[rng.random_range(0..TRADES.len())];
+    format!("{trade} {}", names::last_name(rng))
+}
+
+fn custom(g: &Generator, rng: &mut ChaCha8Rng, sexe: char, prenom: &str, nom: &str, reference: Date) -> Value {
+    match g {
+        Generator::Prenom => json!(names::first_name(rng, sexe)),
+        Generator::Nom => json!(names::last_name(rng)),
+        Generator::Email => json!(format!("{}@example.org", names::ascii_slug(prenom, nom))),
+        Generator::Telephone => json!(ids::generate_mobile(rng)),
+        Generator::MotDePasse => json!(password(rng)),
+        Generator::NumeroFiscal => json!(ids::generate_numero_fiscal(rng)),
+        Generator::Nir => json!(ids::generate_nir(rng, sexe, reference.year() - 40, "75056")),
+        Generator::Iban => json!(ids::generate_iban(rng)),
+        Generator::Employeur => json!(employer(rng)),
+        Generator::Money(range) | Generator::Number(range) => json!(in_range(rng, *range)),
+        Generator::Digits(n) => {
+            json!((0..*n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect::<String>())
+        }
+        Generator::Date(days) => json!(format_date(reference + Duration::days(in_range(rng, *days)))),
+        Generator::Fixed(value) => json!(value),
+        Generator::Choice(options) if options.is_empty() => Value::Null,
+        Generator::Choice(options) => json!(options[rng.random_range(0..options.len())]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn spec() -> PersonaSpec {
+        PersonaSpec::default_at(date!(2026 - 04 - 01))
+    }
+
+    #[test]
+    fn same_seed_same_person() {
+        assert_eq!(generate(&spec(), 42), generate(&spec(), 42));
+        assert_ne!(generate(&spec(), 42).values["nom"], generate(&spec(), 43).values["nom"]);
+    }
+
+    #[test]
+    fn identity_is_shared_across_scenarios() {
+        let mut other = spec();
+        other.fields.push(("salaires".into(), Generator::Money(IntRange::new(1, 2))));
+        other.situations = vec![Situation::Celibataire];
+        let (a, b) = (generate(&spec(), 9), generate(&other, 9));
+        for field in ["prenom", "nom", "numero_fiscal", "nir", "iban", "adresse", "email"] {
+            assert_eq!(a.values[field], b.values[field], "{field}");
+        }
+    }
+
+    #[test]
+    fn many_seeds_give_valid_fictitious_people() {
+        let spec = spec();
+        for seed in 0..2_000 {
+            let p = generate(&spec, seed);
+            let nf = p.text("numero_fiscal");
+            assert!(ids::numero_fiscal_valid(&nf) && ids::numero_fiscal_fictitious(&nf));
+            let nir = p.text("nir");
+            assert!(ids::nir_valid(&nir) && ids::nir_fictitious(&nir), "{nir}");
+            assert_eq!(nir.starts_with('2'), p.text("sexe") == "F");
+            let iban = p.text("iban");
+            assert!(ids::iban_valid(&iban) && ids::iban_fictitious(&iban));
+            assert!(ids::phone_fictitious(&p.text("telephone")));
+            assert!(ids::phone_fictitious(&p.text("telephone_fixe")));
+            assert!(p.text("email").ends_with("@example.org") && ids::email_valid(&p.text("email")));
+            let age = p.get("age").and_then(Value::as_i64).unwrap();
+            assert!((25..=75).contains(&age), "age {age}");
+            assert_eq!(names::sex_of(&p.text("prenom")), p.text("sexe").chars().next());
+            if let Some(conjoint) = p.get("conjoint").filter(|c| !c.is_null()) {
+                assert!(ids::nir_valid(conjoint["nir"].as_str().unwrap()));
+            }
+            for child in p.get("enfants").unwrap().as_array().unwrap() {
+                assert!(child["age"].as_i64().unwrap() <= age - 18);
+            }
+        }
+    }
+
+    #[test]
+    fn spec_constraints_apply() {
+        let mut s = spec();
+        s.age = IntRange::new(67, 67);
+        s.situations = vec![Situation::Marie];
+        s.children = IntRange::new(2, 2);
+        s.fields.push(("mot_de_passe".into(), Generator::Fixed("Simulation2026!".into())));
+        let p = generate(&s, 5);
+        assert_eq!(p.get("age"), Some(&json!(67)));
+        assert_eq!(p.text("situation_familiale"), "marie");
+        assert!(p.get("conjoint").unwrap().is_object());
+        assert_eq!(p.get("nombre_enfants"), Some(&json!(2)));
+        assert_eq!(p.text("mot_de_passe"), "Simulation2026!");
+    }
+
+    #[test]
+    fn paths() {
+        let s = spec();
+        assert!(s.has_path("adresse.code_postal"));
+        assert!(s.has_path("enfants.0"));
+        assert!(s.has_path("conjoint.prenom"));
+        assert!(!s.has_path("adresse.pays"));
+        assert!(!s.has_path("salaire"));
+        let p = generate(&s, 1);
+        assert_eq!(p.path("adresse.code_postal").unwrap().as_str().unwrap().len(), 5);
+    }
+}

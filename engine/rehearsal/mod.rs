@@ -1,0 +1,476 @@
+//! The rehearsal engine: one visitor's walk through a scenario, in pure
+//! Rust, with no HTTP. A [`Rehearsal`] holds only what cannot be derived
+//! again: the seed, the current step, the answers, the path taken, the
+//! inbox and a few counters. The persona is derived from the seed; texts
+//! are rendered from the scenario on demand.
+
+pub mod inbox;
+pub mod markup;
+pub mod view;
+
+use crate::field::{self, FieldType, Problem};
+use crate::persona::{ids, Persona};
+use crate::scenario::{Scenario, Step, StepKind};
+use minijinja::value::Value;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub use inbox::Sent;
+pub use view::{FieldView, StepView};
+
+/// One visitor's walk through one scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rehearsal {
+    /// The scenario's id.
+    pub scenario: String,
+    /// The scenario's fingerprint when the rehearsal started: a rehearsal
+    /// of a scenario that changed since cannot go on.
+    pub version: u64,
+    pub seed: u64,
+    /// The current step, by index.
+    pub step: u16,
+    /// Field name to canonical value (checkbox groups joined by `\n`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub answers: BTreeMap<String, String>,
+    /// Computed values, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub computed: BTreeMap<String, serde_json::Value>,
+    /// The steps completed to reach the current one, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<u16>,
+    /// While changing an answer from the review: the path that followed it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resume: Vec<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inbox: Vec<Sent>,
+    /// Failed attempts in a row, per step.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<u16, u8>,
+    /// Minutes the visitor let pass on purpose, to rehearse expiry.
+    #[serde(default)]
+    pub skipped_minutes: u32,
+    /// When the rehearsal started, in seconds since the epoch.
+    pub started: u64,
+    /// Messages sent so far: numbers each message's code.
+    #[serde(default)]
+    pub sent_count: u32,
+}
+
+/// What the engine needs besides the rehearsal: the scenario and the
+/// persona derived from the seed.
+#[derive(Clone, Copy)]
+pub struct Stage<'a> {
+    pub scenario: &'a Scenario,
+    pub persona: &'a Persona,
+}
+
+/// A mistake in the scenario that only shows when it runs: an expression
+/// that fails, no branch that matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub step: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at step `{}`: {}", self.step, self.message)
+    }
+}
+
+/// A problem with one field, in the scenario's wording.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub problem: Problem,
+    pub message: String,
+}
+
+/// The result of a submit.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Accepted: the rehearsal moved on.
+    Moved,
+    /// Failed too often: the rehearsal moved to an incident.
+    Incident,
+    /// Refused: show the page again with these errors and values (values
+    /// that looked like real data are not kept).
+    Invalid { errors: Vec<FieldError>, values: BTreeMap<String, String> },
+    /// The page waits for a link from the inbox.
+    Waiting,
+}
+
+/// What following a link from the inbox did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkOutcome {
+    Moved,
+    Expired,
+    AlreadyUsed,
+    NoLink,
+}
+
+/// Submitted form values: a field name may come several times (checkboxes).
+pub type Form = [(String, String)];
+
+impl Rehearsal {
+    pub fn start(scenario: &Scenario, seed: u64, now: u64) -> Rehearsal {
+        Rehearsal {
+            scenario: scenario.id.clone(),
+            version: scenario.fingerprint,
+            seed,
+            step: scenario.start as u16,
+            answers: BTreeMap::new(),
+            computed: BTreeMap::new(),
+            history: Vec::new(),
+            resume: Vec::new(),
+            inbox: Vec::new(),
+            failures: BTreeMap::new(),
+            skipped_minutes: 0,
+            started: now,
+            sent_count: 0,
+        }
+    }
+
+    /// Back to the start with the same persona.
+    pub fn reset(&mut self, scenario: &Scenario, now: u64) {
+        *self = Rehearsal::start(scenario, self.seed, now);
+    }
+
+    /// Back to the start with another persona.
+    pub fn restart_with(&mut self, scenario: &Scenario, seed: u64, now: u64) {
+        *self = Rehearsal::start(scenario, seed, now);
+    }
+
+    pub fn current<'s>(&self, scenario: &'s Scenario) -> &'s Step {
+        &scenario.steps[usize::from(self.step).min(scenario.steps.len() - 1)]
+    }
+
+    /// Minutes since the start, counting the ones skipped on purpose.
+    pub fn minutes(&self, now: u64) -> u32 {
+        (now.saturating_sub(self.started) / 60) as u32 + self.skipped_minutes
+    }
+
+    /// Lets time pass, to rehearse a code or a link that expires.
+    pub fn wait(&mut self, minutes: u32) {
+        self.skipped_minutes = self.skipped_minutes.saturating_add(minutes.min(60 * 24 * 30));
+    }
+
+    /// Whether the rehearsal is over (receipt or incident with no way on).
+    pub fn is_finished(&self, scenario: &Scenario) -> bool {
+        let step = self.current(scenario);
+        step.is_terminal_kind() && step.next.is_empty()
+    }
+
+    /// The expression context: persona, answers, computed values, inbox, today.
+    pub fn context(&self, stage: Stage, now: u64) -> Value {
+        let scenario = stage.scenario;
+        let mut answers = BTreeMap::new();
+        for (name, value) in &self.answers {
+            if let Some((_, f)) = scenario.field(name) {
+                answers.insert(name.clone(), typed(f.kind, f.is_group(), value));
+            }
+        }
+        let today = time::OffsetDateTime::from_unix_timestamp(now as i64 + i64::from(self.skipped_minutes) * 60)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+            .date();
+        minijinja::context! {
+            persona => crate::expr::to_value(&stage.persona.values),
+            answers => Value::from(answers),
+            computed => crate::expr::to_value(&self.computed),
+            inbox => inbox::context(self, stage, now),
+            today => minijinja::context! {
+                date => crate::persona::format_date(today),
+                iso => today.to_string(),
+                year => today.year(),
+                month => u8::from(today.month()),
+                day => today.day(),
+            },
+            scenario => minijinja::context! { title => scenario.title.clone(), operator => scenario.operator.clone() },
+            reference => reference(self.seed, &scenario.id),
+        }
+    }
+
+    /// Submits the current page.
+    pub fn submit(&mut self, stage: Stage, form: &Form, now: u64) -> Result<Outcome, ScenarioError> {
+        let scenario = stage.scenario;
+        let step = self.current(scenario);
+        if step.wait_for_link {
+            return Ok(Outcome::Waiting);
+        }
+        if self.is_finished(scenario) {
+            return Ok(Outcome::Moved);
+        }
+        let ctx = self.context(stage, now);
+        let err = |message: String| ScenarioError { step: step.id.clone(), message };
+
+        let mut values = BTreeMap::new();
+        let mut problems: Vec<(usize, Problem)> = Vec::new();
+        for (i, f) in step.fields.iter().enumerate() {
+            let raw: Vec<&str> = form.iter().filter(|(k, _)| *k == f.name).map(|(_, v)| v.as_str()).collect();
+            let raw = if f.is_group() { raw.join("\n") } else { raw.first().copied().unwrap_or_default().to_owned() };
+            match field::normalize(&f.rules(), &raw) {
+                Err(problem) => {
+                    problems.push((i, problem));
+                    values.insert(f.name.clone(), raw);
+                }
+                Ok(value) => {
+                    if f.kind.is_identifier() && looks_real(f.kind, &value, stage.persona) {
+                        problems.push((i, Problem::RealData));
+                        continue; // not kept, not even to show it again
+                    }
+                    if let Some(expect) = &f.expect
+                        && !value.is_empty()
+                    {
+                        let expected = expect.eval(&ctx).map_err(|e| err(format!("`expect` of `{}`: {e}", f.name)))?;
+                        if !field::same(f.kind, &value, &expected_text(&expected)) {
+                            problems.push((i, Problem::Expect));
+                        }
+                    }
+                    values.insert(f.name.clone(), value);
+                }
+            }
+        }
+
+        if !problems.is_empty() {
+            let here = self.step;
+            let mut attempts_left = None;
+            if problems.iter().any(|(_, p)| *p == Problem::Expect) {
+                let count = self.failures.entry(here).or_insert(0);
+                *count = count.saturating_add(1);
+                if let Some(of) = &step.on_failure {
+                    if *count >= of.after {
+                        self.failures.remove(&here);
+                        self.move_to(of.goto);
+                        return Ok(Outcome::Incident);
+                    }
+                    attempts_left = Some(of.after - *count);
+                }
+            }
+            let errors = problems
+                .into_iter()
+                .map(|(i, problem)| {
+                    let f = &step.fields[i];
+                    let label = f.label.render(&ctx).unwrap_or_else(|_| f.name.clone());
+                    let local = minijinja::context! {
+                        label => Value::from_safe_string(label),
+                        min => f.min.map(|m| crate::expr::number(&Value::from(m))),
+                        max => f.max.map(|m| crate::expr::number(&Value::from(m))),
+                        max_length => f.max_length,
+                        attempts_left => attempts_left,
+                        ..ctx.clone()
+                    };
+                    let message = f
+                        .message(problem)
+                        .render(&local)
+                        .map_err(|e| err(format!("error message of `{}`: {e}", f.name)))?;
+                    Ok(FieldError { field: f.name.clone(), problem, message })
+                })
+                .collect::<Result<Vec<_>, ScenarioError>>()?;
+            return Ok(Outcome::Invalid { errors, values });
+        }
+
+        for (name, value) in values {
+            if value.is_empty() {
+                self.answers.remove(&name);
+            } else {
+                self.answers.insert(name, value);
+            }
+        }
+        self.failures.remove(&self.step);
+        self.compute(stage, usize::from(self.step), now)?;
+        for (i, _) in step.send.iter().enumerate() {
+            inbox::send(self, usize::from(self.step), i, now);
+        }
+        let next = self.next_of(stage, usize::from(self.step), now)?;
+        if self.resume.is_empty() {
+            self.move_to(next);
+        } else {
+            self.advance_through_resume(stage, next, now)?;
+        }
+        Ok(Outcome::Moved)
+    }
+
+    /// Evaluates a step's computed values, in order.
+    fn compute(&mut self, stage: Stage, step: usize, now: u64) -> Result<(), ScenarioError> {
+        let s = &stage.scenario.steps[step];
+        for (name, expr) in &s.compute {
+            let ctx = self.context(stage, now);
+            let value = expr
+                .eval(&ctx)
+                .map_err(|e| ScenarioError { step: s.id.clone(), message: format!("computed value `{name}`: {e}") })?;
+            let json = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
+            self.computed.insert(name.clone(), json);
+        }
+        Ok(())
+    }
+
+    /// The step after `step`: the first branch whose condition holds.
+    fn next_of(&self, stage: Stage, step: usize, now: u64) -> Result<usize, ScenarioError> {
+        let s = &stage.scenario.steps[step];
+        let ctx = self.context(stage, now);
+        for branch in &s.next {
+            let taken = match &branch.when {
+                None => true,
+                Some(cond) => cond
+                    .test(&ctx)
+                    .map_err(|e| ScenarioError { step: s.id.clone(), message: format!("condition `{}`: {e}", cond.source()) })?,
+            };
+            if taken {
+                return Ok(branch.goto);
+            }
+        }
+        Err(ScenarioError { step: s.id.clone(), message: "no branch of `next` matches".into() })
+    }
+
+    fn move_to(&mut self, step: usize) {
+        self.history.push(self.step);
+        self.step = step as u16;
+    }
+
+    /// After changing an answer from the review: walk again through the
+    /// steps that were already answered, as long as the path is the same,
+    /// back to the review; stop at the first step the change makes new.
+    fn advance_through_resume(&mut self, stage: Stage, mut next: usize, now: u64) -> Result<(), ScenarioError> {
+        let resume = std::mem::take(&mut self.resume);
+        self.history.push(self.step);
+        for &old in &resume {
+            if usize::from(old) != next {
+                break;
+            }
+            let s = &stage.scenario.steps[next];
+            if s.kind == StepKind::Review || s.wait_for_link || s.kind == StepKind::Login {
+                break;
+            }
+            self.compute(stage, next, now)?;
+            self.history.push(next as u16);
+            next = self.next_of(stage, next, now)?;
+        }
+        self.step = next as u16;
+        Ok(())
+    }
+
+    /// "Précédent": back to the step before, keeping its answers. While
+    /// changing an answer from the review, back to the review.
+    pub fn back(&mut self, scenario: &Scenario) -> bool {
+        if !self.resume.is_empty() {
+            self.history.push(self.step);
+            let review = self.resume.pop().unwrap_or(self.step);
+            self.history.extend(std::mem::take(&mut self.resume));
+            self.step = review;
+            return true;
+        }
+        if !self.current(scenario).back {
+            return false;
+        }
+        match self.history.pop() {
+            Some(previous) => {
+                self.step = previous;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// "Modifier" on the review: go to an answered step, then come back.
+    pub fn edit(&mut self, scenario: &Scenario, step_id: &str) -> bool {
+        let here = self.current(scenario);
+        if here.kind != StepKind::Review {
+            return false;
+        }
+        let Some(target) = scenario.step_index(step_id) else { return false };
+        let Some(pos) = self.history.iter().position(|&s| usize::from(s) == target) else { return false };
+        if !view::editable(&scenario.steps[target]) {
+            return false;
+        }
+        let mut resume: Vec<u16> = self.history.split_off(pos + 1);
+        resume.push(self.step);
+        self.history.pop();
+        self.resume = resume;
+        self.step = target as u16;
+        true
+    }
+
+    /// Follows the link of inbox message `index`.
+    pub fn follow_link(&mut self, scenario: &Scenario, index: usize, now: u64) -> LinkOutcome {
+        let minutes = self.minutes(now);
+        let Some(sent) = self.inbox.get(index).cloned() else { return LinkOutcome::NoLink };
+        let Some(message) = inbox::message(scenario, &sent) else { return LinkOutcome::NoLink };
+        let Some(link) = &message.link else { return LinkOutcome::NoLink };
+        if sent.used {
+            return LinkOutcome::AlreadyUsed;
+        }
+        self.inbox[index].read = true;
+        if inbox::expired(message, &sent, minutes) {
+            if let Some(goto) = link.expired_goto {
+                self.move_to(goto);
+            }
+            return LinkOutcome::Expired;
+        }
+        self.inbox[index].used = true;
+        if usize::from(self.step) != link.goto {
+            self.resume.clear();
+            self.move_to(link.goto);
+        }
+        LinkOutcome::Moved
+    }
+
+    /// Marks inbox message `index` as read.
+    pub fn open_message(&mut self, index: usize) {
+        if let Some(m) = self.inbox.get_mut(index) {
+            m.read = true;
+        }
+    }
+}
+
+/// A valid identifier that is not one of the persona's, and not one of our
+/// fictitious ranges: it may well be someone's real one.
+fn looks_real(kind: FieldType, value: &str, persona: &Persona) -> bool {
+    let (valid, fictitious): (bool, bool) = match kind {
+        FieldType::Nir => (ids::nir_valid(value), ids::nir_fictitious(value)),
+        FieldType::Iban => (ids::iban_valid(value), ids::iban_fictitious(value)),
+        FieldType::NumeroFiscal => (ids::numero_fiscal_valid(value), ids::numero_fiscal_fictitious(value)),
+        _ => return false,
+    };
+    valid && !fictitious && !persona_has(&serde_json::Value::Object(persona.values.clone()), kind, value)
+}
+
+/// Whether any value of the persona, at any depth, is this identifier.
+fn persona_has(v: &serde_json::Value, kind: FieldType, value: &str) -> bool {
+    match v {
+        serde_json::Value::String(s) => field::same(kind, s, value),
+        serde_json::Value::Array(a) => a.iter().any(|x| persona_has(x, kind, value)),
+        serde_json::Value::Object(m) => m.values().any(|x| persona_has(x, kind, value)),
+        _ => false,
+    }
+}
+
+/// An expected value as text to compare with what was typed.
+fn expected_text(v: &Value) -> String {
+    match v.as_str() {
+        Some(s) => s.to_owned(),
+        None => v.to_string(),
+    }
+}
+
+/// An answer as expressions see it: numbers for numbers and amounts,
+/// true for a ticked box, a list for a checkbox group.
+pub fn typed(kind: FieldType, group: bool, value: &str) -> Value {
+    match kind {
+        FieldType::Number | FieldType::Money => match field::parse_number(value, true) {
+            Some(n) if n.fract() == 0.0 && n.abs() < 9e15 => Value::from(n as i64),
+            Some(n) => Value::from(n),
+            None => Value::from(value),
+        },
+        FieldType::Checkbox if group => Value::from(value.split('\n').map(str::to_owned).collect::<Vec<_>>()),
+        FieldType::Checkbox => Value::from(value == "on"),
+        _ => Value::from(value),
+    }
+}
+
+/// The rehearsal's reference number, as an accusé de réception shows it:
+/// the same for the same seed and scenario.
+pub fn reference(seed: u64, scenario_id: &str) -> String {
+    let h = scenario_id.bytes().fold(seed ^ 0x9e37_79b9_7f4a_7c15, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    format!("SIM-{:04}-{:06}", (h >> 40) % 10_000, h % 1_000_000)
+}

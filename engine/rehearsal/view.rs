@@ -1,0 +1,462 @@
+//! What a page shows, computed from the rehearsal: the current step with
+//! its texts rendered, its fields filled, its errors; the review; the
+//! inbox; the persona card. Every text here is HTML-escaped already.
+
+use super::{inbox, markup, FieldError, Rehearsal, ScenarioError, Stage};
+use crate::expr::{money, number, Text};
+use crate::field::FieldType;
+use crate::persona::{ids, Persona};
+use crate::scenario::{Channel, Field, Scenario, Step, StepKind};
+use minijinja::value::Value;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepView {
+    pub id: String,
+    pub index: usize,
+    pub kind: &'static str,
+    pub title: String,
+    pub text: Option<String>,
+    pub hint: Option<String>,
+    pub section: Option<String>,
+    pub train: Vec<TrainItem>,
+    pub fields: Vec<FieldView>,
+    pub errors: Vec<ErrorView>,
+    pub button: String,
+    pub can_go_back: bool,
+    /// Changing an answer from the review.
+    pub editing: bool,
+    pub review: Vec<ReviewBlock>,
+    pub document: Option<DocumentView>,
+    pub wait_for_link: bool,
+    /// A receipt or incident with no way on.
+    pub finished: bool,
+    /// The theme this page renders with.
+    pub theme: String,
+    /// The template this page renders with.
+    pub template: String,
+    pub reference: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainItem {
+    pub label: String,
+    pub number: usize,
+    /// `done`, `current` or `todo`.
+    pub state: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FieldView {
+    pub name: String,
+    /// The HTML id of the input.
+    pub id: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub hint: Option<String>,
+    pub value: String,
+    pub options: Vec<OptionView>,
+    pub required: bool,
+    pub error: Option<String>,
+    pub autocomplete: Option<String>,
+    pub unit: Option<String>,
+    pub accept: String,
+    pub max_length: usize,
+    /// The `inputmode` for phone keyboards.
+    pub inputmode: Option<&'static str>,
+    /// A checkbox group or radio list, shown as a fieldset.
+    pub grouped: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OptionView {
+    pub value: String,
+    pub label: String,
+    pub hint: Option<String>,
+    pub checked: bool,
+    pub id: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorView {
+    pub field: String,
+    pub id: String,
+    pub label: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReviewBlock {
+    pub step: String,
+    pub title: String,
+    pub rows: Vec<ReviewRow>,
+    pub editable: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReviewRow {
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DocumentView {
+    pub title: String,
+    pub template: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageView {
+    pub index: usize,
+    pub channel: &'static str,
+    pub from: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub code: Option<String>,
+    pub link_label: Option<String>,
+    pub link_url: Option<String>,
+    pub expired: bool,
+    pub read: bool,
+    pub used: bool,
+    /// "il y a 5 minutes".
+    pub received: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CardLine {
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CardView {
+    pub name: String,
+    pub identity: Vec<CardLine>,
+    pub identifiers: Vec<CardLine>,
+    pub seed: u64,
+}
+
+/// Whether "Modifier" may lead back to this step from the review.
+pub fn editable(step: &Step) -> bool {
+    matches!(step.kind, StepKind::Form | StepKind::Choice) && !step.fields.is_empty()
+}
+
+fn render(text: &Text, ctx: &Value, step: &Step, what: &str) -> Result<String, ScenarioError> {
+    text.render(ctx).map_err(|e| ScenarioError { step: step.id.clone(), message: format!("{what}: {e}") })
+}
+
+pub fn field_id(name: &str) -> String {
+    format!("champ-{}", name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_', "-"))
+}
+
+impl Rehearsal {
+    /// The current page. After a refused submit, pass its errors and values.
+    pub fn view(
+        &self,
+        stage: Stage,
+        now: u64,
+        refused: Option<(&[FieldError], &BTreeMap<String, String>)>,
+    ) -> Result<StepView, ScenarioError> {
+        let scenario = stage.scenario;
+        let step = self.current(scenario);
+        let ctx = self.context(stage, now);
+        let title = markup::inline(&render(&step.title, &ctx, step, "title")?);
+        let text = step.text.as_ref().map(|t| render(t, &ctx, step, "text").map(|h| markup::to_html(&h))).transpose()?;
+        let hint = step.hint.as_ref().map(|t| render(t, &ctx, step, "hint").map(|h| markup::to_html(&h))).transpose()?;
+
+        let mut fields = Vec::new();
+        let mut errors = Vec::new();
+        for f in &step.fields {
+            let error = refused.and_then(|(errs, _)| errs.iter().find(|e| e.field == f.name)).map(|e| e.message.clone());
+            let value = match refused {
+                Some((_, values)) => values.get(&f.name).cloned().unwrap_or_default(),
+                None => match self.answers.get(&f.name) {
+                    Some(v) => v.clone(),
+                    None => match &f.prefill {
+                        Some(p) => {
+                            let v = p.eval(&ctx).map_err(|e| ScenarioError {
+                                step: step.id.clone(),
+                                message: format!("`prefill` of `{}`: {e}", f.name),
+                            })?;
+                            if v.is_none() { String::new() } else { v.as_str().map_or_else(|| v.to_string(), str::to_owned) }
+                        }
+                        None => String::new(),
+                    },
+                },
+            };
+            let view = field_view(f, &ctx, step, value, error)?;
+            if let Some(message) = &view.error {
+                errors.push(ErrorView {
+                    field: f.name.clone(),
+                    id: first_input_id(&view),
+                    label: view.label.clone(),
+                    message: message.clone(),
+                });
+            }
+            fields.push(view);
+        }
+
+        let review = if step.kind == StepKind::Review { self.review(stage, &ctx)? } else { Vec::new() };
+        let finished = self.is_finished(scenario);
+        let button = step.button.clone().unwrap_or_else(|| {
+            match step.kind {
+                StepKind::Review => "Valider",
+                StepKind::Login => "Se connecter",
+                _ => "Continuer",
+            }
+            .to_owned()
+        });
+        Ok(StepView {
+            id: step.id.clone(),
+            index: usize::from(self.step),
+            kind: step.kind.name(),
+            title,
+            text,
+            hint,
+            section: step.section.clone(),
+            train: train(scenario, step),
+            fields,
+            errors,
+            button,
+            can_go_back: (!self.resume.is_empty() || (step.back && !self.history.is_empty())) && !finished,
+            editing: !self.resume.is_empty(),
+            review,
+            document: step.document.as_ref().map(|d| DocumentView { title: d.title.clone(), template: d.template.clone() }),
+            wait_for_link: step.wait_for_link,
+            finished,
+            theme: step.theme.clone().unwrap_or_else(|| scenario.theme.clone()),
+            template: step.template.clone().unwrap_or_else(|| format!("{}.html", step.kind.name())),
+            reference: super::reference(self.seed, &scenario.id),
+        })
+    }
+
+    /// Every answered step on the path, in order, with its answers shown
+    /// as the real site would show them.
+    fn review(&self, stage: Stage, ctx: &Value) -> Result<Vec<ReviewBlock>, ScenarioError> {
+        let scenario = stage.scenario;
+        let mut blocks: Vec<ReviewBlock> = Vec::new();
+        for &i in &self.history {
+            let step = &scenario.steps[usize::from(i)];
+            if !editable(step) || blocks.iter().any(|b| b.step == step.id) {
+                continue;
+            }
+            let mut rows = Vec::new();
+            for f in &step.fields {
+                let label = render(&f.label, ctx, step, "label")?;
+                let value = self.answers.get(&f.name).map(String::as_str).unwrap_or("");
+                rows.push(ReviewRow { label, value: display(f, value) });
+            }
+            let title = markup::inline(&render(&step.title, ctx, step, "title")?);
+            blocks.push(ReviewBlock { step: step.id.clone(), title, rows, editable: true });
+        }
+        Ok(blocks)
+    }
+
+    /// The inbox, newest first.
+    pub fn inbox_view(&self, stage: Stage, now: u64) -> Result<Vec<MessageView>, ScenarioError> {
+        let minutes = self.minutes(now);
+        let mut out = Vec::new();
+        for (index, sent) in self.inbox.iter().enumerate() {
+            let Some(m) = inbox::message(stage.scenario, sent) else { continue };
+            let step = &stage.scenario.steps[usize::from(sent.step)];
+            let code = inbox::code(self, m, sent);
+            let link_url = m.link.as_ref().map(|_| inbox::link_url(self, stage.scenario, sent));
+            let local = minijinja::context! {
+                code => code.clone(),
+                link => link_url.clone(),
+                ..self.context(stage, now)
+            };
+            let subject = m.subject.as_ref().map(|s| render(s, &local, step, "message subject")).transpose()?;
+            let body = markup::to_html(&render(&m.body, &local, step, "message body")?);
+            out.push(MessageView {
+                index,
+                channel: if m.channel == Channel::Email { "email" } else { "sms" },
+                from: m.from.clone(),
+                subject,
+                body,
+                code,
+                link_label: m.link.as_ref().map(|l| l.label.clone()),
+                link_url,
+                expired: inbox::expired(m, sent, minutes),
+                read: sent.read,
+                used: sent.used,
+                received: ago(minutes.saturating_sub(sent.at)),
+            });
+        }
+        out.reverse();
+        Ok(out)
+    }
+}
+
+fn ago(minutes: u32) -> String {
+    match minutes {
+        0 => "à l'instant".to_owned(),
+        1 => "il y a 1 minute".to_owned(),
+        m if m < 60 => format!("il y a {m} minutes"),
+        m if m < 120 => "il y a 1 heure".to_owned(),
+        m if m < 48 * 60 => format!("il y a {} heures", m / 60),
+        m => format!("il y a {} jours", m / (24 * 60)),
+    }
+}
+
+fn first_input_id(view: &FieldView) -> String {
+    match view.options.first() {
+        Some(o) if view.grouped => o.id.clone(),
+        _ => view.id.clone(),
+    }
+}
+
+fn field_view(f: &Field, ctx: &Value, step: &Step, value: String, error: Option<String>) -> Result<FieldView, ScenarioError> {
+    let id = field_id(&f.name);
+    let chosen: Vec<&str> = value.split('\n').collect();
+    let options: Vec<OptionView> = f
+        .options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| OptionView {
+            value: o.value.clone(),
+            label: o.label.clone(),
+            hint: o.hint.clone(),
+            checked: chosen.contains(&o.value.as_str()),
+            id: format!("{id}-{}", i + 1),
+        })
+        .collect();
+    let value = match f.kind {
+        FieldType::Password => String::new(),
+        FieldType::Money => value.replace('.', ","),
+        _ => value,
+    };
+    Ok(FieldView {
+        name: f.name.clone(),
+        id,
+        label: render(&f.label, ctx, step, "label")?,
+        kind: f.kind.name(),
+        hint: f.hint.as_ref().map(|h| render(h, ctx, step, "field hint")).transpose()?,
+        value,
+        options,
+        required: f.required,
+        error,
+        autocomplete: f.autocomplete.clone().or_else(|| f.kind.default_autocomplete().map(str::to_owned)),
+        unit: f.unit.clone().or_else(|| (f.kind == FieldType::Money).then(|| "€".to_owned())),
+        accept: f.accept.iter().map(|a| format!(".{a}")).collect::<Vec<_>>().join(","),
+        max_length: f.max_length,
+        inputmode: match f.kind {
+            FieldType::Number | FieldType::NumeroFiscal => Some("numeric"),
+            FieldType::Money => Some("decimal"),
+            FieldType::Phone => Some("tel"),
+            FieldType::Email => Some("email"),
+            _ => None,
+        },
+        grouped: f.kind == FieldType::Radio || f.is_group(),
+    })
+}
+
+/// An answer as a récapitulatif prints it.
+pub fn display(f: &Field, value: &str) -> String {
+    if value.is_empty() {
+        return match f.kind {
+            FieldType::Checkbox if !f.is_group() => "Non".to_owned(),
+            _ => "Non renseigné".to_owned(),
+        };
+    }
+    match f.kind {
+        FieldType::Password => "••••••••".to_owned(),
+        FieldType::Money => money(&super::typed(f.kind, false, value)),
+        FieldType::Number => number(&super::typed(f.kind, false, value)),
+        FieldType::Select | FieldType::Radio => label_of(f, value),
+        FieldType::Checkbox if f.is_group() => value.split('\n').map(|v| label_of(f, v)).collect::<Vec<_>>().join(", "),
+        FieldType::Checkbox => "Oui".to_owned(),
+        FieldType::Iban => ids::format_iban(value),
+        FieldType::Nir => ids::format_nir(value),
+        FieldType::NumeroFiscal => ids::format_numero_fiscal(value),
+        FieldType::Phone => ids::format_phone(value),
+        FieldType::File => format!("Fichier joint : {value}"),
+        _ => value.to_owned(),
+    }
+}
+
+fn label_of(f: &Field, value: &str) -> String {
+    f.options.iter().find(|o| o.value == value).map_or_else(|| value.to_owned(), |o| o.label.clone())
+}
+
+fn train(scenario: &Scenario, step: &Step) -> Vec<TrainItem> {
+    let sections = scenario.sections();
+    let current = step.section.as_deref().and_then(|s| sections.iter().position(|x| *x == s));
+    sections
+        .iter()
+        .enumerate()
+        .map(|(i, label)| TrainItem {
+            label: (*label).to_owned(),
+            number: i + 1,
+            state: match current {
+                Some(c) if i < c => "done",
+                Some(c) if i == c => "current",
+                _ => "todo",
+            },
+        })
+        .collect()
+}
+
+/// The persona card: who you are, and the identifiers this scenario asks for.
+pub fn card(scenario: &Scenario, persona: &Persona) -> CardView {
+    let t = |k: &str| persona.text(k);
+    let name = format!("{} {} {}", t("civilite"), t("prenom"), t("nom"));
+    let mut identity = vec![
+        CardLine { label: "Nom".into(), value: name.clone() },
+        CardLine { label: "Date de naissance".into(), value: format!("{} ({} ans), à {}", t("date_naissance"), t("age"), t("lieu_naissance")) },
+        CardLine {
+            label: "Adresse".into(),
+            value: persona.path("adresse.complete").and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
+        },
+        CardLine { label: "Téléphone portable".into(), value: ids::format_phone(&t("telephone")) },
+        CardLine { label: "Adresse électronique".into(), value: t("email") },
+        CardLine { label: "Situation familiale".into(), value: t("situation_familiale_libelle") },
+    ];
+    if let Some(c) = persona.get("conjoint").filter(|c| c.is_object()) {
+        identity.push(CardLine {
+            label: "Conjoint".into(),
+            value: format!(
+                "{} {}, né{} le {}",
+                c["prenom"].as_str().unwrap_or_default(),
+                c["nom"].as_str().unwrap_or_default(),
+                if c["sexe"] == "F" { "e" } else { "" },
+                c["date_naissance"].as_str().unwrap_or_default()
+            ),
+        });
+    }
+    if let Some(children) = persona.get("enfants").and_then(|e| e.as_array()).filter(|e| !e.is_empty()) {
+        let list: Vec<String> = children
+            .iter()
+            .map(|c| format!("{} ({} ans)", c["prenom"].as_str().unwrap_or_default(), c["age"]))
+            .collect();
+        identity.push(CardLine { label: "Enfants".into(), value: list.join(", ") });
+    }
+    let identifiers = scenario
+        .card
+        .iter()
+        .filter_map(|(path, label)| {
+            let v = persona.path(path)?;
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            Some(CardLine { label: label.clone(), value: format_identifier(path, &text, v) })
+        })
+        .collect();
+    CardView { name, identity, identifiers, seed: persona.seed }
+}
+
+fn format_identifier(path: &str, text: &str, v: &serde_json::Value) -> String {
+    let leaf = path.rsplit('.').next().unwrap_or(path);
+    if leaf.starts_with("nir") && text.len() == 15 {
+        ids::format_nir(text)
+    } else if leaf.starts_with("iban") {
+        ids::format_iban(text)
+    } else if leaf.starts_with("numero_fiscal") {
+        ids::format_numero_fiscal(text)
+    } else if leaf.starts_with("telephone") {
+        ids::format_phone(text)
+    } else if v.is_number() && ["revenu", "salaire", "montant", "pension", "loyer"].iter().any(|k| leaf.contains(k)) {
+        money(&crate::expr::to_value(v))
+    } else {
+        text.to_owned()
+    }
+}

@@ -1,0 +1,924 @@
+//! From a parsed scenario file to a [`Scenario`], checking every reference
+//! on the way: steps, fields, persona values, computed values, themes,
+//! templates, step groups, expressions. Every problem is reported; the
+//! scenario is kept only when there is none.
+
+use super::file::{
+    self, AnswerFile, AttemptsFile, CodeFile, GroupFile, NextFile, OptionFile, ScenarioFile, StepFile, StepKind,
+};
+use super::*;
+use crate::diagnostic::{did_you_mean, Diagnostic, Pos};
+use crate::expr::{Expr, Text};
+use crate::field::{default_message, FieldType, Problem};
+use crate::persona::spec::Sexe;
+use crate::persona::{self, PersonaSpec};
+use crate::theme::ThemeSet;
+use crate::yaml::Located;
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{Hash, Hasher};
+
+/// The goto target that leaves a step group.
+pub const RETURN: &str = "$return";
+
+/// A parsed step group, ready to be included.
+#[derive(Debug)]
+pub struct GroupDef {
+    pub id: String,
+    pub file: String,
+    pub fingerprint: u64,
+    pub parsed: GroupFile,
+}
+
+/// What a scenario may refer to outside its own file.
+pub struct World<'a> {
+    pub themes: &'a ThemeSet,
+    pub groups: &'a BTreeMap<String, GroupDef>,
+    /// File texts by display name, to point inside multi-line values.
+    pub sources: &'a BTreeMap<String, String>,
+}
+
+/// Roots an expression may read, besides those of a particular place.
+const ROOTS: &[&str] = &["persona", "answers", "computed", "inbox", "today", "scenario", "reference"];
+/// minijinja's global functions and ours.
+const FUNCTIONS: &[&str] = &["range", "dict", "namespace", "debug", "mois", "lipsum", "cycler", "joiner", "loop"];
+const INBOX_KEYS: &[&str] = &["last", "code", "link", "expired", "count", "unread", "messages"];
+const TODAY_KEYS: &[&str] = &["date", "iso", "year", "month", "day"];
+const SCENARIO_KEYS: &[&str] = &["title", "operator"];
+/// Test answer keys that are actions, not fields.
+pub const ACTION_KEYS: &[&str] = &["_link", "_wait_minutes"];
+
+/// A step with the file it was written in.
+struct RawStep<'f> {
+    step: &'f Located<StepFile>,
+    file: String,
+    group: Option<String>,
+    /// Group steps: where `$return` leads.
+    then: Option<&'f Located<String>>,
+    /// The group's theme, for its steps without their own.
+    group_theme: Option<&'f Located<String>>,
+}
+
+struct Builder<'a> {
+    file: String,
+    world: &'a World<'a>,
+    out: Vec<Diagnostic>,
+    spec: PersonaSpec,
+    index: BTreeMap<String, usize>,
+    fields: BTreeSet<String>,
+    computed: BTreeSet<String>,
+    /// Persona paths read anywhere, in order, for the card.
+    persona_reads: Vec<String>,
+}
+
+/// Builds the scenario `id` from its parsed file.
+pub fn build(id: &str, display: &str, source: &str, parsed: &ScenarioFile, world: &World) -> (Option<Scenario>, Vec<Diagnostic>) {
+    let mut b = Builder {
+        file: display.to_owned(),
+        world,
+        out: Vec::new(),
+        spec: PersonaSpec::default_at(time::macros::date!(2026 - 01 - 01)),
+        index: BTreeMap::new(),
+        fields: BTreeSet::new(),
+        computed: BTreeSet::new(),
+        persona_reads: Vec::new(),
+    };
+    let scenario = b.scenario(id, source, parsed);
+    let mut out = b.out;
+    out.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+    out.dedup();
+    if out.iter().any(Diagnostic::is_error) { (None, out) } else { (scenario, out) }
+}
+
+/// Checks a group no scenario includes, as if a scenario ended right after it.
+pub fn check_unused_group(group: &GroupDef, world: &World) -> Vec<Diagnostic> {
+    let end = Located::new(
+        StepFile {
+            id: Located::new("$fin".into(), Pos::UNKNOWN),
+            kind: Located::new(StepKind::Receipt, Pos::UNKNOWN),
+            title: Located::new("Fin".into(), Pos::UNKNOWN),
+            section: None,
+            text: None,
+            hint: None,
+            fields: vec![],
+            next: None,
+            on_failure: None,
+            send: vec![],
+            compute: Default::default(),
+            button: None,
+            back: None,
+            template: None,
+            theme: None,
+            document: None,
+            wait_for_link: false,
+        },
+        Pos::UNKNOWN,
+    );
+    let then = Located::new("$fin".to_owned(), Pos::UNKNOWN);
+    let mut b = Builder {
+        file: group.file.clone(),
+        world,
+        out: Vec::new(),
+        spec: PersonaSpec::default_at(time::macros::date!(2026 - 01 - 01)),
+        index: BTreeMap::new(),
+        fields: BTreeSet::new(),
+        computed: BTreeSet::new(),
+        persona_reads: Vec::new(),
+    };
+    let mut raw: Vec<RawStep> = group
+        .parsed
+        .steps
+        .iter()
+        .map(|s| RawStep {
+            step: s,
+            file: group.file.clone(),
+            group: Some(group.id.clone()),
+            then: Some(&then),
+            group_theme: group.parsed.theme.as_ref(),
+        })
+        .collect();
+    raw.push(RawStep { step: &end, file: group.file.clone(), group: None, then: None, group_theme: None });
+    if let Some(theme) = &group.parsed.theme {
+        b.check_theme(theme, &group.file);
+    }
+    let steps = b.steps(&raw, "base");
+    let entry = &group.parsed.entry;
+    if let Some(start) = b.resolve(entry, &group.file)
+        && !b.out.iter().any(|d| d.message.starts_with("no step `"))
+    {
+        graph::check(&steps, start, &mut b.out);
+    }
+    let mut out = b.out;
+    out.retain(|d| d.file == group.file);
+    out.dedup();
+    out
+}
+
+impl<'a> Builder<'a> {
+    fn error(&mut self, file: &str, pos: Pos, len: u32, message: String, hint: Option<String>) {
+        let mut d = Diagnostic::error(file, pos, message).with_width(len as usize);
+        d.hint = hint;
+        self.out.push(d);
+    }
+
+    fn scenario(&mut self, id: &str, source: &str, f: &ScenarioFile) -> Option<Scenario> {
+        let file = self.file.clone();
+        let reference_date = match parse_month(&f.valid_as_of) {
+            Some(d) => d,
+            None => {
+                self.error(
+                    &file,
+                    f.valid_as_of.pos,
+                    f.valid_as_of.len,
+                    format!("`{}` is not a date", f.valid_as_of.value),
+                    Some("write it as `2026-04` or `2026-04-15`".into()),
+                );
+                time::macros::date!(2026 - 01 - 01)
+            }
+        };
+        self.spec = PersonaSpec::from_file(&f.persona, reference_date);
+        self.check_persona_spec(f);
+
+        let theme = match &f.theme {
+            Some(t) => {
+                self.check_theme(t, &file);
+                t.value.clone()
+            }
+            None if self.world.themes.has(&f.operator) => f.operator.value.clone(),
+            None => crate::theme::BASE.to_owned(),
+        };
+
+        // The scenario's own steps, then those of its groups.
+        let mut raw: Vec<RawStep> = f
+            .steps
+            .iter()
+            .map(|s| RawStep { step: s, file: file.clone(), group: None, then: None, group_theme: None })
+            .collect();
+        let mut fingerprint = std::hash::DefaultHasher::new();
+        source.hash(&mut fingerprint);
+        for include in &f.includes {
+            match self.world.groups.get(&include.group.value) {
+                Some(group) => {
+                    group.fingerprint.hash(&mut fingerprint);
+                    if let Some(t) = &group.parsed.theme {
+                        self.check_theme(t, &group.file);
+                    }
+                    raw.extend(group.parsed.steps.iter().map(|s| RawStep {
+                        step: s,
+                        file: group.file.clone(),
+                        group: Some(group.id.clone()),
+                        then: Some(&include.then),
+                        group_theme: group.parsed.theme.as_ref(),
+                    }));
+                }
+                None => {
+                    let known: Vec<&str> = self.world.groups.keys().map(String::as_str).collect();
+                    let hint = match did_you_mean(&include.group, known.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None if known.is_empty() => "no step group is loaded".to_owned(),
+                        None => format!("known groups: {}", known.join(", ")),
+                    };
+                    self.error(
+                        &file,
+                        include.group.pos,
+                        include.group.len,
+                        format!("no step group `{}`", include.group.value),
+                        Some(hint),
+                    );
+                }
+            }
+        }
+        if raw.is_empty() {
+            self.error(&file, Pos::new(1, 1), 1, "the scenario has no steps".into(), Some("add a `steps:` list".into()));
+            return None;
+        }
+        if raw.len() > MAX_STEPS {
+            self.error(
+                &file,
+                f.steps.get(MAX_STEPS).map_or(Pos::new(1, 1), |s| s.pos),
+                1,
+                format!("too many steps ({}; at most {MAX_STEPS})", raw.len()),
+                Some("split the procedure into several scenarios".into()),
+            );
+            return None;
+        }
+
+        let steps = self.steps(&raw, &theme);
+        let start = match &f.start {
+            Some(s) => self.resolve(s, &file).unwrap_or(0),
+            None => 0,
+        };
+        for include in &f.includes {
+            self.resolve(&include.then, &file);
+        }
+        // A goto that names no step already explains the steps it strands.
+        if !self.out.iter().any(|d| d.message.starts_with("no step `")) {
+            graph::check(&steps, start, &mut self.out);
+        }
+        let tests = self.tests(f, &steps);
+
+        let mut card: Vec<(String, String)> = Vec::new();
+        for path in &self.persona_reads {
+            let head = path.split('.').next().unwrap_or(path);
+            if CARD_SKIP.contains(&head) || card.iter().any(|(p, _)| p == head) {
+                continue;
+            }
+            card.push((head.to_owned(), persona::label_of(head)));
+        }
+        for (path, label) in &self.spec.card {
+            if !card.iter().any(|(p, _)| p == path) {
+                card.push((path.clone(), label.clone()));
+            }
+        }
+
+        Some(Scenario {
+            id: id.to_owned(),
+            file: file.clone(),
+            title: f.title.value.clone(),
+            operator: f.operator.value.clone(),
+            summary: f.summary.value.clone(),
+            level: f.level.value,
+            duration_minutes: f.duration_minutes.value,
+            valid_as_of: f.valid_as_of.value.clone(),
+            reference_date,
+            sources: f.sources.iter().map(|s| s.value.clone()).collect(),
+            real_site: f.real_site.as_ref().map(|s| s.value.clone()),
+            theme,
+            persona: self.spec.clone(),
+            card,
+            start,
+            steps,
+            tests,
+            fingerprint: fingerprint.finish(),
+        })
+    }
+
+    fn check_persona_spec(&mut self, f: &ScenarioFile) {
+        let file = self.file.clone();
+        for entry in &f.persona.card {
+            let path = entry.field().to_owned();
+            if !self.spec.has_path(&path) {
+                self.unknown_persona(&file, entry.pos, entry.len, &path);
+            }
+        }
+        if let Some(sexes) = &f.persona.sexe {
+            let mut seen = BTreeSet::new();
+            for s in sexes {
+                if !seen.insert(s.value == Sexe::F) {
+                    self.error(&file, s.pos, s.len, "this value is listed twice".into(), None);
+                }
+            }
+        }
+        for (name, generator) in f.persona.fields.iter() {
+            if let persona::spec::Generator::Choice(options) = &generator.value
+                && options.is_empty()
+            {
+                self.error(&file, generator.pos, generator.len, format!("`{}` has no choices", name.value), Some("list at least one value".into()));
+            }
+        }
+    }
+
+    fn unknown_persona(&mut self, file: &str, pos: Pos, len: u32, path: &str) {
+        let names = self.spec.field_names();
+        let head = path.split('.').next().unwrap_or(path);
+        let hint = if names.contains(&head) {
+            "this persona value has no such part".to_owned()
+        } else {
+            match did_you_mean(head, names.iter().copied()) {
+                Some(s) => format!("did you mean `persona.{s}`?"),
+                None => "add it under `persona: fields:`, or see the persona reference".to_owned(),
+            }
+        };
+        self.error(file, pos, len, format!("unknown persona field `{path}`"), Some(hint));
+    }
+
+    fn check_theme(&mut self, theme: &Located<String>, file: &str) {
+        if !self.world.themes.has(&theme.value) {
+            let names: Vec<&str> = self.world.themes.names().collect();
+            let hint = match did_you_mean(&theme.value, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("known themes: {}", names.join(", ")),
+            };
+            self.error(file, theme.pos, theme.len, format!("no theme `{}`", theme.value), Some(hint));
+        }
+    }
+
+    /// A step id to its index, or an error that says which ids exist.
+    fn resolve(&mut self, target: &Located<String>, file: &str) -> Option<usize> {
+        if let Some(&i) = self.index.get(&target.value) {
+            return Some(i);
+        }
+        let known: Vec<&str> = self.index.keys().map(String::as_str).filter(|k| !k.starts_with('$')).collect();
+        let hint = match did_you_mean(&target.value, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("steps are: {}", known.join(", ")),
+        };
+        self.error(file, target.pos, target.len, format!("no step `{}`", target.value), Some(hint));
+        None
+    }
+
+    /// Resolves a goto written in a step, where `$return` leaves a group.
+    fn goto(&mut self, target: &Located<String>, raw: &RawStep) -> Option<usize> {
+        if target.value == RETURN {
+            return match raw.then {
+                Some(then) => self.index.get(&then.value).copied(),
+                None => {
+                    self.error(
+                        &raw.file,
+                        target.pos,
+                        target.len,
+                        "`$return` is only allowed in a step group".into(),
+                        Some("name the step to go to".into()),
+                    );
+                    None
+                }
+            };
+        }
+        self.resolve(target, &raw.file)
+    }
+
+    fn steps(&mut self, raw: &[RawStep], scenario_theme: &str) -> Vec<Step> {
+        // Ids first, so that gotos can point forward.
+        let mut first_seen: BTreeMap<String, Pos> = BTreeMap::new();
+        for (i, r) in raw.iter().enumerate() {
+            let id = &r.step.id;
+            if let Some(first) = first_seen.get(&id.value) {
+                let message = format!("duplicate step id `{}` (first used at line {})", id.value, first.line);
+                self.error(&r.file, id.pos, id.len, message, Some("give each step its own id".into()));
+                continue;
+            }
+            if id.value.is_empty() || (id.value.starts_with('$') && id.value != "$fin") {
+                self.error(&r.file, id.pos, id.len, format!("`{}` is not a valid step id", id.value), Some("use letters, digits and dashes".into()));
+            }
+            first_seen.insert(id.value.clone(), id.pos);
+            self.index.insert(id.value.clone(), i);
+        }
+        // Field and computed names next, so that expressions can read any.
+        let mut field_seen: BTreeMap<String, Pos> = BTreeMap::new();
+        for r in raw {
+            for f in &r.step.fields {
+                let name = &f.name;
+                if let Some(first) = field_seen.get(&name.value) {
+                    let message = format!("duplicate field name `{}` (first used at line {})", name.value, first.line);
+                    self.error(&r.file, name.pos, name.len, message, Some("answers are read by name: give each field its own".into()));
+                } else if !valid_name(&name.value) {
+                    self.error(
+                        &r.file,
+                        name.pos,
+                        name.len,
+                        format!("`{}` is not a valid field name", name.value),
+                        Some("use letters, digits, `_` and `-`, not starting with `_`".into()),
+                    );
+                }
+                field_seen.insert(name.value.clone(), name.pos);
+                self.fields.insert(name.value.clone());
+            }
+            for (name, _) in r.step.compute.iter() {
+                if !self.computed.insert(name.value.clone()) {
+                    self.error(&r.file, name.pos, name.len, format!("duplicate computed value `{}`", name.value), None);
+                }
+            }
+        }
+        raw.iter().map(|r| self.step(r, scenario_theme)).collect()
+    }
+
+    fn step(&mut self, r: &RawStep, scenario_theme: &str) -> Step {
+        let s = &r.step.value;
+        let file = r.file.clone();
+        let kind = s.kind.value;
+        let theme = s.theme.as_ref().or(r.group_theme);
+        if let Some(t) = &s.theme {
+            self.check_theme(t, &file);
+        }
+        let effective_theme = theme.map_or(scenario_theme, |t| t.value.as_str()).to_owned();
+
+        let title = self.text(&s.title, &file, &[]);
+        let text = s.text.as_ref().map(|t| self.text(t, &file, &[]));
+        let hint = s.hint.as_ref().map(|t| self.text(t, &file, &[]));
+        let fields: Vec<Field> = s.fields.iter().map(|f| self.field(f, &file, kind)).collect();
+
+        match kind {
+            StepKind::Review | StepKind::Receipt | StepKind::Incident | StepKind::Info if !s.fields.is_empty() => {
+                self.error(
+                    &file,
+                    s.fields[0].pos,
+                    1,
+                    format!("a `{}` step has no fields", kind.name()),
+                    Some("use a `form` step to ask for answers".into()),
+                );
+            }
+            StepKind::Choice => {
+                let choosers = s.fields.iter().filter(|f| f.kind.value.has_options()).count();
+                if s.fields.len() != 1 || choosers != 1 {
+                    self.error(
+                        &file,
+                        s.kind.pos,
+                        s.kind.len,
+                        "a `choice` step asks one question: exactly one `radio` or `select` field".into(),
+                        Some("use a `form` step for several fields".into()),
+                    );
+                }
+            }
+            _ => {}
+        }
+        if s.wait_for_link && (s.next.is_some() || !s.fields.is_empty()) {
+            self.error(
+                &file,
+                s.id.pos,
+                s.id.len,
+                format!("step `{}` waits for a link: it has no `next` and no fields", s.id.value),
+                Some("the link's `goto` says where the rehearsal goes".into()),
+            );
+        }
+
+        let next = match &s.next {
+            None => Vec::new(),
+            Some(n) => match &n.value {
+                NextFile::Step(target) => {
+                    let target = Located { value: target.value.clone(), pos: n.pos, len: n.len };
+                    self.goto(&target, r).map(|goto| vec![Branch { when: None, goto }]).unwrap_or_default()
+                }
+                NextFile::Branches(branches) => {
+                    let mut out = Vec::new();
+                    for (i, br) in branches.iter().enumerate() {
+                        let when = br.when.as_ref().and_then(|w| self.expr(w, &file, &[]));
+                        if br.when.is_none() && i + 1 < branches.len() {
+                            self.error(
+                                &file,
+                                branches[i + 1].pos,
+                                1,
+                                "this branch can never be taken: the one before has no `if`".into(),
+                                Some("put the branch without `if` last".into()),
+                            );
+                        }
+                        if let Some(goto) = self.goto(&br.goto, r) {
+                            out.push(Branch { when, goto });
+                        }
+                    }
+                    out
+                }
+            },
+        };
+        let on_failure = s.on_failure.as_ref().and_then(|of| {
+            if of.after.value == 0 {
+                self.error(&file, of.after.pos, of.after.len, "`after` must be at least 1".into(), None);
+            }
+            let goto = self.goto(&of.goto, r)?;
+            Some(OnFailure { after: of.after.value.max(1), goto })
+        });
+        let send = s.send.iter().filter_map(|m| self.message(m, r)).collect();
+        let compute = s
+            .compute
+            .iter()
+            .filter_map(|(name, e)| self.expr(e, &file, &[]).map(|e| (name.value.clone(), e)))
+            .collect();
+        if let Some(t) = &s.template {
+            let name = template_name(&t.value);
+            if self.world.themes.template(&effective_theme, &name).is_none() {
+                self.error(
+                    &file,
+                    t.pos,
+                    t.len,
+                    format!("theme `{effective_theme}` has no template `{name}`"),
+                    Some(format!("add themes/{effective_theme}/templates/{name}, or remove `template:`")),
+                );
+            }
+        }
+        let document = s.document.as_ref().map(|d| {
+            let path = format!("documents/{}", template_name(&d.template.value));
+            if self.world.themes.template(&effective_theme, &path).is_none() {
+                self.error(
+                    &file,
+                    d.template.pos,
+                    d.template.len,
+                    format!("theme `{effective_theme}` has no document template `{}`", d.template.value),
+                    Some(format!("add themes/{effective_theme}/templates/{path}")),
+                );
+            }
+            Document { template: path, title: d.title.value.clone() }
+        });
+
+        Step {
+            id: s.id.value.clone(),
+            kind,
+            title,
+            section: s.section.as_ref().map(|x| x.value.clone()),
+            text,
+            hint,
+            fields,
+            next,
+            on_failure,
+            send,
+            compute,
+            button: s.button.as_ref().map(|b| b.value.clone()),
+            back: s.back.unwrap_or(true),
+            template: s.template.as_ref().map(|t| template_name(&t.value)),
+            theme: theme.map(|t| t.value.clone()),
+            document,
+            wait_for_link: s.wait_for_link,
+            origin: Origin { file, pos: s.id.pos, group: r.group.clone() },
+        }
+    }
+
+    fn field(&mut self, f: &Located<file::FieldFile>, file: &str, step_kind: StepKind) -> Field {
+        let kind = f.kind.value;
+        let label = self.text(&f.label, file, &[]);
+        let hint = f.hint.as_ref().map(|h| self.text(h, file, &[]));
+        let prefill = f.prefill.as_ref().and_then(|p| self.expr(p, file, &[]));
+        let expect = f.expect.as_ref().and_then(|e| self.expr(e, file, &[]));
+        let options: Vec<Choice> = f
+            .options
+            .iter()
+            .map(|o| match &o.value {
+                OptionFile::Value(v) => Choice { value: v.clone(), label: v.clone(), hint: None },
+                OptionFile::Labelled(l) => Choice { value: l.value.clone(), label: l.label.clone(), hint: l.hint.clone() },
+            })
+            .collect();
+        let name = &f.name.value;
+        if kind.has_options() && options.is_empty() {
+            self.error(file, f.kind.pos, f.kind.len, format!("field `{name}` is a `{}` without `options`", kind.name()), Some("list the choices under `options:`".into()));
+        }
+        if !options.is_empty() && !kind.has_options() && kind != FieldType::Checkbox {
+            self.error(file, f.options[0].pos, 1, format!("a `{}` field has no `options`", kind.name()), Some("use `select`, `radio` or `checkbox`".into()));
+        }
+        let mut values = BTreeSet::new();
+        for (o, raw) in options.iter().zip(&f.options) {
+            if !values.insert(o.value.clone()) {
+                self.error(file, raw.pos, raw.len, format!("option `{}` is listed twice", o.value), None);
+            }
+        }
+        for (bound, what) in [(&f.min, "min"), (&f.max, "max")] {
+            if let Some(b) = bound
+                && !matches!(kind, FieldType::Number | FieldType::Money)
+            {
+                self.error(file, b.pos, b.len, format!("`{what}` applies to `number` and `money` fields"), Some("use `max_length` or `pattern` for text".into()));
+            }
+        }
+        if let (Some(min), Some(max)) = (&f.min, &f.max)
+            && min.value > max.value
+        {
+            self.error(file, max.pos, max.len, format!("`max` ({}) is below `min` ({})", max.value, min.value), None);
+        }
+        let pattern = f.pattern.as_ref().and_then(|p| {
+            match regex::RegexBuilder::new(&format!("^(?:{})$", p.value)).size_limit(1 << 20).build() {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    let detail = e.to_string().lines().last().unwrap_or_default().trim().to_owned();
+                    self.error(file, p.pos, p.len, format!("`pattern` is not a valid regular expression: {detail}"), None);
+                    None
+                }
+            }
+        });
+        if !f.accept.is_empty() && kind != FieldType::File {
+            self.error(file, f.kind.pos, f.kind.len, "`accept` applies to `file` fields".into(), None);
+        }
+        if step_kind == StepKind::Login && kind == FieldType::Password && f.expect.is_none() {
+            self.error(
+                file,
+                f.name.pos,
+                f.name.len,
+                format!("the password `{name}` of a login step has no `expect`"),
+                Some("add `expect: persona.mot_de_passe`".into()),
+            );
+        }
+        let mut messages = BTreeMap::new();
+        let authored = [
+            (Problem::Required, &f.errors.required),
+            (Problem::Invalid, &f.errors.invalid),
+            (Problem::TooLong, &f.errors.too_long),
+            (Problem::Min, &f.errors.min),
+            (Problem::Max, &f.errors.max),
+            (Problem::Pattern, &f.errors.pattern),
+            (Problem::Expect, &f.errors.expect),
+        ];
+        let local = ["label", "min", "max", "max_length", "attempts_left", "value"];
+        for (problem, text) in authored {
+            let t = match text {
+                Some(t) => self.text(t, file, &local),
+                None => Text::compile(default_message(kind, problem, !options.is_empty())).expect("built-in message"),
+            };
+            messages.insert(problem.key(), t);
+        }
+        messages.insert(Problem::RealData.key(), Text::compile(crate::field::REAL_DATA_MESSAGE).expect("fixed text"));
+        let max_length = f.max_length.as_ref().map_or(kind.default_max_length(), |m| m.value as usize);
+        if let Some(m) = &f.max_length
+            && (m.value == 0 || m.value as usize > kind.hard_max_length())
+        {
+            self.error(file, m.pos, m.len, format!("`max_length` must be between 1 and {}", kind.hard_max_length()), None);
+        }
+        Field {
+            name: name.clone(),
+            label,
+            kind,
+            hint,
+            prefill,
+            required: f.required.unwrap_or(true),
+            min: f.min.as_ref().map(|m| m.value),
+            max: f.max.as_ref().map(|m| m.value),
+            max_length,
+            pattern,
+            expect,
+            messages,
+            option_values: options.iter().map(|o| o.value.clone()).collect(),
+            options,
+            autocomplete: f.autocomplete.as_ref().map(|a| a.value.clone()),
+            accept: f.accept.iter().map(|a| a.trim_start_matches('.').to_lowercase()).collect(),
+            unit: f.unit.clone(),
+        }
+    }
+
+    fn message(&mut self, m: &Located<file::MessageFile>, r: &RawStep) -> Option<Message> {
+        let file = r.file.clone();
+        let local = ["code", "link"];
+        let subject = m.subject.as_ref().map(|s| self.text(s, &file, &local));
+        if m.channel.value == Channel::Sms && m.subject.is_some() {
+            self.error(&file, m.channel.pos, m.channel.len, "an SMS has no subject".into(), Some("remove `subject:` or use `channel: email`".into()));
+        }
+        let body = self.text(&m.body, &file, &local);
+        let code = m.code.as_ref().map(|c| match &c.value {
+            CodeFile::Digits(n) => {
+                if !(4..=12).contains(n) {
+                    self.error(&file, c.pos, c.len, "a code has 4 to 12 digits".into(), None);
+                }
+                Code::Digits(*n)
+            }
+            CodeFile::Fixed(s) => Code::Fixed(s.clone()),
+        });
+        let link = match &m.link {
+            Some(l) => {
+                let goto = self.goto(&l.goto, r);
+                let expired_goto = l.expired_goto.as_ref().and_then(|e| self.goto(e, r));
+                goto.map(|goto| Link { label: l.label.value.clone(), goto, expired_goto })
+            }
+            None => None,
+        };
+        if m.code.is_some() && m.body.value.contains("{{") && !m.body.value.contains("code") {
+            self.error(&file, m.body.pos, m.body.len, "the message has a code but its body does not show it".into(), Some("add `{{ code }}` to the body".into()));
+        }
+        Some(Message {
+            channel: m.channel.value,
+            from: m.from.value.clone(),
+            subject,
+            body,
+            code,
+            link,
+            valid_minutes: m.valid_minutes.as_ref().map(|v| v.value),
+        })
+    }
+
+    fn text(&mut self, t: &Located<String>, file: &str, local: &[&str]) -> Text {
+        match Text::compile(&t.value) {
+            Ok(text) => {
+                let vars = text.variables();
+                self.check_vars(&vars, local, file, t);
+                text
+            }
+            Err(e) => {
+                self.error(file, t.pos, t.len, format!("this text does not parse: {e}"), Some("check the `{{ }}` and `{% %}` pairs".into()));
+                Text::compile("").expect("empty text")
+            }
+        }
+    }
+
+    fn expr(&mut self, e: &Located<String>, file: &str, local: &[&str]) -> Option<Expr> {
+        match Expr::compile(&e.value) {
+            Ok(expr) => {
+                let vars = expr.variables();
+                self.check_vars(&vars, local, file, e);
+                Some(expr)
+            }
+            Err(err) => {
+                self.error(file, e.pos, e.len, format!("this expression does not parse: {err}"), Some("expressions are minijinja expressions, such as `answers.montant > 0`".into()));
+                None
+            }
+        }
+    }
+
+    fn check_vars(&mut self, vars: &BTreeSet<String>, local: &[&str], file: &str, at: &Located<String>) {
+        for var in vars {
+            let mut parts = var.split('.');
+            let root = parts.next().unwrap_or_default();
+            let rest: Vec<&str> = parts.collect();
+            if local.contains(&root) || FUNCTIONS.contains(&root) {
+                continue;
+            }
+            let problem: Option<(String, String)> = match root {
+                "persona" => match rest.first() {
+                    None => None,
+                    Some(_) => {
+                        let path = rest.iter().take(2).copied().collect::<Vec<_>>().join(".");
+                        if self.spec.has_path(&path) {
+                            self.persona_reads.push(path);
+                        } else {
+                            let (pos, len) = self.locate(file, at, var);
+                            self.unknown_persona(file, pos, len, &path);
+                        }
+                        None
+                    }
+                },
+                "answers" => self.member(rest.first(), &self.fields.clone(), "answers", "no field is named so"),
+                "computed" => self.member(rest.first(), &self.computed.clone(), "computed", "no step computes it"),
+                "inbox" => self.member(rest.first(), &to_set(INBOX_KEYS), "inbox", "the inbox has no such value"),
+                "today" => self.member(rest.first(), &to_set(TODAY_KEYS), "today", "`today` has no such value"),
+                "scenario" => self.member(rest.first(), &to_set(SCENARIO_KEYS), "scenario", "`scenario` has no such value"),
+                "reference" => None,
+                other => {
+                    let mut roots: Vec<&str> = ROOTS.to_vec();
+                    roots.extend(local);
+                    let hint = match did_you_mean(other, roots.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("expressions can read: {}", roots.join(", ")),
+                    };
+                    Some((format!("unknown variable `{other}`"), hint))
+                }
+            };
+            if let Some((message, hint)) = problem {
+                let (pos, len) = self.locate(file, at, var);
+                self.error(file, pos, len, message, Some(hint));
+            }
+        }
+    }
+
+    /// Where `needle` is written inside the value `at`: the line and column
+    /// in the file when the file's text confirms it, else the value's start.
+    fn locate(&self, file: &str, at: &Located<String>, needle: &str) -> (Pos, u32) {
+        let fallback = (at.pos, at.len);
+        let Some(offset) = at.value.find(needle) else { return fallback };
+        let Some(source) = self.world.sources.get(file) else { return fallback };
+        let before = &at.value[..offset];
+        let line_offset = before.matches('\n').count() as u32;
+        let col_in_line = before.rsplit('\n').next().unwrap_or("").chars().count() as u32;
+        let candidates = if line_offset == 0 {
+            // A quoted scalar starts one column before its text.
+            vec![Pos::new(at.pos.line, at.pos.col + col_in_line), Pos::new(at.pos.line, at.pos.col + col_in_line + 1)]
+        } else {
+            vec![Pos::new(at.pos.line + line_offset, at.pos.col + col_in_line)]
+        };
+        for pos in candidates {
+            let line = source.lines().nth(pos.line as usize - 1).unwrap_or("");
+            let rest: String = line.chars().skip(pos.col as usize - 1).collect();
+            if rest.starts_with(needle) {
+                return (pos, needle.chars().count() as u32);
+            }
+        }
+        fallback
+    }
+
+    fn member(&self, key: Option<&&str>, known: &BTreeSet<String>, root: &str, why: &str) -> Option<(String, String)> {
+        let key = key?;
+        if known.contains(*key) {
+            return None;
+        }
+        let hint = match did_you_mean(key, known.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{root}.{s}`?"),
+            None => why.to_owned(),
+        };
+        Some((format!("unknown variable `{root}.{key}`"), hint))
+    }
+
+    fn tests(&mut self, f: &ScenarioFile, steps: &[Step]) -> Vec<Walkthrough> {
+        let file = self.file.clone();
+        let mut names = BTreeSet::new();
+        let mut out = Vec::new();
+        for t in &f.tests {
+            let t_pos = t.pos;
+            let t = &t.value;
+            if !names.insert(t.name.value.clone()) {
+                self.error(&file, t.name.pos, t.name.len, format!("duplicate test name `{}`", t.name.value), None);
+            }
+            let mut answers = Vec::new();
+            for (step_id, attempts) in t.answers.iter() {
+                let Some(step_index) = self.resolve(step_id, &file) else { continue };
+                let step = &steps[step_index];
+                let list: Vec<(Pos, &crate::yaml::Pairs<Located<AnswerFile>>)> = match &attempts.value {
+                    AttemptsFile::One(one) => vec![(attempts.pos, one)],
+                    AttemptsFile::Many(many) => many.iter().map(|a| (a.pos, &a.value)).collect(),
+                };
+                let mut converted = Vec::new();
+                for (pos, values) in list {
+                    let mut fields = Vec::new();
+                    for (name, value) in values.iter() {
+                        let is_action = ACTION_KEYS.contains(&name.value.as_str());
+                        if !is_action && !step.fields.iter().any(|fl| fl.name == name.value) {
+                            let names: Vec<&str> = step.fields.iter().map(|fl| fl.name.as_str()).collect();
+                            let hint = match did_you_mean(&name.value, names.iter().copied()) {
+                                Some(s) => format!("did you mean `{s}`?"),
+                                None if names.is_empty() => "this step has no fields".to_owned(),
+                                None => format!("its fields are: {}", names.join(", ")),
+                            };
+                            self.error(&file, name.pos, name.len, format!("step `{}` has no field `{}`", step.id, name.value), Some(hint));
+                            continue;
+                        }
+                        let texts = match &value.value {
+                            AnswerFile::Text(s) => vec![s.clone()],
+                            AnswerFile::List(items) => items.clone(),
+                        };
+                        let compiled = texts
+                            .iter()
+                            .map(|s| self.text(&Located { value: s.clone(), pos: value.pos, len: value.len }, &file, &[]))
+                            .collect();
+                        fields.push((name.value.clone(), compiled, value.pos));
+                    }
+                    converted.push(Attempt { pos, values: fields });
+                }
+                answers.push(StepAnswers { step: step_id.value.clone(), pos: step_id.pos, attempts: converted });
+            }
+            self.resolve(&t.ends_at, &file);
+            let expect = t
+                .expect
+                .iter()
+                .filter_map(|(e, v)| self.expr(e, &file, &[]).map(|x| (x, v.value.clone(), e.pos)))
+                .collect();
+            out.push(Walkthrough {
+                name: t.name.value.clone(),
+                pos: t_pos,
+                seed: t.seed.unwrap_or(1),
+                pins: Pins {
+                    situation: t.persona.situation_familiale,
+                    sexe: t.persona.sexe.map(|s| if s == Sexe::F { 'F' } else { 'M' }),
+                    enfants: t.persona.enfants,
+                    age: t.persona.age,
+                },
+                answers,
+                ends_at: t.ends_at.value.clone(),
+                ends_at_pos: t.ends_at.pos,
+                expect,
+            });
+        }
+        out
+    }
+}
+
+/// More steps than this is a mistake, or an attack on the checker.
+pub const MAX_STEPS: usize = 500;
+
+/// Persona values that are not identifiers worth a card line.
+const CARD_SKIP: &[&str] = &["prenom", "nom", "civilite", "sexe", "age", "adresse", "enfants", "conjoint", "nombre_enfants"];
+
+fn to_set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn template_name(name: &str) -> String {
+    if name.ends_with(".html") { name.to_owned() } else { format!("{name}.html") }
+}
+
+/// `2026-04` (the first of the month) or `2026-04-15`.
+fn parse_month(s: &str) -> Option<time::Date> {
+    let parts: Vec<&str> = s.trim().split('-').collect();
+    let (y, m, d) = match parts.as_slice() {
+        [y, m] => (y, m, "1"),
+        [y, m, d] => (y, m, *d),
+        _ => return None,
+    };
+    if y.len() != 4 {
+        return None;
+    }
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+}

@@ -1,0 +1,595 @@
+//! The scenario file format, as authors write it. These types are read
+//! through serde derive and described by `miroir schema` through schemars;
+//! their doc comments are what editors show on hover.
+
+use crate::field::FieldType;
+use crate::persona::spec::{PersonaSpecFile, Sexe, Situation};
+use crate::yaml::{Located, Pairs};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+
+/// A scenario: one online procedure, replayed step by step.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Scenario")]
+pub struct ScenarioFile {
+    /// The procedure's name in the catalogue, e.g. "Déclarer ses revenus en ligne".
+    pub title: Located<String>,
+    /// The catalogue group, such as `impots` or `caf`; also the default theme.
+    pub operator: Located<String>,
+    /// The theme to render with (default: the operator's theme if there is
+    /// one, else `base`).
+    #[serde(default)]
+    pub theme: Option<Located<String>>,
+    /// One or two sentences for the catalogue.
+    pub summary: Located<String>,
+    /// How hard the procedure is for a beginner.
+    pub level: Located<Level>,
+    /// About how long a rehearsal takes, in minutes.
+    pub duration_minutes: Located<u32>,
+    /// When the real site looked like this: `2026-04` or `2026-04-15`.
+    /// Personas' ages and dates are counted from this date.
+    pub valid_as_of: Located<String>,
+    /// Where the steps and wording come from (addresses or references).
+    #[serde(default)]
+    pub sources: Vec<Located<String>>,
+    /// The real site's address, shown as "le vrai site" for later.
+    #[serde(default)]
+    pub real_site: Option<Located<String>>,
+    /// How the fictitious person is generated.
+    #[serde(default)]
+    pub persona: PersonaSpecFile,
+    /// The first step (default: the first one listed).
+    #[serde(default)]
+    pub start: Option<Located<String>>,
+    /// The pages of the procedure, in the order of the usual path.
+    pub steps: Vec<Located<StepFile>>,
+    /// Step groups shared with other scenarios, such as a FranceConnect login.
+    #[serde(default)]
+    pub includes: Vec<Located<IncludeFile>>,
+    /// Walkthroughs that `miroir check` and `cargo test` replay.
+    #[serde(default)]
+    pub tests: Vec<Located<TestFile>>,
+}
+
+/// Steps shared by several scenarios, in a `<name>.group.yaml` file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "StepGroup")]
+pub struct GroupFile {
+    /// What the group does, e.g. "Connexion avec FranceConnect".
+    pub title: Located<String>,
+    /// The step a scenario enters the group by.
+    pub entry: Located<String>,
+    /// The theme of the group's pages (default: each scenario's own).
+    #[serde(default)]
+    pub theme: Option<Located<String>>,
+    /// The group's steps. `goto: $return` leaves the group, to the step the
+    /// including scenario names in `then`.
+    pub steps: Vec<Located<StepFile>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// For a first time.
+    Debutant,
+    /// For someone who has done it before.
+    Intermediaire,
+    /// With branches and incidents.
+    Avance,
+}
+
+impl Level {
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Debutant => "Débutant",
+            Level::Intermediaire => "Intermédiaire",
+            Level::Avance => "Avancé",
+        }
+    }
+}
+
+/// What a page is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Text and a button.
+    Info,
+    /// Fields to fill in.
+    Form,
+    /// A login form: identifiers checked against the persona, failures counted.
+    Login,
+    /// One question answered by picking an option, often to branch.
+    Choice,
+    /// The récapitulatif: every answer, each with a "Modifier" link.
+    Review,
+    /// The accusé de réception, possibly with a printable document. Ends the rehearsal.
+    Receipt,
+    /// Something went wrong on purpose: account locked, code expired...
+    Incident,
+}
+
+impl StepKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StepKind::Info => "info",
+            StepKind::Form => "form",
+            StepKind::Login => "login",
+            StepKind::Choice => "choice",
+            StepKind::Review => "review",
+            StepKind::Receipt => "receipt",
+            StepKind::Incident => "incident",
+        }
+    }
+}
+
+/// One page of the procedure.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepFile {
+    /// Unique name of the step, used by `goto`, `start` and tests.
+    pub id: Located<String>,
+    /// What the page is.
+    pub kind: Located<StepKind>,
+    /// The page heading (a template).
+    pub title: Located<String>,
+    /// The étape this page belongs to, for the step train ("Revenus").
+    #[serde(default)]
+    pub section: Option<Located<String>>,
+    /// The page's text (a template). Blank lines separate paragraphs;
+    /// lines starting with `- ` make a list; `**text**` is bold.
+    #[serde(default)]
+    pub text: Option<Located<String>>,
+    /// The aidant hint: plain, easy-to-read advice shown on demand (a template).
+    #[serde(default)]
+    pub hint: Option<Located<String>>,
+    /// The inputs of the page.
+    #[serde(default)]
+    pub fields: Vec<Located<FieldFile>>,
+    /// Where to go after a successful submit: a step id, or a list of
+    /// `{ if, goto }` tried in order (the last one usually without `if`).
+    #[serde(default)]
+    pub next: Option<Located<NextFile>>,
+    /// After this many failed attempts, go to an incident step.
+    #[serde(default)]
+    pub on_failure: Option<Located<OnFailureFile>>,
+    /// Messages that land in the simulated inbox after a successful submit.
+    #[serde(default)]
+    pub send: Vec<Located<MessageFile>>,
+    /// Values computed after a successful submit: name to expression.
+    /// Later steps read them as `computed.<name>`.
+    #[serde(default)]
+    pub compute: Pairs<Located<String>>,
+    /// The button's label (default "Continuer"; "Valider" on a review).
+    #[serde(default)]
+    pub button: Option<Located<String>>,
+    /// Whether a "Précédent" link is offered (default true).
+    #[serde(default)]
+    pub back: Option<bool>,
+    /// A theme template to render this page with, instead of the kind's own.
+    #[serde(default)]
+    pub template: Option<Located<String>>,
+    /// A theme for this page only, for a page of another site (FranceConnect).
+    #[serde(default)]
+    pub theme: Option<Located<String>>,
+    /// A printable document offered on this page (receipts).
+    #[serde(default)]
+    pub document: Option<Located<DocumentFile>>,
+    /// The page waits for a link from the inbox: no button, the link goes on.
+    #[serde(default)]
+    pub wait_for_link: bool,
+}
+
+/// A step id, or a list of branches tried in order.
+#[derive(Clone, Debug)]
+pub enum NextFile {
+    Step(Located<String>),
+    Branches(Vec<Located<BranchFile>>),
+}
+
+/// One branch: go to `goto` if `if` holds (or always, without `if`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BranchFile {
+    /// A condition (an expression), such as `answers.situation == "marie"`.
+    #[serde(default, rename = "if")]
+    pub when: Option<Located<String>>,
+    /// The step to go to.
+    pub goto: Located<String>,
+}
+
+impl<'de> Deserialize<'de> for NextFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NextVisitor;
+        impl<'de> Visitor<'de> for NextVisitor {
+            type Value = NextFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a step id or a list of { if, goto }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<NextFile, E> {
+                // The position is the one of the whole `next` value.
+                Ok(NextFile::Step(Located::new(v.to_owned(), Default::default())))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<NextFile, A::Error> {
+                let mut branches = Vec::new();
+                while let Some(b) = seq.next_element::<Located<BranchFile>>()? {
+                    branches.push(b);
+                }
+                Ok(NextFile::Branches(branches))
+            }
+        }
+        d.deserialize_any(NextVisitor)
+    }
+}
+
+impl JsonSchema for NextFile {
+    fn schema_name() -> Cow<'static, str> {
+        "Next".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({
+            "description": "A step id, or a list of `{ if, goto }` branches tried in order.",
+            "anyOf": [
+                { "type": "string" },
+                { "type": "array", "items": g.subschema_for::<BranchFile>() }
+            ]
+        })
+    }
+}
+
+/// Route to an incident after repeated failures.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OnFailureFile {
+    /// How many failed attempts in a row (wrong password, wrong code).
+    pub after: Located<u8>,
+    /// The incident step to go to.
+    pub goto: Located<String>,
+}
+
+/// One input of a page.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldFile {
+    /// The answer's name, unique in the scenario; expressions read it as
+    /// `answers.<name>`.
+    pub name: Located<String>,
+    /// The label shown above the input (a template).
+    pub label: Located<String>,
+    /// The kind of input.
+    #[serde(rename = "type")]
+    pub kind: Located<FieldType>,
+    /// Help shown under the label, as the real site shows it (a template).
+    #[serde(default)]
+    pub hint: Option<Located<String>>,
+    /// The value the input starts with (an expression), such as
+    /// `persona.salaires` for a pre-filled box.
+    #[serde(default)]
+    pub prefill: Option<Located<String>>,
+    /// Whether an answer is needed (default true).
+    #[serde(default)]
+    pub required: Option<bool>,
+    /// Smallest number or amount accepted.
+    #[serde(default)]
+    pub min: Option<Located<f64>>,
+    /// Largest number or amount accepted.
+    #[serde(default)]
+    pub max: Option<Located<f64>>,
+    /// Longest text accepted (default 200 characters, 2000 for a textarea).
+    #[serde(default)]
+    pub max_length: Option<Located<u32>>,
+    /// A regular expression the cleaned-up value must match.
+    #[serde(default)]
+    pub pattern: Option<Located<String>>,
+    /// The value that must be typed (an expression), such as
+    /// `persona.mot_de_passe` or `inbox.code`.
+    #[serde(default)]
+    pub expect: Option<Located<String>>,
+    /// The real site's wording for each problem (templates).
+    #[serde(default)]
+    pub errors: ErrorsFile,
+    /// Choices of a select, radio or checkbox group: a value, or
+    /// `{ value, label, hint }`.
+    #[serde(default)]
+    pub options: Vec<Located<OptionFile>>,
+    /// The HTML `autocomplete` token, such as `given-name`.
+    #[serde(default)]
+    pub autocomplete: Option<Located<String>>,
+    /// File extensions a simulated upload accepts, such as `[pdf, jpg]`.
+    #[serde(default)]
+    pub accept: Vec<String>,
+    /// A unit shown after the input, such as `€` or `heures`.
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+/// The wording of each error; unset ones use the real sites' usual wording.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorsFile {
+    /// When the field is left empty.
+    #[serde(default)]
+    pub required: Option<Located<String>>,
+    /// When the value has the wrong format.
+    #[serde(default)]
+    pub invalid: Option<Located<String>>,
+    /// When the value is too long.
+    #[serde(default)]
+    pub too_long: Option<Located<String>>,
+    /// When a number is below `min`.
+    #[serde(default)]
+    pub min: Option<Located<String>>,
+    /// When a number is above `max`.
+    #[serde(default)]
+    pub max: Option<Located<String>>,
+    /// When the value does not match `pattern`.
+    #[serde(default)]
+    pub pattern: Option<Located<String>>,
+    /// When the value is not the expected one. May use `{{ attempts_left }}`.
+    #[serde(default)]
+    pub expect: Option<Located<String>>,
+}
+
+/// One choice.
+#[derive(Clone, Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum OptionFile {
+    /// The value, also used as its label.
+    Value(String),
+    /// A value with its own label and hint.
+    Labelled(LabelledOption),
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelledOption {
+    /// What is stored and compared in expressions.
+    pub value: String,
+    /// What the person reads.
+    pub label: String,
+    /// Help under the choice.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for OptionFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct OptionVisitor;
+        impl<'de> Visitor<'de> for OptionVisitor {
+            type Value = OptionFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value or { value, label }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OptionFile, E> {
+                Ok(OptionFile::Value(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<OptionFile, E> {
+                Ok(OptionFile::Value(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<OptionFile, E> {
+                Ok(OptionFile::Value(v.to_string()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<OptionFile, A::Error> {
+                LabelledOption::deserialize(de::value::MapAccessDeserializer::new(map)).map(OptionFile::Labelled)
+            }
+        }
+        d.deserialize_any(OptionVisitor)
+    }
+}
+
+/// A message sent to the rehearsal's simulated inbox or phone.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageFile {
+    /// `email` lands in the inbox, `sms` on the phone.
+    pub channel: Located<Channel>,
+    /// The sender shown, such as "Impôts — simulation".
+    pub from: Located<String>,
+    /// The subject of an e-mail (a template).
+    #[serde(default)]
+    pub subject: Option<Located<String>>,
+    /// The message (a template). May use `{{ code }}` and `{{ link }}`.
+    pub body: Located<String>,
+    /// A code generated for this message: `{ digits: 6 }` or `{ fixed: "123456" }`.
+    #[serde(default)]
+    pub code: Option<Located<CodeFile>>,
+    /// A link in the message that moves the rehearsal on when followed.
+    #[serde(default)]
+    pub link: Option<Located<LinkFile>>,
+    /// How long the code or link stays valid, in minutes.
+    #[serde(default)]
+    pub valid_minutes: Option<Located<u32>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum CodeFile {
+    /// So many random digits.
+    Digits(u8),
+    /// Always this code, easy to rehearse with.
+    Fixed(String),
+}
+
+/// A link in a message.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkFile {
+    /// The link's text, such as "Activer mon espace".
+    pub label: Located<String>,
+    /// The step the link leads to.
+    pub goto: Located<String>,
+    /// The step it leads to once expired (default: it goes nowhere).
+    #[serde(default)]
+    pub expired_goto: Option<Located<String>>,
+}
+
+/// A printable document offered on a page.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentFile {
+    /// The document template, in the theme's `documents/` folder (without `.html`).
+    pub template: Located<String>,
+    /// The document's title, such as "Accusé de réception".
+    pub title: Located<String>,
+}
+
+/// Where a step group enters a scenario.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncludeFile {
+    /// The group as `<operator>/<name>`, from `scenarios/<operator>/<name>.group.yaml`.
+    pub group: Located<String>,
+    /// The step the group's `$return` leads to.
+    pub then: Located<String>,
+}
+
+/// A walkthrough: answers given step by step, and where the rehearsal
+/// must end.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestFile {
+    /// What the walkthrough shows, e.g. "chemin nominal, célibataire".
+    pub name: Located<String>,
+    /// The persona's seed (default 1).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Persona traits to impose, whatever the seed.
+    #[serde(default)]
+    pub persona: PersonaPinFile,
+    /// For each step id, the values to submit (templates), or a list of
+    /// attempts submitted in turn. The key `_link: follow` follows the
+    /// last link of the inbox; `_wait_minutes: 540` lets time pass first.
+    #[serde(default)]
+    pub answers: Pairs<Located<AttemptsFile>>,
+    /// The step the walkthrough must end on.
+    pub ends_at: Located<String>,
+    /// Expressions and the text they must give at the end, such as
+    /// `computed.impot: "1111"`.
+    #[serde(default)]
+    pub expect: Pairs<Located<String>>,
+}
+
+/// Persona traits a walkthrough imposes.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonaPinFile {
+    #[serde(default)]
+    pub situation_familiale: Option<Situation>,
+    #[serde(default)]
+    pub sexe: Option<Sexe>,
+    #[serde(default)]
+    pub enfants: Option<u8>,
+    #[serde(default)]
+    pub age: Option<u8>,
+}
+
+/// One attempt (field to value), or a list of attempts.
+#[derive(Clone, Debug)]
+pub enum AttemptsFile {
+    One(Pairs<Located<AnswerFile>>),
+    Many(Vec<Located<Pairs<Located<AnswerFile>>>>),
+}
+
+/// A value to submit: text (a template), or a list for checkbox groups.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnswerFile {
+    Text(String),
+    List(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for AttemptsFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct AttemptsVisitor;
+        impl<'de> Visitor<'de> for AttemptsVisitor {
+            type Value = AttemptsFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of field to value, or a list of them")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<AttemptsFile, A::Error> {
+                Pairs::deserialize(de::value::MapAccessDeserializer::new(map)).map(AttemptsFile::One)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<AttemptsFile, A::Error> {
+                let mut attempts = Vec::new();
+                while let Some(a) = seq.next_element()? {
+                    attempts.push(a);
+                }
+                Ok(AttemptsFile::Many(attempts))
+            }
+        }
+        d.deserialize_any(AttemptsVisitor)
+    }
+}
+
+impl JsonSchema for AttemptsFile {
+    fn schema_name() -> Cow<'static, str> {
+        "Attempts".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let one = g.subschema_for::<Pairs<AnswerFile>>();
+        schemars::json_schema!({
+            "description": "Field to value, or a list of such attempts submitted in turn.",
+            "anyOf": [ one, { "type": "array", "items": one } ]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for AnswerFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct AnswerVisitor;
+        impl<'de> Visitor<'de> for AnswerVisitor {
+            type Value = AnswerFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value, or a list of values")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AnswerFile, E> {
+                Ok(AnswerFile::Text(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<AnswerFile, E> {
+                Ok(AnswerFile::Text(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<AnswerFile, E> {
+                Ok(AnswerFile::Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<AnswerFile, E> {
+                Ok(AnswerFile::Text(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<AnswerFile, E> {
+                Ok(AnswerFile::Text(if v { "on".to_owned() } else { String::new() }))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<AnswerFile, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    items.push(item);
+                }
+                Ok(AnswerFile::List(items))
+            }
+        }
+        d.deserialize_any(AnswerVisitor)
+    }
+}
+
+impl JsonSchema for AnswerFile {
+    fn schema_name() -> Cow<'static, str> {
+        "Answer".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({
+            "description": "A value (a template), or a list of values for a checkbox group.",
+            "anyOf": [
+                { "type": ["string", "number", "boolean"] },
+                { "type": "array", "items": { "type": ["string", "number"] } }
+            ]
+        })
+    }
+}

@@ -1,0 +1,271 @@
+//! Scenarios: the validated model of one procedure, built from a scenario
+//! file (see [`file`] for the format) by [`build`], which reports every
+//! problem it finds with its position.
+
+pub mod build;
+pub mod file;
+mod graph;
+
+use crate::diagnostic::Pos;
+use crate::expr::{Expr, Text};
+use crate::field::{self, FieldType, Problem};
+use crate::persona::PersonaSpec;
+pub use file::{Channel, Level, StepKind};
+use std::collections::BTreeMap;
+use time::Date;
+
+/// One procedure, ready to rehearse.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// `<operator folder>/<file name>`: `impots/declaration-revenus`.
+    pub id: String,
+    /// The file as shown to people.
+    pub file: String,
+    pub title: String,
+    pub operator: String,
+    pub summary: String,
+    pub level: Level,
+    pub duration_minutes: u32,
+    pub valid_as_of: String,
+    /// `valid_as_of` as a date: personas are counted from it.
+    pub reference_date: Date,
+    pub sources: Vec<String>,
+    pub real_site: Option<String>,
+    pub theme: String,
+    pub persona: PersonaSpec,
+    /// Persona card lines: the persona values the scenario reads, then the
+    /// spec's `card`: (path, label).
+    pub card: Vec<(String, String)>,
+    pub start: usize,
+    pub steps: Vec<Step>,
+    pub tests: Vec<Walkthrough>,
+    /// Changes whenever the file or one of its groups changes.
+    pub fingerprint: u64,
+}
+
+impl Scenario {
+    pub fn step_index(&self, id: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.id == id)
+    }
+
+    /// The step that asks for the field `name`, and the field.
+    pub fn field(&self, name: &str) -> Option<(usize, &Field)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| s.fields.iter().find(|f| f.name == name).map(|f| (i, f)))
+    }
+
+    /// The distinct sections, in step order, for the step train.
+    pub fn sections(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for s in &self.steps {
+            if let Some(section) = s.section.as_deref()
+                && !out.contains(&section)
+            {
+                out.push(section);
+            }
+        }
+        out
+    }
+}
+
+/// Where a step was written: the scenario file or a group file.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    pub file: String,
+    /// Where the step's id is written.
+    pub pos: Pos,
+    /// The group's id when the step comes from a step group.
+    pub group: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub id: String,
+    pub kind: StepKind,
+    pub title: Text,
+    pub section: Option<String>,
+    pub text: Option<Text>,
+    pub hint: Option<Text>,
+    pub fields: Vec<Field>,
+    pub next: Vec<Branch>,
+    pub on_failure: Option<OnFailure>,
+    pub send: Vec<Message>,
+    pub compute: Vec<(String, Expr)>,
+    pub button: Option<String>,
+    pub back: bool,
+    pub template: Option<String>,
+    pub theme: Option<String>,
+    pub document: Option<Document>,
+    pub wait_for_link: bool,
+    pub origin: Origin,
+}
+
+impl Step {
+    /// Receipts and incidents end a path; the others need a way forward.
+    pub fn is_terminal_kind(&self) -> bool {
+        matches!(self.kind, StepKind::Receipt | StepKind::Incident)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Branch {
+    pub when: Option<Expr>,
+    pub goto: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct OnFailure {
+    pub after: u8,
+    pub goto: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    pub label: Text,
+    pub kind: FieldType,
+    pub hint: Option<Text>,
+    pub prefill: Option<Expr>,
+    pub required: bool,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub max_length: usize,
+    pub pattern: Option<regex::Regex>,
+    pub expect: Option<Expr>,
+    /// The wording of each problem: the author's, or the usual one.
+    pub messages: BTreeMap<&'static str, Text>,
+    pub options: Vec<Choice>,
+    /// The options' values, for validation.
+    pub option_values: Vec<String>,
+    pub autocomplete: Option<String>,
+    pub accept: Vec<String>,
+    pub unit: Option<String>,
+}
+
+impl Field {
+    pub fn rules(&self) -> field::Rules<'_> {
+        field::Rules {
+            kind: self.kind,
+            required: self.required,
+            min: self.min,
+            max: self.max,
+            max_length: self.max_length,
+            pattern: self.pattern.as_ref(),
+            options: &self.option_values,
+            accept: &self.accept,
+        }
+    }
+
+    pub fn message(&self, problem: Problem) -> &Text {
+        &self.messages[problem.key()]
+    }
+
+    /// A checkbox group (several boxes) rather than a single box.
+    pub fn is_group(&self) -> bool {
+        self.kind == FieldType::Checkbox && !self.options.is_empty()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub hint: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub channel: Channel,
+    pub from: String,
+    pub subject: Option<Text>,
+    pub body: Text,
+    pub code: Option<Code>,
+    pub link: Option<Link>,
+    pub valid_minutes: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Code {
+    Digits(u8),
+    Fixed(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub label: String,
+    pub goto: usize,
+    pub expired_goto: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// Template path in the theme: `documents/<name>.html`.
+    pub template: String,
+    pub title: String,
+}
+
+/// A walkthrough test written in the scenario file.
+#[derive(Clone, Debug)]
+pub struct Walkthrough {
+    pub name: String,
+    pub pos: Pos,
+    pub seed: u64,
+    pub pins: Pins,
+    /// Step id to the attempts submitted there, in turn.
+    pub answers: Vec<StepAnswers>,
+    pub ends_at: String,
+    pub ends_at_pos: Pos,
+    /// Expression, expected text, position.
+    pub expect: Vec<(Expr, String, Pos)>,
+}
+
+impl Walkthrough {
+    pub fn attempts(&self, step: &str) -> Option<&StepAnswers> {
+        self.answers.iter().find(|a| a.step == step)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct StepAnswers {
+    pub step: String,
+    pub pos: Pos,
+    pub attempts: Vec<Attempt>,
+}
+
+/// Field name to value templates, for one submit.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    pub pos: Pos,
+    pub values: Vec<(String, Vec<Text>, Pos)>,
+}
+
+/// Persona traits a walkthrough imposes.
+#[derive(Clone, Debug, Default)]
+pub struct Pins {
+    pub situation: Option<crate::persona::spec::Situation>,
+    pub sexe: Option<char>,
+    pub enfants: Option<u8>,
+    pub age: Option<u8>,
+}
+
+impl Pins {
+    /// The spec with these traits imposed.
+    pub fn apply(&self, spec: &PersonaSpec) -> PersonaSpec {
+        let mut spec = spec.clone();
+        if let Some(s) = self.situation {
+            spec.situations = vec![s];
+        }
+        if let Some(s) = self.sexe {
+            spec.sexes = vec![s];
+        }
+        if let Some(n) = self.enfants {
+            spec.children = crate::persona::spec::IntRange::new(n.into(), n.into());
+        }
+        if let Some(a) = self.age {
+            spec.age = crate::persona::spec::IntRange::new(a.into(), a.into());
+        }
+        spec
+    }
+}
