@@ -112,14 +112,22 @@ impl fmt::Display for Diagnostic {
 }
 
 /// The closest candidate to `word`, if one is close enough to be a likely typo.
+/// Typos count as edits (a swap of two letters is one); a candidate is
+/// kept within a third of the word's length, or when it starts the same
+/// way and is very similar.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = word.to_lowercase();
+    let budget = (lower.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .filter_map(|c| {
+            let other = c.to_lowercase();
+            let edits = strsim::damerau_levenshtein(&lower, &other);
+            let similar = strsim::jaro_winkler(&lower, &other);
+            (edits <= budget || similar >= 0.9).then_some((edits, -similar, c))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
+        .map(|(_, _, c)| c)
 }
 
 #[cfg(test)]
@@ -142,5 +150,8 @@ mod tests {
     fn suggestions_only_for_close_words() {
         assert_eq!(did_you_mean("nxet", ["next", "title"]), Some("next"));
         assert_eq!(did_you_mean("zzz", ["next", "title"]), None);
+        assert_eq!(did_you_mean("nmo", ["nom", "numero_fiscal", "prenom"]), Some("nom"));
+        assert_eq!(did_you_mean("numero_fical", ["nom", "numero_fiscal"]), Some("numero_fiscal"));
+        assert_eq!(did_you_mean("lgin", ["login", "form", "info"]), Some("login"));
     }
 }

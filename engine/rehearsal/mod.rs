@@ -271,7 +271,9 @@ impl Rehearsal {
         }
 
         for (name, value) in values {
-            if value.is_empty() {
+            // Passwords are checked, never kept.
+            let password = step.fields.iter().any(|f| f.name == name && f.kind == FieldType::Password);
+            if value.is_empty() || password {
                 self.answers.remove(&name);
             } else {
                 self.answers.insert(name, value);

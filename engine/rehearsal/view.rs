@@ -137,9 +137,12 @@ pub struct CardView {
     pub seed: u64,
 }
 
-/// Whether "Modifier" may lead back to this step from the review.
+/// Whether "Modifier" may lead back to this step from the review: a form
+/// or a choice, unless every field is a check (a code, an identifier).
 pub fn editable(step: &Step) -> bool {
-    matches!(step.kind, StepKind::Form | StepKind::Choice) && !step.fields.is_empty()
+    matches!(step.kind, StepKind::Form | StepKind::Choice)
+        && !step.fields.is_empty()
+        && !step.fields.iter().all(|f| f.expect.is_some())
 }
 
 fn render(text: &Text, ctx: &Value, step: &Step, what: &str) -> Result<String, ScenarioError> {

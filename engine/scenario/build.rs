@@ -296,8 +296,12 @@ impl<'a> Builder<'a> {
         let file = self.file.clone();
         for entry in &f.persona.card {
             let path = entry.field().to_owned();
+            let (pos, len) = match &entry.value {
+                persona::spec::CardEntry::Labelled(l) => (l.field.pos, l.field.len),
+                persona::spec::CardEntry::Field(_) => (entry.pos, entry.len),
+            };
             if !self.spec.has_path(&path) {
-                self.unknown_persona(&file, entry.pos, entry.len, &path);
+                self.unknown_persona(&file, pos, len, &path, "");
             }
         }
         if let Some(sexes) = &f.persona.sexe {
@@ -317,14 +321,16 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn unknown_persona(&mut self, file: &str, pos: Pos, len: u32, path: &str) {
+    /// `prefix` is how the path is written where it failed: `persona.` in
+    /// expressions, nothing on the card.
+    fn unknown_persona(&mut self, file: &str, pos: Pos, len: u32, path: &str, prefix: &str) {
         let names = self.spec.field_names();
         let head = path.split('.').next().unwrap_or(path);
         let hint = if names.contains(&head) {
             "this persona value has no such part".to_owned()
         } else {
             match did_you_mean(head, names.iter().copied()) {
-                Some(s) => format!("did you mean `persona.{s}`?"),
+                Some(s) => format!("did you mean `{prefix}{s}`?"),
                 None => "add it under `persona: fields:`, or see the persona reference".to_owned(),
             }
         };
@@ -372,6 +378,17 @@ impl<'a> Builder<'a> {
                     None
                 }
             };
+        }
+        if raw.then.is_some() && !self.index.contains_key(&target.value) {
+            // In a group, suggest `$return` too.
+            let mut known: Vec<&str> = self.index.keys().map(String::as_str).filter(|k| !k.starts_with('$')).collect();
+            known.push(RETURN);
+            let hint = match did_you_mean(&target.value, known.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("steps are: {}", known.join(", ")),
+            };
+            self.error(&raw.file, target.pos, target.len, format!("no step `{}`", target.value), Some(hint));
+            return None;
         }
         self.resolve(target, &raw.file)
     }
@@ -511,7 +528,8 @@ impl<'a> Builder<'a> {
             .iter()
             .filter_map(|(name, e)| self.expr(e, &file, &[]).map(|e| (name.value.clone(), e)))
             .collect();
-        if let Some(t) = &s.template {
+        let theme_known = self.world.themes.has(&effective_theme);
+        if let Some(t) = s.template.as_ref().filter(|_| theme_known) {
             let name = template_name(&t.value);
             if self.world.themes.template(&effective_theme, &name).is_none() {
                 self.error(
@@ -525,7 +543,7 @@ impl<'a> Builder<'a> {
         }
         let document = s.document.as_ref().map(|d| {
             let path = format!("documents/{}", template_name(&d.template.value));
-            if self.world.themes.template(&effective_theme, &path).is_none() {
+            if theme_known && self.world.themes.template(&effective_theme, &path).is_none() {
                 self.error(
                     &file,
                     d.template.pos,
@@ -750,7 +768,7 @@ impl<'a> Builder<'a> {
                             self.persona_reads.push(path);
                         } else {
                             let (pos, len) = self.locate(file, at, var);
-                            self.unknown_persona(file, pos, len, &path);
+                            self.unknown_persona(file, pos, len, &path, "persona.");
                         }
                         None
                     }

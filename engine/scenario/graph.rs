@@ -44,7 +44,8 @@ pub fn check(steps: &[Step], start: usize, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let file = &step.origin.file;
-        if !seen[i] {
+        let duplicate = steps[..i].iter().any(|s| s.id == step.id);
+        if !seen[i] && !duplicate {
             out.push(
                 Diagnostic::error(file, step.origin.pos, format!("step `{}` cannot be reached from the start `{start_id}`", step.id))
                     .with_width(step.id.chars().count())

@@ -175,6 +175,26 @@ impl<'a> Walker<'a> {
                     self.check_value_in(&values, node);
                     return;
                 }
+                // One-key mappings, one per variant (`{ money: 1..2 }`): the
+                // key picks the branch.
+                if let (Some(tags), Node::Map(entries)) = (single_keys(self, many), &node.value) {
+                    if let Some((branch, _)) = tags.iter().find(|(_, k)| entries.iter().any(|(e, _)| e.value == *k)) {
+                        self.check(branch, node, noun);
+                        return;
+                    }
+                    let names: Vec<&str> = tags.iter().map(|(_, k)| k.as_str()).collect();
+                    for (key, _) in entries {
+                        let hint = match did_you_mean(&key.value, names.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`? expected one of: {}", list(&names)),
+                            None => format!("expected one of: {}", list(&names)),
+                        };
+                        self.error(key.pos, key.len, format!("unknown key `{}` in {noun}", key.value), Some(hint));
+                    }
+                    if entries.is_empty() {
+                        self.error(node.pos, node.len, format!("expected one of: {}", list(&names)), None);
+                    }
+                    return;
+                }
                 let mut best: Option<Vec<Diagnostic>> = None;
                 for b in many {
                     let mut trial = Walker { root: self.root, file: self.file, out: Vec::new() };
@@ -231,6 +251,23 @@ impl<'a> Walker<'a> {
             self.error(node.pos, node.len, format!("{value} is above the maximum of {max}"), None);
         }
     }
+}
+
+/// When every branch is an object with exactly one required key, the
+/// branches and their keys.
+fn single_keys<'a>(w: &Walker<'a>, branches: &[&'a Value]) -> Option<Vec<(&'a Value, String)>> {
+    branches
+        .iter()
+        .map(|b| {
+            let (resolved, _) = w.resolve(b, String::new());
+            let required = resolved.get("required")?.as_array()?;
+            let props = resolved.get("properties")?.as_object()?;
+            match (required.as_slice(), props.len()) {
+                ([only], 1) => Some((*b, only.as_str()?.to_owned())),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 fn types_of(schema: &Value) -> Vec<String> {

@@ -1,0 +1,129 @@
+//! `miroir check` on deliberately broken scenarios: every problem is
+//! reported with its exact file, line, column and message, and the valid
+//! scenario next to the broken ones is still served.
+
+use miroir::files::FileSet;
+use miroir::library::{self, Library};
+use std::path::Path;
+use std::process::Command;
+
+fn broken() -> Library {
+    let files = FileSet::from_dir(Path::new("tests/broken"), "tests/broken").unwrap();
+    Library::load(&files, &library::embedded_themes())
+}
+
+#[test]
+fn every_problem_has_its_exact_position_and_message() {
+    let lib = broken();
+    let got: Vec<String> = lib.diagnostics.iter().map(|d| d.headline()).collect();
+    let expected = vec![
+        "tests/broken/demo/alias-bomb.yaml:5:20: error: too many alias expansions (an alias bomb?)",
+        "tests/broken/demo/broken.group.yaml:9:11: error: no step `$retour`",
+        "tests/broken/demo/deep-nesting.yaml:1:71: error: nesting is deeper than 64 levels",
+        "tests/broken/demo/graph.yaml:13:17: error: duplicate field name `code` (first used at line 12)",
+        "tests/broken/demo/graph.yaml:15:9: error: step `impasse` has no way forward",
+        "tests/broken/demo/graph.yaml:18:9: error: step `oubliee` cannot be reached from the start `debut`",
+        "tests/broken/demo/graph.yaml:22:9: error: step `fin` cannot be reached from the start `debut`",
+        "tests/broken/demo/graph.yaml:25:9: error: duplicate step id `fin` (first used at line 22)",
+        "tests/broken/demo/keys-and-types.yaml:4:8: error: unknown value `facile`",
+        "tests/broken/demo/keys-and-types.yaml:5:19: error: expected a whole number, found text `quinze`",
+        "tests/broken/demo/keys-and-types.yaml:12:9: error: missing key `label` in field",
+        "tests/broken/demo/keys-and-types.yaml:14:5: error: unknown key `nxet` in step",
+        "tests/broken/demo/persona-values.yaml:6:14: error: `2026-13` is not a date",
+        "tests/broken/demo/persona-values.yaml:8:10: error: unknown persona field `numero_fisc`",
+        "tests/broken/demo/persona-values.yaml:8:32: error: unknown persona field `adresse.pays`",
+        "tests/broken/demo/persona.yaml:11:14: error: unknown value `numero_fiscl`",
+        "tests/broken/demo/persona.yaml:12:14: error: unknown key `mony` in generator",
+        "tests/broken/demo/range.yaml:8:8: error: `70..35` is not a range: write it as `min..max`, with min <= max",
+        "tests/broken/demo/references.yaml:3:8: error: no theme `imots`",
+        "tests/broken/demo/references.yaml:9:12: error: no step group `franceconnect/conexion`",
+        "tests/broken/demo/references.yaml:16:25: error: unknown persona field `numero_fical`",
+        "tests/broken/demo/references.yaml:17:20: error: unknown variable `answers.montnat`",
+        "tests/broken/demo/references.yaml:22:18: error: unknown variable `computed.total`",
+        "tests/broken/demo/references.yaml:24:13: error: this expression does not parse: syntax error: unexpected end of input, expected expression",
+        "tests/broken/demo/references.yaml:26:15: error: no step `fni`",
+        "tests/broken/demo/references.yaml:34:31: error: step `debut` has no field `montnat`",
+        "tests/broken/demo/syntax.yaml:7:8: error: unclosed bracket '['",
+        "tests/broken/demo/walkthrough.yaml:25:68: error: walkthrough `mauvais mot de passe`: at step `connexion`, field `mot_de_passe`: expected the answer `pas le bon` to be accepted, but the page said «Le mot de passe est incorrect.»",
+        "tests/broken/demo/walkthrough.yaml:30:14: error: walkthrough `fin attendue ailleurs`: the rehearsal ended at step `fin`, not at `bloque`"
+    ];
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn hints_say_how_to_fix() {
+    let lib = broken();
+    let hint = |file: &str, line: u32| {
+        lib.diagnostics
+            .iter()
+            .find(|d| d.file.ends_with(file) && d.pos.line == line)
+            .and_then(|d| d.hint.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(hint("keys-and-types.yaml", 14), "did you mean `next`?");
+    assert_eq!(hint("references.yaml", 26), "did you mean `fin`?");
+    assert_eq!(hint("references.yaml", 16), "did you mean `persona.numero_fiscal`?");
+    assert_eq!(hint("broken.group.yaml", 9), "did you mean `$return`?");
+    assert_eq!(hint("persona.yaml", 12), "did you mean `money`? expected one of: `money`, `number`, `digits`, `date`, `fixed`, `choice`");
+}
+
+#[test]
+fn the_valid_scenario_is_kept() {
+    let lib = broken();
+    let ids: Vec<&str> = lib.scenarios.keys().map(String::as_str).collect();
+    assert_eq!(ids, vec!["demo/good"]);
+    assert_eq!(lib.walkthroughs_run, 3);
+    assert_eq!(lib.walkthroughs_passed, 1);
+}
+
+#[test]
+fn oversized_files_and_absurd_step_counts_are_refused() {
+    let huge = format!("title: x\nsummary: \"{}\"\n", "a".repeat(1_100_000));
+    let mut many = String::from(
+        "title: x\noperator: demo\nsummary: x\nlevel: debutant\nduration_minutes: 1\nvalid_as_of: 2026-04\nsteps:\n",
+    );
+    for i in 0..600 {
+        many.push_str(&format!("  - {{ id: s{i}, kind: info, title: T, next: s{} }}\n", i + 1));
+    }
+    many.push_str("  - { id: s600, kind: receipt, title: Fin }\n");
+    let files = FileSet::from_memory("mem", &[("demo/huge.yaml", &huge), ("demo/many.yaml", &many)]);
+    let lib = Library::load(&files, &library::embedded_themes());
+    let got: Vec<String> = lib.diagnostics.iter().map(|d| d.headline()).collect();
+    assert_eq!(
+        got,
+        vec![
+            "mem/demo/huge.yaml: error: file is too large (1100021 bytes, the limit is 1 MiB)",
+            "mem/demo/many.yaml:508:5: error: too many steps (601; at most 500)",
+        ]
+    );
+}
+
+#[test]
+fn the_command_prints_source_lines_hints_and_a_summary() {
+    let out = Command::new(env!("CARGO_BIN_EXE_miroir")).args(["check", "tests/broken"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains(
+        "tests/broken/demo/keys-and-types.yaml:14:5: error: unknown key `nxet` in step\n   |\n14 |     nxet: fin\n   |     ^^^^\n   = help: did you mean `next`?\n"
+    ), "{stdout}");
+    assert!(stdout.ends_with("failed: 29 errors in 11 of 12 files; 1 scenario valid, 1 of 3 walkthroughs passed\n"), "{stdout}");
+}
+
+#[test]
+fn the_bundled_library_checks_clean_from_the_command() {
+    let out = Command::new(env!("CARGO_BIN_EXE_miroir")).arg("check").output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("ok: "), "{stdout}");
+}
+
+#[test]
+fn a_single_file_can_be_checked() {
+    let out = Command::new(env!("CARGO_BIN_EXE_miroir"))
+        .args(["check", "tests/broken/demo/good.yaml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("1 scenario valid"), "{stdout}");
+}
