@@ -20,11 +20,12 @@ fn every_problem_has_its_exact_position_and_message() {
         "tests/broken/demo/alias-bomb.yaml:5:20: error: too many alias expansions (an alias bomb?)",
         "tests/broken/demo/broken.group.yaml:9:11: error: no step `$retour`",
         "tests/broken/demo/deep-nesting.yaml:1:71: error: nesting is deeper than 64 levels",
-        "tests/broken/demo/graph.yaml:13:17: error: duplicate field name `code` (first used at line 12)",
-        "tests/broken/demo/graph.yaml:15:9: error: step `impasse` has no way forward",
-        "tests/broken/demo/graph.yaml:18:9: error: step `oubliee` cannot be reached from the start `debut`",
-        "tests/broken/demo/graph.yaml:22:9: error: step `fin` cannot be reached from the start `debut`",
-        "tests/broken/demo/graph.yaml:25:9: error: duplicate step id `fin` (first used at line 22)",
+        "tests/broken/demo/graph.yaml:11:15: error: theme `base` has no template `deux-ecrans.html`",
+        "tests/broken/demo/graph.yaml:14:17: error: duplicate field name `code` (first used at line 13)",
+        "tests/broken/demo/graph.yaml:16:9: error: step `impasse` has no way forward",
+        "tests/broken/demo/graph.yaml:19:9: error: step `oubliee` cannot be reached from the start `debut`",
+        "tests/broken/demo/graph.yaml:23:9: error: step `fin` cannot be reached from the start `debut`",
+        "tests/broken/demo/graph.yaml:26:9: error: duplicate step id `fin` (first used at line 23)",
         "tests/broken/demo/keys-and-types.yaml:4:8: error: unknown value `facile`",
         "tests/broken/demo/keys-and-types.yaml:5:19: error: expected a whole number, found text `quinze`",
         "tests/broken/demo/keys-and-types.yaml:12:9: error: missing key `label` in field",
@@ -106,7 +107,7 @@ fn the_command_prints_source_lines_hints_and_a_summary() {
     assert!(stdout.contains(
         "tests/broken/demo/keys-and-types.yaml:14:5: error: unknown key `nxet` in step\n   |\n14 |     nxet: fin\n   |     ^^^^\n   = help: did you mean `next`?\n"
     ), "{stdout}");
-    assert!(stdout.ends_with("failed: 29 errors in 11 of 12 files; 1 scenario valid, 1 of 3 walkthroughs passed\n"), "{stdout}");
+    assert!(stdout.ends_with("failed: 30 errors in 11 of 12 files; 1 scenario valid, 1 of 3 walkthroughs passed\n"), "{stdout}");
 }
 
 #[test]
