@@ -19,3 +19,5 @@ pub mod rehearsal;
 pub mod walkthrough;
 pub mod library;
 pub mod cli;
+pub mod session;
+pub mod web;

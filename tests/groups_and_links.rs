@@ -110,7 +110,7 @@ fn a_link_moves_on_once_and_not_after_it_expires() {
     assert_eq!(go(&mut r, &[]), Outcome::Waiting);
     let inbox = r.inbox_view(stage, now).unwrap();
     assert_eq!(inbox[0].link_label.as_deref(), Some("Activer mon espace"));
-    assert!(miroir::expr::plain(&inbox[0].body).contains("https://demo.example.org/activation/"));
+    assert!(miroir::expr::plain(&inbox[0].body_html).contains("https://demo.example.org/activation/"));
     assert!(!inbox[0].read);
     assert_eq!(r.follow_link(s, 0, now), LinkOutcome::Moved);
     assert_eq!(r.current(s).id, "active");

@@ -83,7 +83,7 @@ fn the_whole_path_ends_on_the_receipt_with_two_messages() {
     assert!(r.is_finished(&s));
     let inbox = r.inbox_view(Stage { scenario: &s, persona: &p }, NOW).unwrap();
     assert_eq!(inbox.len(), 2);
-    assert_eq!(inbox[0].subject.as_deref(), Some("Accusé de réception de votre déclaration de revenus"));
+    assert_eq!(inbox[0].subject_html.as_deref(), Some("Accusé de réception de votre déclaration de revenus"));
     assert_eq!(inbox[1].code.as_ref().map(String::len), Some(6));
     let view = r.view(Stage { scenario: &s, persona: &p }, NOW, None).unwrap();
     assert_eq!(view.document.unwrap().template, "documents/accuse-reception.html");
@@ -164,7 +164,7 @@ fn modifier_from_the_review_comes_back_to_the_review() {
     let blocks: Vec<&str> = review.review.iter().map(|b| b.step.as_str()).collect();
     assert_eq!(blocks, vec!["informations", "revenus"]);
     assert_eq!(review.review[1].rows[0].value, "24\u{202f}000 €");
-    assert!(review.text.unwrap().contains("1\u{202f}111 €"));
+    assert!(review.text_html.unwrap().contains("1\u{202f}111 €"));
 
     assert!(r.edit(&s, "revenus"));
     assert_eq!(step(&r, &s), "revenus");

@@ -1,8 +1,10 @@
 //! The `miroir` command line: `check`, `serve`, and the authoring tools.
 
 mod check;
+pub mod serve;
 
 use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,6 +25,24 @@ enum Command {
         #[arg(long)]
         themes: Option<PathBuf>,
     },
+    /// Serve the scenarios: the bundled ones by default, embedded in the binary.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Serve the scenarios of this folder instead of the bundled ones.
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
+        /// Serve the themes of this folder instead of the bundled ones.
+        #[arg(long)]
+        themes: Option<PathBuf>,
+        /// Always mark the session cookie `Secure` (for https without a proxy header).
+        #[arg(long)]
+        secure_cookies: bool,
+        /// Log as JSON lines instead of text.
+        #[arg(long)]
+        json_logs: bool,
+    },
 }
 
 /// Runs the command line; the process exit code is the result.
@@ -30,5 +50,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { paths, themes } => check::run(&paths, themes.as_deref()),
+        Command::Serve { addr, scenarios, themes, secure_cookies, json_logs } => {
+            serve::run(serve::Options { addr, scenarios, themes, secure_cookies, json_logs })
+        }
     }
 }

@@ -16,9 +16,10 @@ pub struct StepView {
     pub id: String,
     pub index: usize,
     pub kind: &'static str,
-    pub title: String,
-    pub text: Option<String>,
-    pub hint: Option<String>,
+    /// Escaped HTML, as every `*_html` field.
+    pub title_html: String,
+    pub text_html: Option<String>,
+    pub hint_html: Option<String>,
     pub section: Option<String>,
     pub train: Vec<TrainItem>,
     pub fields: Vec<FieldView>,
@@ -52,19 +53,21 @@ pub struct FieldView {
     pub name: String,
     /// The HTML id of the input.
     pub id: String,
-    pub label: String,
+    pub label_html: String,
     pub kind: &'static str,
-    pub hint: Option<String>,
+    pub hint_html: Option<String>,
     pub value: String,
     pub options: Vec<OptionView>,
     pub required: bool,
-    pub error: Option<String>,
+    pub error_html: Option<String>,
     pub autocomplete: Option<String>,
     pub unit: Option<String>,
     pub accept: String,
     pub max_length: usize,
     /// The `inputmode` for phone keyboards.
     pub inputmode: Option<&'static str>,
+    /// The HTML `type` of a one-line input.
+    pub input_type: &'static str,
     /// A checkbox group or radio list, shown as a fieldset.
     pub grouped: bool,
 }
@@ -82,21 +85,21 @@ pub struct OptionView {
 pub struct ErrorView {
     pub field: String,
     pub id: String,
-    pub label: String,
-    pub message: String,
+    pub label_html: String,
+    pub message_html: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ReviewBlock {
     pub step: String,
-    pub title: String,
+    pub title_html: String,
     pub rows: Vec<ReviewRow>,
     pub editable: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ReviewRow {
-    pub label: String,
+    pub label_html: String,
     pub value: String,
 }
 
@@ -111,8 +114,8 @@ pub struct MessageView {
     pub index: usize,
     pub channel: &'static str,
     pub from: String,
-    pub subject: Option<String>,
-    pub body: String,
+    pub subject_html: Option<String>,
+    pub body_html: String,
     pub code: Option<String>,
     pub link_label: Option<String>,
     pub link_url: Option<String>,
@@ -189,12 +192,12 @@ impl Rehearsal {
                 },
             };
             let view = field_view(f, &ctx, step, value, error)?;
-            if let Some(message) = &view.error {
+            if let Some(message) = &view.error_html {
                 errors.push(ErrorView {
                     field: f.name.clone(),
                     id: first_input_id(&view),
-                    label: view.label.clone(),
-                    message: message.clone(),
+                    label_html: view.label_html.clone(),
+                    message_html: message.clone(),
                 });
             }
             fields.push(view);
@@ -214,9 +217,9 @@ impl Rehearsal {
             id: step.id.clone(),
             index: usize::from(self.step),
             kind: step.kind.name(),
-            title,
-            text,
-            hint,
+            title_html: title,
+            text_html: text,
+            hint_html: hint,
             section: step.section.clone(),
             train: train(scenario, step),
             fields,
@@ -248,10 +251,10 @@ impl Rehearsal {
             for f in &step.fields {
                 let label = render(&f.label, ctx, step, "label")?;
                 let value = self.answers.get(&f.name).map(String::as_str).unwrap_or("");
-                rows.push(ReviewRow { label, value: display(f, value) });
+                rows.push(ReviewRow { label_html: label, value: display(f, value) });
             }
             let title = markup::inline(&render(&step.title, ctx, step, "title")?);
-            blocks.push(ReviewBlock { step: step.id.clone(), title, rows, editable: true });
+            blocks.push(ReviewBlock { step: step.id.clone(), title_html: title, rows, editable: true });
         }
         Ok(blocks)
     }
@@ -276,8 +279,8 @@ impl Rehearsal {
                 index,
                 channel: if m.channel == Channel::Email { "email" } else { "sms" },
                 from: m.from.clone(),
-                subject,
-                body,
+                subject_html: subject,
+                body_html: body,
                 code,
                 link_label: m.link.as_ref().map(|l| l.label.clone()),
                 link_url,
@@ -333,13 +336,13 @@ fn field_view(f: &Field, ctx: &Value, step: &Step, value: String, error: Option<
     Ok(FieldView {
         name: f.name.clone(),
         id,
-        label: render(&f.label, ctx, step, "label")?,
+        label_html: render(&f.label, ctx, step, "label")?,
         kind: f.kind.name(),
-        hint: f.hint.as_ref().map(|h| render(h, ctx, step, "field hint")).transpose()?,
+        hint_html: f.hint.as_ref().map(|h| render(h, ctx, step, "field hint")).transpose()?,
         value,
         options,
         required: f.required,
-        error,
+        error_html: error,
         autocomplete: f.autocomplete.clone().or_else(|| f.kind.default_autocomplete().map(str::to_owned)),
         unit: f.unit.clone().or_else(|| (f.kind == FieldType::Money).then(|| "€".to_owned())),
         accept: f.accept.iter().map(|a| format!(".{a}")).collect::<Vec<_>>().join(","),
@@ -350,6 +353,13 @@ fn field_view(f: &Field, ctx: &Value, step: &Step, value: String, error: Option<
             FieldType::Phone => Some("tel"),
             FieldType::Email => Some("email"),
             _ => None,
+        },
+        input_type: match f.kind {
+            FieldType::Email => "email",
+            FieldType::Phone => "tel",
+            FieldType::Password => "password",
+            FieldType::File => "file",
+            _ => "text",
         },
         grouped: f.kind == FieldType::Radio || f.is_group(),
     })

@@ -1,0 +1,95 @@
+//! `miroir serve`: the bundled scenarios and themes (embedded in the
+//! binary) or folders on disk, served until SIGINT or SIGTERM.
+
+use crate::files::FileSet;
+use crate::library::{self, Library};
+use crate::session::MemoryStore;
+use crate::web::{self, AppState, Config, ServeError};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Exit code when the address cannot be listened on.
+pub const EXIT_ADDRESS_TAKEN: u8 = 3;
+
+pub struct Options {
+    pub addr: SocketAddr,
+    pub scenarios: Option<PathBuf>,
+    pub themes: Option<PathBuf>,
+    pub secure_cookies: bool,
+    pub json_logs: bool,
+}
+
+pub fn run(opts: Options) -> ExitCode {
+    init_logs(opts.json_logs);
+    quiet_panics();
+    let library = match load(opts.scenarios.as_ref(), opts.themes.as_ref()) {
+        Ok(lib) => lib,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if !library.diagnostics.is_empty() {
+        eprintln!("{}", library.render_diagnostics());
+    }
+    let broken = library.broken_files().len();
+    let served = library.scenarios.len();
+    if broken > 0 {
+        eprintln!("warning: {broken} file(s) have errors (above) and are not served; serving the {served} valid scenario(s)");
+    }
+    let state = AppState::new(library, Arc::new(MemoryStore::default()), Config { secure_cookies: opts.secure_cookies });
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!("miroir: serving {served} scenario(s) on http://{}/ (Ctrl-C to stop)", opts.addr);
+    match runtime.block_on(web::serve(state, opts.addr)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(ServeError::Bind(addr, e)) => {
+            eprintln!(
+                "error: cannot listen on {addr}: {e}\n  = help: another program (perhaps another miroir) uses this port; choose another with --addr, such as --addr 127.0.0.1:8081"
+            );
+            ExitCode::from(EXIT_ADDRESS_TAKEN)
+        }
+        Err(ServeError::Io(e)) => {
+            eprintln!("error: the server stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The library from folders on disk, or the embedded one.
+pub fn load(scenarios: Option<&PathBuf>, themes: Option<&PathBuf>) -> Result<Library, String> {
+    let scenario_files = match scenarios {
+        Some(dir) => FileSet::from_dir(dir, &dir.display().to_string())
+            .map_err(|e| format!("cannot read scenarios folder {}: {e}", dir.display()))?,
+        None => library::embedded_scenarios(),
+    };
+    let theme_files = match themes {
+        Some(dir) => {
+            FileSet::from_dir(dir, &dir.display().to_string()).map_err(|e| format!("cannot read themes folder {}: {e}", dir.display()))?
+        }
+        None => library::embedded_themes(),
+    };
+    Ok(Library::load(&scenario_files, &theme_files))
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// A panic is logged with its place only: its message could hold a value.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info.location().map_or_else(|| "unknown place".to_owned(), |l| format!("{}:{}", l.file(), l.line()));
+        tracing::error!(%place, "panic");
+    }));
+}

@@ -1,0 +1,76 @@
+//! What wraps every route: cross-site request refusal, a body size limit,
+//! security headers, French error pages, and a log line per request that
+//! holds the route, never a value.
+
+use super::{pages, Shared};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::time::Instant;
+use tower_http::csrf::CsrfLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+pub fn wrap(routes: Router, state: Shared) -> Router {
+    let headers = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (HeaderName::from_static("x-robots-tag"), "noindex, nofollow"),
+        (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()"),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    ];
+    // Innermost first: refusals made by the layers below get French pages.
+    let mut router = routes
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(CsrfLayer::new())
+        .layer(middleware::from_fn_with_state(state.clone(), error_pages))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
+    }
+    router.layer(middleware::from_fn(log_request))
+}
+
+/// Replaces the bare responses of refusals (cross-site request, body too
+/// large, wrong method) with a page in French.
+async fn error_pages(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    pages::error_page(&state, status).into_response()
+}
+
+/// One line per request: method, route template, status, latency.
+async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(no route)".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status();
+    let latency_us = started.elapsed().as_micros() as u64;
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(%method, %route, status = status.as_u16(), latency_us, "request");
+    } else {
+        tracing::info!(%method, %route, status = status.as_u16(), latency_us, "request");
+    }
+    response
+}

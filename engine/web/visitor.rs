@@ -1,0 +1,83 @@
+//! The visitor behind a request: their session, found through the cookie,
+//! or a new one. A missing, unknown, expired or tampered cookie never
+//! fails a request: the visitor starts afresh, and is told why.
+
+use super::AppState;
+use crate::session::{Session, SessionId};
+use axum::http::{header, HeaderMap, HeaderValue};
+use cookie::{Cookie, SameSite};
+
+pub const COOKIE: &str = "miroir";
+
+/// Why a visitor got a new session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fresh {
+    /// First visit, or cookies cleared.
+    New,
+    /// The cookie named a session that expired (or a server restart).
+    Expired,
+    /// The cookie was not one of ours.
+    Tampered,
+}
+
+pub struct Visitor {
+    pub id: SessionId,
+    pub session: Session,
+    /// Set when the session was made for this request.
+    pub fresh: Option<Fresh>,
+}
+
+impl Visitor {
+    /// The visitor of a request, with a new session if need be.
+    pub async fn of(state: &AppState, headers: &HeaderMap) -> Visitor {
+        let raw = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == COOKIE)
+            .map(|c| c.value().to_owned());
+        let fresh = match raw.as_deref().map(uuid::Uuid::parse_str) {
+            None => Fresh::New,
+            Some(Err(_)) => Fresh::Tampered,
+            Some(Ok(id)) if id.get_version_num() != 4 => Fresh::Tampered,
+            Some(Ok(id)) => match state.store.load(id).await {
+                Ok(Some(session)) => return Visitor { id, session, fresh: None },
+                Ok(None) => Fresh::Expired,
+                Err(e) => {
+                    tracing::warn!(error = %e, "session store unavailable");
+                    Fresh::Expired
+                }
+            },
+        };
+        // Never reuse an id the browser chose: a new one, always.
+        Visitor { id: uuid::Uuid::new_v4(), session: Session::default(), fresh: Some(fresh) }
+    }
+
+    /// Whether the visitor had a session that is gone.
+    pub fn lost_a_session(&self) -> bool {
+        matches!(self.fresh, Some(Fresh::Expired | Fresh::Tampered))
+    }
+
+    /// Keeps the session; the cookie is (re)sent when it is new.
+    pub async fn save(&self, state: &AppState) {
+        if let Err(e) = state.store.save(self.id, self.session.clone()).await {
+            tracing::warn!(error = %e, "session not saved");
+        }
+    }
+
+    /// The `Set-Cookie` header for a new session.
+    pub fn set_cookie(&self, state: &AppState, request: &HeaderMap) -> Option<HeaderValue> {
+        self.fresh?;
+        let https = state.config.secure_cookies
+            || request.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+        let cookie = Cookie::build((COOKIE, self.id.to_string()))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .secure(https)
+            .build();
+        HeaderValue::from_str(&cookie.to_string()).ok()
+    }
+}
