@@ -36,6 +36,22 @@ pub fn add_filters(env: &mut Environment<'_>) {
     env.add_filter("numero_fiscal", |v: String| crate::persona::ids::format_numero_fiscal(&v));
     env.add_filter("phone", |v: String| crate::persona::ids::format_phone(&v));
     env.add_function("mois", month_label);
+    env.add_filter("qr", qr_svg);
+}
+
+/// A QR code of `text` as an inline SVG image, labelled for screen readers.
+fn qr_svg(text: String) -> Result<Value, Error> {
+    let code = qrcode::QrCode::new(text.as_bytes())
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("no QR code for this text: {e}")))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(160, 160)
+        .quiet_zone(true)
+        .build();
+    // Drop the XML prolog: the SVG goes inside an HTML page.
+    let svg = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]).to_owned();
+    let labelled = svg.replacen("<svg", "<svg role=\"img\" aria-label=\"Code QR\" class=\"qr\"", 1);
+    Ok(Value::from_safe_string(labelled))
 }
 
 /// Whole or decimal euros as French pages print them: `24 000 €`, `1 234,50 €`.
@@ -245,6 +261,14 @@ mod tests {
         let t = Text::compile("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}").unwrap();
         let err = t.render(&context! {}).unwrap_err();
         assert!(err.0.contains("fuel"), "{err}");
+    }
+
+    #[test]
+    fn qr_codes_are_inline_svg() {
+        let t = Text::compile("{{ 'PD-2026-1234' | qr }}").unwrap();
+        let svg = t.render(&context! {}).unwrap();
+        assert!(svg.starts_with("<svg role=\"img\" aria-label=\"Code QR\""), "{svg}");
+        assert!(svg.contains("<path") || svg.contains("<rect"));
     }
 
     #[test]

@@ -369,6 +369,8 @@ fn employer(rng: &mut ChaCha8Rng) -> String {
 fn custom(g: &Generator, rng: &mut ChaCha8Rng, sexe: char, prenom: &str, nom: &str, reference: Date) -> Value {
     match g {
         Generator::Prenom => json!(names::first_name(rng, sexe)),
+        Generator::PrenomFeminin => json!(names::first_name(rng, 'F')),
+        Generator::PrenomMasculin => json!(names::first_name(rng, 'M')),
         Generator::Nom => json!(names::last_name(rng)),
         Generator::Email => json!(format!("{}@example.org", names::ascii_slug(prenom, nom))),
         Generator::Telephone => json!(ids::generate_mobile(rng)),

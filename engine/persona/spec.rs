@@ -137,6 +137,10 @@ impl<'de> Deserialize<'de> for CardEntry {
 pub enum Generator {
     /// A first name of the persona's sex.
     Prenom,
+    /// A woman's first name (a mother's, say).
+    PrenomFeminin,
+    /// A man's first name (a father's, say).
+    PrenomMasculin,
     /// A last name.
     Nom,
     /// An address at example.org.

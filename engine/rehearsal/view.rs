@@ -75,8 +75,8 @@ pub struct FieldView {
 #[derive(Clone, Debug, Serialize)]
 pub struct OptionView {
     pub value: String,
-    pub label: String,
-    pub hint: Option<String>,
+    pub label_html: String,
+    pub hint_html: Option<String>,
     pub checked: bool,
     pub id: String,
 }
@@ -251,7 +251,7 @@ impl Rehearsal {
             for f in &step.fields {
                 let label = render(&f.label, ctx, step, "label")?;
                 let value = self.answers.get(&f.name).map(String::as_str).unwrap_or("");
-                rows.push(ReviewRow { label_html: label, value: display(f, value) });
+                rows.push(ReviewRow { label_html: label, value: display(f, value, ctx) });
             }
             let title = markup::inline(&render(&step.title, ctx, step, "title")?);
             blocks.push(ReviewBlock { step: step.id.clone(), title_html: title, rows, editable: true });
@@ -316,18 +316,16 @@ fn first_input_id(view: &FieldView) -> String {
 fn field_view(f: &Field, ctx: &Value, step: &Step, value: String, error: Option<String>) -> Result<FieldView, ScenarioError> {
     let id = field_id(&f.name);
     let chosen: Vec<&str> = value.split('\n').collect();
-    let options: Vec<OptionView> = f
-        .options
-        .iter()
-        .enumerate()
-        .map(|(i, o)| OptionView {
+    let mut options: Vec<OptionView> = Vec::new();
+    for (i, o) in f.options.iter().enumerate() {
+        options.push(OptionView {
             value: o.value.clone(),
-            label: o.label.clone(),
-            hint: o.hint.clone(),
+            label_html: render(&o.label, ctx, step, "option label")?,
+            hint_html: o.hint.as_ref().map(|h| render(h, ctx, step, "option hint")).transpose()?,
             checked: chosen.contains(&o.value.as_str()),
             id: format!("{id}-{}", i + 1),
-        })
-        .collect();
+        });
+    }
     let value = match f.kind {
         FieldType::Password => String::new(),
         FieldType::Money => value.replace('.', ","),
@@ -365,8 +363,8 @@ fn field_view(f: &Field, ctx: &Value, step: &Step, value: String, error: Option<
     })
 }
 
-/// An answer as a récapitulatif prints it.
-pub fn display(f: &Field, value: &str) -> String {
+/// An answer as a récapitulatif prints it (plain text, to be escaped).
+pub fn display(f: &Field, value: &str, ctx: &Value) -> String {
     if value.is_empty() {
         return match f.kind {
             FieldType::Checkbox if !f.is_group() => "Non".to_owned(),
@@ -377,8 +375,8 @@ pub fn display(f: &Field, value: &str) -> String {
         FieldType::Password => "••••••••".to_owned(),
         FieldType::Money => money(&super::typed(f.kind, false, value)),
         FieldType::Number => number(&super::typed(f.kind, false, value)),
-        FieldType::Select | FieldType::Radio => label_of(f, value),
-        FieldType::Checkbox if f.is_group() => value.split('\n').map(|v| label_of(f, v)).collect::<Vec<_>>().join(", "),
+        FieldType::Select | FieldType::Radio => label_of(f, value, ctx),
+        FieldType::Checkbox if f.is_group() => value.split('\n').map(|v| label_of(f, v, ctx)).collect::<Vec<_>>().join(", "),
         FieldType::Checkbox => "Oui".to_owned(),
         FieldType::Iban => ids::format_iban(value),
         FieldType::Nir => ids::format_nir(value),
@@ -389,8 +387,13 @@ pub fn display(f: &Field, value: &str) -> String {
     }
 }
 
-fn label_of(f: &Field, value: &str) -> String {
-    f.options.iter().find(|o| o.value == value).map_or_else(|| value.to_owned(), |o| o.label.clone())
+/// The label of an option as plain text (the review escapes it again).
+fn label_of(f: &Field, value: &str, ctx: &Value) -> String {
+    f.options
+        .iter()
+        .find(|o| o.value == value)
+        .and_then(|o| o.label.render_plain(ctx).ok())
+        .unwrap_or_else(|| value.to_owned())
 }
 
 fn train(scenario: &Scenario, step: &Step) -> Vec<TrainItem> {

@@ -586,9 +586,16 @@ impl<'a> Builder<'a> {
         let options: Vec<Choice> = f
             .options
             .iter()
-            .map(|o| match &o.value {
-                OptionFile::Value(v) => Choice { value: v.clone(), label: v.clone(), hint: None },
-                OptionFile::Labelled(l) => Choice { value: l.value.clone(), label: l.label.clone(), hint: l.hint.clone() },
+            .map(|o| {
+                let at = |text: &str| Located { value: text.to_owned(), pos: o.pos, len: o.len };
+                match &o.value {
+                    OptionFile::Value(v) => Choice { value: v.clone(), label: self.text(&at(v), file, &[]), hint: None },
+                    OptionFile::Labelled(l) => Choice {
+                        value: l.value.clone(),
+                        label: self.text(&at(&l.label), file, &[]),
+                        hint: l.hint.as_ref().map(|h| self.text(&at(h), file, &[])),
+                    },
+                }
             })
             .collect();
         let name = &f.name.value;

@@ -349,9 +349,9 @@ pub enum OptionFile {
 pub struct LabelledOption {
     /// What is stored and compared in expressions.
     pub value: String,
-    /// What the person reads.
+    /// What the person reads (a template).
     pub label: String,
-    /// Help under the choice.
+    /// Help under the choice (a template).
     #[serde(default)]
     pub hint: Option<String>,
 }

@@ -171,8 +171,9 @@ impl Field {
 #[derive(Clone, Debug)]
 pub struct Choice {
     pub value: String,
-    pub label: String,
-    pub hint: Option<String>,
+    /// A template: `{{ persona.enfants[0].prenom }}` works.
+    pub label: Text,
+    pub hint: Option<Text>,
 }
 
 #[derive(Clone, Debug)]
