@@ -2,10 +2,14 @@
 //! rehearsal, submits the given answers step by step, and checks where it
 //! ends. A failure names the test, the step, the field, what was expected
 //! and what happened.
+//!
+//! The decisions ("at this step, type this") live in a [`Script`], so that
+//! the same walkthrough can drive the engine directly, a server over HTTP,
+//! or a real browser.
 
 use crate::diagnostic::{Diagnostic, Pos};
-use crate::persona::{self, Persona};
-use crate::rehearsal::{LinkOutcome, Outcome, Rehearsal, Stage};
+use crate::persona::Persona;
+use crate::rehearsal::{LinkOutcome, Outcome, Rehearsal, ScenarioError, Stage};
 use crate::scenario::{Scenario, Walkthrough};
 use std::collections::BTreeMap;
 
@@ -28,7 +32,190 @@ pub fn clock(scenario: &Scenario) -> u64 {
 
 /// The persona a walkthrough plays.
 pub fn persona(scenario: &Scenario, test: &Walkthrough) -> Persona {
-    persona::generate(&test.pins.apply(&scenario.persona), test.seed)
+    scenario.persona_of(test.seed, scenario.tests.iter().position(|t| t.name == test.name))
+}
+
+/// A rehearsal started as walkthrough `index` starts it: its seed, its
+/// persona traits.
+pub fn start(scenario: &Scenario, index: usize, now: u64) -> Rehearsal {
+    let test = &scenario.tests[index];
+    let mut r = Rehearsal::start(scenario, test.seed, now);
+    r.pinned = Some(index as u8);
+    r
+}
+
+/// One thing a walkthrough does at a step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Move {
+    /// Let this many minutes pass first.
+    Wait(u32),
+    /// Follow the link of inbox message `index`.
+    FollowLink(usize),
+    /// Submit the page with these values (the page as shown, with the
+    /// walkthrough's answers typed over it).
+    Submit(Vec<(String, String)>),
+}
+
+/// What to do at the current step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// The walkthrough is over, where it should end.
+    Done,
+    /// Do these, in order.
+    Moves(Vec<Move>),
+}
+
+/// A walkthrough being played: it remembers how many attempts of each step
+/// were used.
+pub struct Script<'a> {
+    pub scenario: &'a Scenario,
+    pub test: &'a Walkthrough,
+    used: BTreeMap<String, usize>,
+    last_attempt: bool,
+    attempt_pos: Pos,
+}
+
+impl<'a> Script<'a> {
+    pub fn new(scenario: &'a Scenario, test: &'a Walkthrough) -> Script<'a> {
+        Script { scenario, test, used: BTreeMap::new(), last_attempt: true, attempt_pos: test.pos }
+    }
+
+    fn fail(&self, pos: Pos, message: String) -> Failure {
+        Failure { pos, message: format!("walkthrough `{}`: {message}", self.test.name) }
+    }
+
+    /// Whether the submit just decided was the last attempt given for its
+    /// step: a refusal then fails the walkthrough.
+    pub fn was_last_attempt(&self) -> bool {
+        self.last_attempt
+    }
+
+    /// What to do at the current step of `r`.
+    pub fn next(&mut self, r: &Rehearsal, persona: &Persona, now: u64) -> Result<Next, Failure> {
+        let scenario = self.scenario;
+        let stage = Stage { scenario, persona };
+        let step = r.current(scenario);
+        let answers = self.test.attempts(&step.id);
+        let done = self.used.get(&step.id).copied().unwrap_or(0);
+        let attempt = answers.and_then(|a| a.attempts.get(done));
+        if step.id == self.test.ends_at && attempt.is_none() {
+            return Ok(Next::Done);
+        }
+        if r.is_finished(scenario) {
+            return Err(self.fail(
+                self.test.ends_at_pos,
+                format!("the rehearsal ended at step `{}`, not at `{}`", step.id, self.test.ends_at),
+            ));
+        }
+        let test = self.test;
+        let scenario_error = |e: ScenarioError| Failure {
+            pos: test.pos,
+            message: format!("walkthrough `{}`: scenario error {e}", test.name),
+        };
+        let Some(attempt) = attempt else {
+            if step.wait_for_link {
+                return Err(self.fail(
+                    self.test.pos,
+                    format!("step `{}` waits for a link: add `{}: {{ _link: follow }}` to the answers", step.id, step.id),
+                ));
+            }
+            // No answers given: submit the page as it shows, pre-filled.
+            self.last_attempt = true;
+            self.attempt_pos = self.test.pos;
+            let form = page_form(r, stage, now).map_err(scenario_error)?;
+            return Ok(Next::Moves(vec![Move::Submit(form)]));
+        };
+        self.used.insert(step.id.clone(), done + 1);
+        self.last_attempt = answers.is_some_and(|a| done + 1 >= a.attempts.len());
+        self.attempt_pos = attempt.pos;
+
+        let ctx = r.context(stage, now);
+        let mut moves = Vec::new();
+        let mut given: Vec<(String, String)> = Vec::new();
+        let mut follow = false;
+        for (field, values, pos) in &attempt.values {
+            let mut rendered = Vec::new();
+            for v in values {
+                let text = v.render_plain(&ctx).map_err(|e| {
+                    self.fail(*pos, format!("at step `{}`, the value of `{field}` does not render: {e}", step.id))
+                })?;
+                rendered.push(text);
+            }
+            match field.as_str() {
+                "_wait_minutes" => {
+                    let minutes: u32 = rendered
+                        .first()
+                        .and_then(|m| m.trim().parse().ok())
+                        .ok_or_else(|| self.fail(*pos, "`_wait_minutes` takes a number of minutes".to_owned()))?;
+                    moves.push(Move::Wait(minutes));
+                }
+                "_link" => follow = true,
+                _ => given.extend(rendered.into_iter().map(|v| (field.clone(), v))),
+            }
+        }
+        if follow {
+            let index = r.inbox.iter().rposition(|s| {
+                crate::rehearsal::inbox::message(scenario, s).is_some_and(|m| m.link.is_some())
+            });
+            let Some(index) = index else {
+                return Err(self.fail(attempt.pos, format!("at step `{}`, there is no link in the inbox to follow", step.id)));
+            };
+            moves.push(Move::FollowLink(index));
+            return Ok(Next::Moves(moves));
+        }
+        // What the page shows, with the given answers typed over it.
+        let mut form = page_form(r, stage, now).map_err(scenario_error)?;
+        form.retain(|(k, _)| !given.iter().any(|(g, _)| g == k));
+        form.extend(given);
+        moves.push(Move::Submit(form));
+        Ok(Next::Moves(moves))
+    }
+
+    /// Checks what a submit gave, as decided by the last call to [`next`](Self::next).
+    pub fn check(&self, step: &str, form: &[(String, String)], outcome: &Outcome) -> Result<(), Failure> {
+        match outcome {
+            Outcome::Moved | Outcome::Incident => Ok(()),
+            Outcome::Waiting => Err(self.fail(
+                self.attempt_pos,
+                format!("step `{step}` waits for a link: answer it with `_link: follow`"),
+            )),
+            Outcome::Invalid { .. } if !self.last_attempt => Ok(()),
+            Outcome::Invalid { errors, .. } => {
+                let e = &errors[0];
+                let given = form.iter().find(|(k, _)| *k == e.field).map_or("nothing", |(_, v)| v.as_str());
+                let pos = self
+                    .test
+                    .attempts(step)
+                    .and_then(|a| a.attempts.iter().flat_map(|at| &at.values).find(|(k, _, _)| *k == e.field))
+                    .map_or(self.attempt_pos, |(_, _, p)| *p);
+                Err(self.fail(
+                    pos,
+                    format!(
+                        "at step `{step}`, field `{}`: expected the answer `{given}` to be accepted, but the page said «{}»",
+                        e.field,
+                        crate::expr::plain(&e.message)
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Checks the test's `expect:` lines at the end.
+    pub fn check_end(&self, r: &Rehearsal, persona: &Persona, now: u64) -> Result<(), Failure> {
+        let ctx = r.context(Stage { scenario: self.scenario, persona }, now);
+        for (expr, expected, pos) in &self.test.expect {
+            let got = expr.eval(&ctx).map_err(|e| self.fail(*pos, format!("`{}` fails at the end: {e}", expr.source())))?;
+            let got_text = got.as_str().map_or_else(|| got.to_string(), str::to_owned);
+            let same = match (got_text.trim().parse::<f64>(), expected.trim().parse::<f64>()) {
+                (Ok(a), Ok(b)) => (a - b).abs() < 1e-9,
+                _ => got_text.trim() == expected.trim(),
+            };
+            if !same {
+                return Err(self.fail(*pos, format!("`{}` is `{got_text}`, expected `{expected}`", expr.source())));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Runs every walkthrough of `scenario`; one diagnostic per failure.
@@ -53,125 +240,53 @@ pub fn replay_to(scenario: &Scenario, test: &Walkthrough, step: &str) -> Option<
 }
 
 fn walk(scenario: &Scenario, test: &Walkthrough, stop_at: Option<&str>) -> Result<Rehearsal, Failure> {
+    let index = scenario.tests.iter().position(|t| t.name == test.name).unwrap_or(0);
     let persona = persona(scenario, test);
     let stage = Stage { scenario, persona: &persona };
     let mut now = clock(scenario);
-    let mut r = Rehearsal::start(scenario, test.seed, now);
-    let mut used: BTreeMap<&str, usize> = BTreeMap::new();
-    let name = &test.name;
-    let fail = |pos: Pos, message: String| Failure { pos, message: format!("walkthrough `{name}`: {message}") };
-
+    let mut r = start(scenario, index, now);
+    let mut script = Script::new(scenario, test);
     for _ in 0..MAX_ACTIONS {
-        let step = r.current(scenario);
-        if stop_at == Some(step.id.as_str()) {
+        let step_id = r.current(scenario).id.clone();
+        if stop_at == Some(step_id.as_str()) {
             return Ok(r);
         }
-        let answers = test.attempts(&step.id);
-        let done = used.get(step.id.as_str()).copied().unwrap_or(0);
-        let attempt = answers.and_then(|a| a.attempts.get(done));
-        if step.id == test.ends_at && attempt.is_none() {
-            if stop_at.is_some() {
-                return Err(fail(test.pos, format!("never reached step `{}`", stop_at.unwrap_or_default())));
-            }
-            check_expectations(&r, stage, now, test).map_err(|(pos, m)| fail(pos, m))?;
-            return Ok(r);
-        }
-        if r.is_finished(scenario) {
-            return Err(fail(
-                test.ends_at_pos,
-                format!("the rehearsal ended at step `{}`, not at `{}`", step.id, test.ends_at),
-            ));
-        }
-        let Some(attempt) = attempt else {
-            if step.wait_for_link {
-                return Err(fail(
-                    test.pos,
-                    format!("step `{}` waits for a link: add `{}: {{ _link: follow }}` to the answers", step.id, step.id),
-                ));
-            }
-            // No answers given: submit the page as it shows, pre-filled.
-            let form = page_form(&r, stage, now).map_err(|e| fail(test.pos, format!("scenario error {e}")))?;
-            now += 60;
-            match r.submit(stage, &form, now) {
-                Ok(Outcome::Moved | Outcome::Incident) => continue,
-                Ok(other) => {
-                    return Err(fail(
-                        test.pos,
-                        format!("at step `{}`, no answers are given and the page as shown was refused: {}", step.id, describe(&other)),
-                    ));
+        match script.next(&r, &persona, now)? {
+            Next::Done => {
+                if let Some(target) = stop_at {
+                    return Err(script.fail(test.pos, format!("never reached step `{target}`")));
                 }
-                Err(e) => return Err(fail(test.pos, format!("scenario error {e}"))),
+                script.check_end(&r, &persona, now)?;
+                return Ok(r);
             }
-        };
-        used.insert(step.id.as_str(), done + 1);
-        let last_attempt = answers.is_some_and(|a| done + 1 >= a.attempts.len());
-
-        // Actions first: let time pass, follow a link.
-        let ctx = r.context(stage, now);
-        let mut given: Vec<(String, String)> = Vec::new();
-        let mut follow = false;
-        for (field, values, pos) in &attempt.values {
-            let mut rendered = Vec::new();
-            for v in values {
-                rendered.push(v.render_plain(&ctx).map_err(|e| fail(*pos, format!("at step `{}`, the value of `{field}` does not render: {e}", step.id)))?);
-            }
-            match field.as_str() {
-                "_wait_minutes" => {
-                    let minutes: u32 = rendered.first().and_then(|m| m.trim().parse().ok()).ok_or_else(|| {
-                        fail(*pos, "`_wait_minutes` takes a number of minutes".to_owned())
-                    })?;
-                    r.wait(minutes);
+            Next::Moves(moves) => {
+                now += 60;
+                for m in moves {
+                    match m {
+                        Move::Wait(minutes) => r.wait(minutes),
+                        Move::FollowLink(i) => match r.follow_link(scenario, i, now) {
+                            LinkOutcome::Moved | LinkOutcome::Expired => {}
+                            other => {
+                                return Err(script.fail(test.pos, format!("at step `{step_id}`, following the link gave {other:?}")));
+                            }
+                        },
+                        Move::Submit(form) => {
+                            let outcome = r
+                                .submit(stage, &form, now)
+                                .map_err(|e| script.fail(test.pos, format!("scenario error {e}")))?;
+                            script.check(&step_id, &form, &outcome)?;
+                        }
+                    }
                 }
-                "_link" => follow = true,
-                _ => given.extend(rendered.into_iter().map(|v| (field.clone(), v))),
             }
-        }
-        // What the page shows, with the given answers typed over it.
-        let mut form = page_form(&r, stage, now).map_err(|e| fail(attempt.pos, format!("scenario error {e}")))?;
-        form.retain(|(k, _)| !given.iter().any(|(g, _)| g == k));
-        form.extend(given);
-        now += 60;
-        if follow {
-            let index = r.inbox.iter().rposition(|s| {
-                crate::rehearsal::inbox::message(scenario, s).is_some_and(|m| m.link.is_some())
-            });
-            let Some(index) = index else {
-                return Err(fail(attempt.pos, format!("at step `{}`, there is no link in the inbox to follow", step.id)));
-            };
-            match r.follow_link(scenario, index, now) {
-                LinkOutcome::Moved | LinkOutcome::Expired => continue,
-                other => return Err(fail(attempt.pos, format!("at step `{}`, following the link gave {other:?}", step.id))),
-            }
-        }
-        match r.submit(stage, &form, now) {
-            Ok(Outcome::Moved | Outcome::Incident) => {}
-            Ok(Outcome::Waiting) => {
-                return Err(fail(attempt.pos, format!("step `{}` waits for a link: answer it with `_link: follow`", step.id)));
-            }
-            Ok(Outcome::Invalid { errors, .. }) if last_attempt => {
-                let e = &errors[0];
-                let given = form.iter().find(|(k, _)| *k == e.field).map_or("nothing", |(_, v)| v.as_str());
-                let pos = attempt.values.iter().find(|(k, _, _)| *k == e.field).map_or(attempt.pos, |(_, _, p)| *p);
-                return Err(fail(
-                    pos,
-                    format!(
-                        "at step `{}`, field `{}`: expected the answer `{given}` to be accepted, but the page said «{}»",
-                        step.id,
-                        e.field,
-                        crate::expr::plain(&e.message)
-                    ),
-                ));
-            }
-            Ok(Outcome::Invalid { .. }) => {}
-            Err(e) => return Err(fail(attempt.pos, format!("scenario error {e}"))),
         }
     }
-    Err(fail(test.pos, format!("more than {MAX_ACTIONS} submits: the walkthrough goes round in circles")))
+    Err(script.fail(test.pos, format!("more than {MAX_ACTIONS} submits: the walkthrough goes round in circles")))
 }
 
 /// The values a page would post if submitted as shown: pre-filled values,
 /// earlier answers, ticked boxes.
-fn page_form(r: &Rehearsal, stage: Stage, now: u64) -> Result<Vec<(String, String)>, crate::rehearsal::ScenarioError> {
+pub fn page_form(r: &Rehearsal, stage: Stage, now: u64) -> Result<Vec<(String, String)>, ScenarioError> {
     let view = r.view(stage, now, None)?;
     let mut form = Vec::new();
     for f in view.fields {
@@ -184,30 +299,4 @@ fn page_form(r: &Rehearsal, stage: Stage, now: u64) -> Result<Vec<(String, Strin
         }
     }
     Ok(form)
-}
-
-fn check_expectations(r: &Rehearsal, stage: Stage, now: u64, test: &Walkthrough) -> Result<(), (Pos, String)> {
-    let ctx = r.context(stage, now);
-    for (expr, expected, pos) in &test.expect {
-        let got = expr.eval(&ctx).map_err(|e| (*pos, format!("`{}` fails at the end: {e}", expr.source())))?;
-        let got_text = got.as_str().map_or_else(|| got.to_string(), str::to_owned);
-        let same = match (got_text.trim().parse::<f64>(), expected.trim().parse::<f64>()) {
-            (Ok(a), Ok(b)) => (a - b).abs() < 1e-9,
-            _ => got_text.trim() == expected.trim(),
-        };
-        if !same {
-            return Err((*pos, format!("`{}` is `{got_text}`, expected `{expected}`", expr.source())));
-        }
-    }
-    Ok(())
-}
-
-fn describe(o: &Outcome) -> String {
-    match o {
-        Outcome::Invalid { errors, .. } => {
-            errors.iter().map(|e| format!("`{}`: {}", e.field, crate::expr::plain(&e.message))).collect::<Vec<_>>().join("; ")
-        }
-        Outcome::Waiting => "it waits for a link".into(),
-        _ => "?".into(),
-    }
 }

@@ -55,6 +55,10 @@ pub struct Rehearsal {
     /// Messages sent so far: numbers each message's code.
     #[serde(default)]
     pub sent_count: u32,
+    /// The walkthrough whose persona traits this rehearsal plays, if any
+    /// (a rehearsal started "as the walkthrough" by a trainer or author).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<u8>,
 }
 
 /// What the engine needs besides the rehearsal: the scenario and the
@@ -129,12 +133,20 @@ impl Rehearsal {
             skipped_minutes: 0,
             started: now,
             sent_count: 0,
+            pinned: None,
         }
+    }
+
+    /// The persona this rehearsal plays, derived from its seed.
+    pub fn persona(&self, scenario: &Scenario) -> Persona {
+        scenario.persona_of(self.seed, self.pinned.map(usize::from))
     }
 
     /// Back to the start with the same persona.
     pub fn reset(&mut self, scenario: &Scenario, now: u64) {
+        let pinned = self.pinned;
         *self = Rehearsal::start(scenario, self.seed, now);
+        self.pinned = pinned;
     }
 
     /// Back to the start with another persona.

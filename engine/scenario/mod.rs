@@ -56,6 +56,14 @@ impl Scenario {
             .find_map(|(i, s)| s.fields.iter().find(|f| f.name == name).map(|f| (i, f)))
     }
 
+    /// The persona of `seed`, with the traits of walkthrough `pinned` if any.
+    pub fn persona_of(&self, seed: u64, pinned: Option<usize>) -> crate::persona::Persona {
+        match pinned.and_then(|i| self.tests.get(i)) {
+            Some(test) => crate::persona::generate(&test.pins.apply(&self.persona), seed),
+            None => crate::persona::generate(&self.persona, seed),
+        }
+    }
+
     /// The distinct sections, in step order, for the step train.
     pub fn sections(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

@@ -3,7 +3,7 @@
 
 use super::visitor::Visitor;
 use super::{Loaded, Shared};
-use crate::persona::{self, Persona};
+use crate::persona::Persona;
 use crate::rehearsal::view::card as persona_card;
 use crate::rehearsal::{LinkOutcome, Outcome, Rehearsal, ScenarioError, Stage};
 use crate::scenario::Scenario;
@@ -299,7 +299,7 @@ pub async fn current_step(State(state): State<Shared>, Path((op, name)): Scenari
 }
 
 fn persona_of(s: &Scenario, r: &Rehearsal) -> Persona {
-    persona::generate(&s.persona, r.seed)
+    r.persona(s)
 }
 
 /// Renders the current step, with the errors of a refused submit if any.
