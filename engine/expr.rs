@@ -39,7 +39,11 @@ pub fn add_filters(env: &mut Environment<'_>) {
     env.add_filter("qr", qr_svg);
 }
 
-/// A QR code of `text` as an inline SVG image, labelled for screen readers.
+/// A QR code of `text` as inline SVG markup, labelled for screen readers.
+pub fn qr_markup(text: &str) -> Result<String, ExprError> {
+    Ok(qr_svg(text.to_owned())?.to_string())
+}
+
 fn qr_svg(text: String) -> Result<Value, Error> {
     let code = qrcode::QrCode::new(text.as_bytes())
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("no QR code for this text: {e}")))?;

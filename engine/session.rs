@@ -27,6 +27,16 @@ pub struct Session {
     /// A message for the next page shown, then forgotten.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// The workshop this visitor joined as a learner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workshop: Option<Seat>,
+}
+
+/// A learner's place in a workshop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seat {
+    pub code: String,
+    pub learner: u32,
 }
 
 /// A visitor keeps at most this many rehearsals; the oldest goes first.

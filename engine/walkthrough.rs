@@ -230,21 +230,68 @@ pub fn run_all(scenario: &Scenario) -> Vec<Diagnostic> {
 
 /// Runs one walkthrough to its end.
 pub fn run(scenario: &Scenario, test: &Walkthrough) -> Result<Rehearsal, Failure> {
-    walk(scenario, test, None)
+    let index = index_of(scenario, test);
+    walk(scenario, index, As::Itself, None, &mut |_, _, _, _| {})
 }
 
 /// Replays a walkthrough until the rehearsal reaches `step`: a rehearsal
 /// that starts there with the earlier answers filled in.
 pub fn replay_to(scenario: &Scenario, test: &Walkthrough, step: &str) -> Option<Rehearsal> {
-    walk(scenario, test, Some(step)).ok()
+    walk(scenario, index_of(scenario, test), As::Itself, Some(step), &mut |_, _, _, _| {}).ok()
 }
 
-fn walk(scenario: &Scenario, test: &Walkthrough, stop_at: Option<&str>) -> Result<Rehearsal, Failure> {
-    let index = scenario.tests.iter().position(|t| t.name == test.name).unwrap_or(0);
-    let persona = persona(scenario, test);
-    let stage = Stage { scenario, persona: &persona };
+/// Whose persona a replay plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum As {
+    /// The walkthrough's own seed and traits.
+    Itself,
+    /// Another seed, without the walkthrough's traits.
+    Seed(u64),
+}
+
+/// Brings a rehearsal to `step` with the answers of some walkthrough: first
+/// as the persona of `seed`, else as a walkthrough's own persona.
+pub fn reach(scenario: &Scenario, seed: u64, step: &str) -> Option<Rehearsal> {
+    let tries = (0..scenario.tests.len()).map(|i| (i, As::Seed(seed))).chain((0..scenario.tests.len()).map(|i| (i, As::Itself)));
+    for (i, who) in tries {
+        if let Ok(r) = walk(scenario, i, who, Some(step), &mut |_, _, _, _| {}) {
+            return Some(r);
+        }
+    }
+    None
+}
+
+/// Plays walkthrough `index` to its end, calling `observe` before each move
+/// with the rehearsal as it is then.
+pub fn observe(
+    scenario: &Scenario,
+    index: usize,
+    who: As,
+    observe: &mut dyn FnMut(&Rehearsal, Stage, u64, &Move),
+) -> Result<Rehearsal, Failure> {
+    walk(scenario, index, who, None, observe)
+}
+
+fn index_of(scenario: &Scenario, test: &Walkthrough) -> usize {
+    scenario.tests.iter().position(|t| t.name == test.name).unwrap_or(0)
+}
+
+fn walk(
+    scenario: &Scenario,
+    index: usize,
+    who: As,
+    stop_at: Option<&str>,
+    observe: &mut dyn FnMut(&Rehearsal, Stage, u64, &Move),
+) -> Result<Rehearsal, Failure> {
+    let test = &scenario.tests[index];
     let mut now = clock(scenario);
     let mut r = start(scenario, index, now);
+    if let As::Seed(seed) = who {
+        r.seed = seed;
+        r.pinned = None;
+    }
+    let persona = r.persona(scenario);
+    let stage = Stage { scenario, persona: &persona };
     let mut script = Script::new(scenario, test);
     for _ in 0..MAX_ACTIONS {
         let step_id = r.current(scenario).id.clone();
@@ -262,6 +309,7 @@ fn walk(scenario: &Scenario, test: &Walkthrough, stop_at: Option<&str>) -> Resul
             Next::Moves(moves) => {
                 now += 60;
                 for m in moves {
+                    observe(&r, stage, now, &m);
                     match m {
                         Move::Wait(minutes) => r.wait(minutes),
                         Move::FollowLink(i) => match r.follow_link(scenario, i, now) {

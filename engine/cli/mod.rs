@@ -42,6 +42,9 @@ enum Command {
         /// Log as JSON lines instead of text.
         #[arg(long)]
         json_logs: bool,
+        /// Opening a workshop asks for this passphrase (default: anyone may).
+        #[arg(long, env = "MIROIR_TRAINER_PASSPHRASE", hide_env_values = true)]
+        trainer_passphrase: Option<String>,
     },
 }
 
@@ -50,8 +53,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { paths, themes } => check::run(&paths, themes.as_deref()),
-        Command::Serve { addr, scenarios, themes, secure_cookies, json_logs } => {
-            serve::run(serve::Options { addr, scenarios, themes, secure_cookies, json_logs })
+        Command::Serve { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase } => {
+            serve::run(serve::Options { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase })
         }
     }
 }

@@ -19,6 +19,7 @@ pub struct Options {
     pub themes: Option<PathBuf>,
     pub secure_cookies: bool,
     pub json_logs: bool,
+    pub trainer_passphrase: Option<String>,
 }
 
 pub fn run(opts: Options) -> ExitCode {
@@ -39,7 +40,7 @@ pub fn run(opts: Options) -> ExitCode {
     if broken > 0 {
         eprintln!("warning: {broken} file(s) have errors (above) and are not served; serving the {served} valid scenario(s)");
     }
-    let state = AppState::new(library, Arc::new(MemoryStore::default()), Config { secure_cookies: opts.secure_cookies });
+    let state = AppState::new(library, Arc::new(MemoryStore::default()), Config { secure_cookies: opts.secure_cookies, trainer_passphrase: opts.trainer_passphrase, ..Config::default() });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -452,6 +452,8 @@ pub fn card(scenario: &Scenario, persona: &Persona) -> CardView {
         .card
         .iter()
         .filter_map(|(path, label)| {
+            // Codes read better as their label.
+            let path = if path == "situation_familiale" { "situation_familiale_libelle" } else { path.as_str() };
             let v = persona.path(path)?;
             let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
             Some(CardLine { label: label.clone(), value: format_identifier(path, &text, v) })

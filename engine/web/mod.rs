@@ -5,6 +5,7 @@ pub mod pages;
 pub mod render;
 mod security;
 mod visitor;
+pub mod workshops;
 
 use crate::library::Library;
 use crate::session::{MemoryStore, SessionStore};
@@ -29,11 +30,21 @@ impl Loaded {
 }
 
 /// Settings of one server.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// Always mark the cookie `Secure` (also done per request behind an
     /// https proxy that sets `X-Forwarded-Proto`).
     pub secure_cookies: bool,
+    /// When set, opening a workshop asks for this passphrase.
+    pub trainer_passphrase: Option<String>,
+    /// Workshops are forgotten after this long without activity.
+    pub workshop_idle: std::time::Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config { secure_cookies: false, trainer_passphrase: None, workshop_idle: std::time::Duration::from_secs(8 * 3600) }
+    }
 }
 
 /// What every handler shares.
@@ -41,13 +52,50 @@ pub struct AppState {
     current: ArcSwap<Loaded>,
     pub store: Arc<dyn SessionStore>,
     pub config: Config,
+    pub workshops: crate::workshop::Registry,
+    /// Wrong join codes, per visitor and per address, over ten minutes.
+    join_failures: moka::sync::Cache<String, u32>,
+    /// Set when the server stops: live streams end.
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 pub type Shared = Arc<AppState>;
 
 impl AppState {
     pub fn new(library: Library, store: Arc<dyn SessionStore>, config: Config) -> Shared {
-        Arc::new(AppState { current: ArcSwap::from_pointee(Loaded::new(library)), store, config })
+        Arc::new(AppState {
+            current: ArcSwap::from_pointee(Loaded::new(library)),
+            store,
+            workshops: crate::workshop::Registry::new(config.workshop_idle),
+            join_failures: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(600))
+                .build(),
+            shutdown: tokio::sync::watch::channel(false).0,
+            config,
+        })
+    }
+
+    /// Tells live streams to end: the server is stopping.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Whether wrong join codes from `keys` reached their limits.
+    pub fn join_blocked(&self, keys: &[(String, u32)]) -> bool {
+        keys.iter().any(|(k, limit)| self.join_failures.get(k).unwrap_or(0) >= *limit)
+    }
+
+    /// Counts a wrong join code against each key.
+    pub fn join_failed(&self, keys: &[(String, u32)]) {
+        for (k, _) in keys {
+            let n = self.join_failures.get(k).unwrap_or(0);
+            self.join_failures.insert(k.clone(), n + 1);
+        }
     }
 
     /// A server on `library` with sessions in memory.
@@ -82,11 +130,20 @@ pub fn router(state: Shared) -> Router {
         .route("/messagerie/{n}", get(pages::message))
         .route("/messagerie/{n}/lien", post(pages::follow_link))
         .route("/horloge", post(pages::wait))
-        .route("/document", get(pages::document));
+        .route("/document", get(pages::document))
+        .route("/fiche-pas-a-pas", get(workshops::handout))
+        .route("/fiche-personnage", get(workshops::card_for_seed));
     let routes = Router::new()
         .route("/", get(pages::catalogue))
         .route("/accessibilite", get(pages::accessibility))
         .route("/indices", post(pages::toggle_hints))
+        .route("/atelier", get(workshops::join_form))
+        .route("/atelier/rejoindre", post(workshops::join))
+        .route("/atelier/salle", get(workshops::room))
+        .route("/atelier/quitter", post(workshops::leave))
+        .route("/atelier/nouveau", get(workshops::new_form).post(workshops::open))
+        .route("/atelier/clos", get(workshops::closed))
+        .nest("/atelier/animation/{token}", workshops::trainer_routes())
         .route("/robots.txt", get(pages::robots))
         .route("/healthz", get(pages::healthz))
         .route("/_miroir/{file}", get(pages::engine_asset))
@@ -119,7 +176,13 @@ pub async fn serve_on(
     state: Shared,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state).into_make_service()).with_graceful_shutdown(stop).await
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let stop = async move {
+        stop.await;
+        // Live streams never end on their own: tell them.
+        state.begin_shutdown();
+    };
+    axum::serve(listener, app).with_graceful_shutdown(stop).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

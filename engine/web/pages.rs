@@ -116,6 +116,7 @@ fn page(loaded: &Loaded, theme: &str, visitor: Option<&Visitor>, path: &str) -> 
         service => label,
         theme => theme,
         hints_shown => visitor.is_none_or(|v| !v.session.hints_hidden),
+        in_workshop => visitor.is_some_and(|v| v.session.workshop.is_some()),
         here => path,
         catalogue_url => "/",
         accessibility_url => "/accessibilite",
@@ -372,11 +373,13 @@ pub async fn submit(
     drop(values);
     match outcome {
         Ok(Outcome::Invalid { errors, values }) => {
+            super::workshops::report(&state, &visitor, &s, &r, true);
             visitor.session.put(r.clone());
             visitor.save(&state).await;
             show_step(&state, &loaded, &s, &mut visitor, &r, Some((&errors, &values))).await
         }
         Ok(_) => {
+            super::workshops::report(&state, &visitor, &s, &r, false);
             let to = step_url(&s, &r);
             visitor.session.put(r);
             visitor.save(&state).await;
@@ -399,6 +402,7 @@ async fn change_rehearsal(
     let mut visitor = Visitor::of(&state, &headers).await;
     let mut r = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     let notice = change(&s, &mut r);
+    super::workshops::report(&state, &visitor, &s, &r, false);
     let to = step_url(&s, &r);
     visitor.session.put(r);
     if notice.is_some() {

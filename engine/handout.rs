@@ -1,0 +1,147 @@
+//! Printable handouts for trainers: the "fiche pas à pas" of a scenario,
+//! made by playing its first walkthrough (the happy path) and writing down,
+//! step by step, what the page asks, what to enter, and the aidant hint.
+
+use crate::persona::Persona;
+use crate::rehearsal::{inbox, Rehearsal, Stage};
+use crate::field::FieldType;
+use crate::scenario::Scenario;
+use crate::walkthrough::{self, As, Failure, Move};
+use serde::Serialize;
+
+/// One line of what to enter.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    pub label_html: String,
+    pub value: String,
+}
+
+/// One step of the handout.
+#[derive(Clone, Debug, Serialize)]
+pub struct GuideStep {
+    pub number: usize,
+    pub section: Option<String>,
+    pub title_html: String,
+    pub hint_html: Option<String>,
+    pub entries: Vec<Entry>,
+    /// What to do to go on, such as « Cliquer sur « Continuer » ».
+    pub action: String,
+    step_id: String,
+}
+
+/// The fiche pas à pas of `scenario`, as the persona of `who` would fill it.
+pub fn step_by_step(scenario: &Scenario, who: As) -> Result<(Vec<GuideStep>, Persona), Failure> {
+    let Some(first) = scenario.tests.first() else {
+        return Err(Failure { pos: Default::default(), message: "the scenario has no walkthrough".into() });
+    };
+    let mut steps: Vec<GuideStep> = Vec::new();
+    let mut broken = None;
+    let end = walkthrough::observe(scenario, 0, who, &mut |r, stage, now, m| {
+        if broken.is_some() {
+            return;
+        }
+        match page(r, stage, now, m) {
+            Ok(Some(g)) => {
+                // A step tried several times is written down once, as it
+                // was at last.
+                if steps.last().is_some_and(|last| last.step_id == g.step_id) {
+                    steps.pop();
+                }
+                steps.push(g);
+            }
+            Ok(None) => {}
+            Err(e) => broken = Some(e),
+        }
+    })?;
+    if let Some(e) = broken {
+        return Err(Failure { pos: first.pos, message: e });
+    }
+    let persona = end.persona(scenario);
+    let stage = Stage { scenario, persona: &persona };
+    let view = end.view(stage, walkthrough::clock(scenario), None).map_err(|e| Failure { pos: first.pos, message: e.to_string() })?;
+    steps.push(GuideStep {
+        number: 0,
+        section: view.section.clone(),
+        title_html: view.title_html,
+        hint_html: view.hint_html,
+        entries: Vec::new(),
+        action: "C'est terminé.".into(),
+        step_id: view.id,
+    });
+    for (i, s) in steps.iter_mut().enumerate() {
+        s.number = i + 1;
+    }
+    Ok((steps, persona))
+}
+
+/// The handout entry for one move of the walkthrough.
+fn page(r: &Rehearsal, stage: Stage, now: u64, m: &Move) -> Result<Option<GuideStep>, String> {
+    let view = r.view(stage, now, None).map_err(|e| e.to_string())?;
+    let step = r.current(stage.scenario);
+    let ctx = r.context(stage, now);
+    let (entries, action) = match m {
+        Move::Wait(_) => return Ok(None),
+        Move::FollowLink(i) => {
+            let label = r
+                .inbox
+                .get(*i)
+                .and_then(|s| inbox::message(stage.scenario, s))
+                .and_then(|msg| msg.link.as_ref())
+                .map_or_else(|| "le lien".to_owned(), |l| format!("« {} »", l.label));
+            (Vec::new(), format!("Ouvrir la messagerie, puis cliquer sur {label}."))
+        }
+        Move::Submit(form) => {
+            let mut entries = Vec::new();
+            for (f, fv) in step.fields.iter().zip(&view.fields) {
+                let values: Vec<&str> = form.iter().filter(|(k, _)| *k == f.name).map(|(_, v)| v.as_str()).collect();
+                let value = match f.kind {
+                    FieldType::Select | FieldType::Radio | FieldType::Checkbox if !f.options.is_empty() => values
+                        .iter()
+                        .filter_map(|v| f.options.iter().find(|o| o.value == *v))
+                        .filter_map(|o| o.label.render_plain(&ctx).ok())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    FieldType::Checkbox => if values.first() == Some(&"on") { "Cocher la case".into() } else { "Laisser vide".into() },
+                    // A code changes with every message: say where to find it.
+                    _ if f.expect.as_ref().is_some_and(|e| e.source().contains("inbox")) => {
+                        "Le code reçu dans la messagerie".to_owned()
+                    }
+                    _ => values.first().map_or_else(String::new, |v| (*v).to_owned()),
+                };
+                let value = if value.is_empty() { "Laisser vide".to_owned() } else { value };
+                entries.push(Entry { label_html: fv.label_html.clone(), value });
+            }
+            (entries, format!("Cliquer sur « {} ».", view.button))
+        }
+    };
+    Ok(Some(GuideStep {
+        number: 0,
+        section: view.section,
+        title_html: view.title_html,
+        hint_html: view.hint_html,
+        entries,
+        action,
+        step_id: view.id,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::Library;
+
+    #[test]
+    fn the_impots_handout_lists_every_step_of_the_happy_path() {
+        let lib = Library::embedded();
+        let s = lib.get("impots/declaration-revenus").unwrap();
+        let (steps, persona) = step_by_step(s, As::Itself).unwrap();
+        let first = &steps[0];
+        assert_eq!(first.number, 1);
+        assert_eq!(first.entries[0].value, persona.text("numero_fiscal"));
+        assert_eq!(first.entries[1].value, persona.text("mot_de_passe"));
+        assert_eq!(first.action, "Cliquer sur « Se connecter ».");
+        let last = steps.last().unwrap();
+        assert_eq!(last.action, "C'est terminé.");
+        assert!(steps.iter().any(|g| g.entries.iter().any(|e| e.value == "Cocher la case")));
+    }
+}

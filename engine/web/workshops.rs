@@ -1,0 +1,640 @@
+//! Workshop pages: learners join with a code and a pseudonym; the trainer
+//! opens a room, follows it live (Server-Sent Events), resets or moves
+//! everyone, ends it, and prints handouts and persona cards.
+
+use super::pages::{error_page, new_seed, now};
+use super::visitor::Visitor;
+use super::{Loaded, Shared};
+use crate::handout;
+use crate::rehearsal::view::card as persona_card;
+use crate::rehearsal::Rehearsal;
+use crate::scenario::{Scenario, StepKind};
+use crate::session::Seat;
+use crate::walkthrough::{self, As};
+use crate::workshop::{self, PersonaMode, Progress, Room};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::context;
+use minijinja::value::Value;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Wrong join codes allowed per visitor, and per address (a room of
+/// tablets behind one box shares an address), over ten minutes.
+const PER_VISITOR: u32 = 5;
+const PER_ADDRESS: u32 = 30;
+
+pub fn trainer_routes() -> Router<Shared> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/code", get(projection))
+        .route("/flux", get(stream))
+        .route("/participants/{id}/recommencer", post(reset_one))
+        .route("/recommencer", post(reset_all))
+        .route("/deplacer", post(move_all))
+        .route("/clore", get(confirm_end).post(end))
+        .route("/fiches", get(cards))
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+fn render(state: &Shared, loaded: &Loaded, template: &str, status: StatusCode, ctx: Value) -> Response {
+    match loaded.renderer.render(crate::theme::BASE, template, ctx) {
+        Ok(body) => html(status, body),
+        Err(e) => {
+            tracing::error!(template, error = %e, "template failed");
+            error_page(state, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+fn base(loaded: &Loaded, here: &str) -> Value {
+    let label = loaded.library.themes.get(crate::theme::BASE).map(|t| t.label.clone()).unwrap_or_default();
+    context! {
+        service => label,
+        theme => crate::theme::BASE,
+        hints_shown => true,
+        here => here,
+        catalogue_url => "/",
+        accessibility_url => "/accessibilite",
+        hints_url => "/indices",
+    }
+}
+
+fn form(body: &Bytes) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+fn field(values: &[(String, String)], name: &str) -> String {
+    values.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+/// Where a learner is, as the dashboard shows it.
+pub fn progress(s: &Scenario, r: &Rehearsal, at: u64) -> Progress {
+    let step = r.current(s);
+    let persona = r.persona(s);
+    let ctx = r.context(crate::rehearsal::Stage { scenario: s, persona: &persona }, at);
+    let counted: Vec<&str> = s.steps.iter().filter(|x| x.kind != StepKind::Incident).map(|x| x.id.as_str()).collect();
+    Progress {
+        scenario: s.id.clone(),
+        step: step.id.clone(),
+        step_title: step.title.render_plain(&ctx).unwrap_or_else(|_| step.id.clone()),
+        step_number: counted.iter().position(|id| *id == step.id).map_or(0, |i| i + 1),
+        steps_total: counted.len(),
+        since: at,
+        finished: r.is_finished(s),
+    }
+}
+
+/// Tells the visitor's workshop, if any, where they are now.
+pub fn report(state: &Shared, visitor: &Visitor, s: &Scenario, r: &Rehearsal, refused: bool) {
+    let Some(seat) = &visitor.session.workshop else { return };
+    let Some(room) = state.workshops.by_code(&seat.code) else { return };
+    if room.read(|w| w.scenarios.contains(&s.id)) {
+        room.report(seat.learner, progress(s, r, now()), refused);
+    }
+}
+
+/// The scenarios of a workshop that the library still has.
+fn scenarios_of(loaded: &Loaded, room: &Room) -> Vec<Arc<Scenario>> {
+    room.read(|w| w.scenarios.iter().filter_map(|id| loaded.library.get(id).cloned()).collect())
+}
+
+// --- Learners.
+
+pub async fn join_form(State(state): State<Shared>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+    let loaded = state.loaded();
+    let mut visitor = Visitor::of(&state, &headers).await;
+    let notice = visitor.session.notice.take();
+    if notice.is_some() {
+        visitor.save(&state).await;
+    }
+    let code = q.get("code").map(|c| workshop::normalize_code(c)).unwrap_or_default();
+    let ctx = context! { code => code, pseudonym => "", notice => notice, errors => Vec::<Value>::new(), ..base(&loaded, "/atelier") };
+    render(&state, &loaded, "atelier-rejoindre.html", StatusCode::OK, ctx)
+}
+
+pub async fn join(State(state): State<Shared>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers.clone();
+    let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let Ok(body) = axum::body::to_bytes(body, super::security::BODY_LIMIT).await else {
+        return error_page(&state, StatusCode::PAYLOAD_TOO_LARGE);
+    };
+    let values = form(&body);
+    let loaded = state.loaded();
+    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut keys = vec![(format!("session:{}", visitor.id), PER_VISITOR)];
+    if let Some(a) = address {
+        keys.push((format!("address:{a}"), PER_ADDRESS));
+    }
+    let typed_code = workshop::normalize_code(&field(&values, "code"));
+    let typed_name = field(&values, "pseudonyme");
+    let refuse = |state: &Shared, visitor: &Visitor, status: StatusCode, errors: Vec<(&str, &str)>| {
+        let errors: Vec<Value> =
+            errors.into_iter().map(|(id, message)| context! { id => id, message => message }).collect();
+        let ctx = context! { code => typed_code.clone(), pseudonym => typed_name.clone(), errors => errors, ..base(&loaded, "/atelier") };
+        let response = render(state, &loaded, "atelier-rejoindre.html", status, ctx);
+        match visitor.set_cookie(state, &headers) {
+            Some(c) => {
+                let mut r = response;
+                r.headers_mut().append(header::SET_COOKIE, c);
+                r
+            }
+            None => response,
+        }
+    };
+    if state.join_blocked(&keys) {
+        return refuse(
+            &state,
+            &visitor,
+            StatusCode::TOO_MANY_REQUESTS,
+            vec![("code", "Trop de codes erronés : attendez une dizaine de minutes avant de réessayer.")],
+        );
+    }
+    let Some(room) = state.workshops.by_code(&typed_code) else {
+        state.join_failed(&keys);
+        visitor.save(&state).await;
+        return refuse(&state, &visitor, StatusCode::OK, vec![("code", "Ce code ne correspond à aucun atelier en cours. Vérifiez-le auprès de la personne qui anime l'atelier.")]);
+    };
+    let pseudonym = match workshop::check_pseudonym(&typed_name) {
+        Ok(p) => p,
+        Err(message) => return refuse(&state, &visitor, StatusCode::OK, vec![("pseudonyme", message)]),
+    };
+    leave_current(&state, &mut visitor).await;
+    let scenarios = scenarios_of(&loaded, &room);
+    let seed = match room.read(|w| w.persona) {
+        PersonaMode::Shared(seed) => seed,
+        PersonaMode::Individual => new_seed(),
+    };
+    let t = now();
+    for s in &scenarios {
+        visitor.session.put(Rehearsal::start(s, seed, t));
+    }
+    let start = scenarios.first().map(|s| progress(s, &visitor.session.rehearsals[&s.id], t)).unwrap_or_default();
+    let Some(learner) = room.join(pseudonym, visitor.id, t, start) else {
+        return refuse(&state, &visitor, StatusCode::OK, vec![("code", "Cet atelier est complet.")]);
+    };
+    let code = room.read(|w| w.code.clone());
+    visitor.session.workshop = Some(Seat { code, learner });
+    visitor.save(&state).await;
+    let to = match scenarios.as_slice() {
+        [only] => format!("/scenarios/{}/etape", only.id),
+        _ => "/atelier/salle".to_owned(),
+    };
+    let mut response = redirect(&to);
+    if let Some(c) = visitor.set_cookie(&state, &headers) {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+/// Leaves the visitor's workshop, if any: their seat and its rehearsals go.
+async fn leave_current(state: &Shared, visitor: &mut Visitor) {
+    let Some(seat) = visitor.session.workshop.take() else { return };
+    if let Some(room) = state.workshops.by_code(&seat.code) {
+        let ids = room.read(|w| w.scenarios.clone());
+        for id in ids {
+            visitor.session.rehearsals.remove(&id);
+        }
+        room.leave(seat.learner);
+    }
+}
+
+pub async fn leave(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let mut visitor = Visitor::of(&state, &headers).await;
+    leave_current(&state, &mut visitor).await;
+    visitor.session.notice = Some("Vous avez quitté l'atelier.".into());
+    visitor.save(&state).await;
+    redirect("/atelier")
+}
+
+pub async fn room(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let loaded = state.loaded();
+    let mut visitor = Visitor::of(&state, &headers).await;
+    let Some(seat) = visitor.session.workshop.clone() else { return redirect("/atelier") };
+    let Some(room) = state.workshops.by_code(&seat.code) else {
+        visitor.session.workshop = None;
+        visitor.session.notice = Some("Cet atelier est terminé.".into());
+        visitor.save(&state).await;
+        return redirect("/atelier");
+    };
+    let t = now();
+    let items: Vec<Value> = scenarios_of(&loaded, &room)
+        .iter()
+        .map(|s| {
+            let p = visitor.session.rehearsals.get(&s.id).map(|r| progress(s, r, t));
+            context! {
+                title => s.title.clone(),
+                url => format!("/scenarios/{}/etape", s.id),
+                finished => p.as_ref().is_some_and(|p| p.finished),
+                step_title => p.as_ref().map(|p| p.step_title.clone()),
+            }
+        })
+        .collect();
+    let (name, pseudonym) = room.read(|w| (w.name.clone(), w.learner(seat.learner).map(|l| l.pseudonym.clone())));
+    let ctx = context! { name => name, pseudonym => pseudonym, scenarios => items, ..base(&loaded, "/atelier/salle") };
+    render(&state, &loaded, "atelier-salle.html", StatusCode::OK, ctx)
+}
+
+// --- Trainers.
+
+fn passphrase_ok(state: &Shared, typed: &str) -> bool {
+    match &state.config.trainer_passphrase {
+        None => true,
+        Some(expected) => {
+            // Compared in constant time.
+            let (a, b) = (expected.as_bytes(), typed.as_bytes());
+            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        }
+    }
+}
+
+fn new_form_page(state: &Shared, loaded: &Loaded, status: StatusCode, errors: Vec<Value>, name: &str) -> Response {
+    let scenarios: Vec<Value> = loaded
+        .library
+        .scenarios
+        .values()
+        .map(|s| context! { id => s.id.clone(), title => s.title.clone(), operator => s.operator.clone() })
+        .collect();
+    let ctx = context! {
+        scenarios => scenarios,
+        needs_passphrase => state.config.trainer_passphrase.is_some(),
+        errors => errors,
+        name => name,
+        ..base(loaded, "/atelier/nouveau")
+    };
+    render(state, loaded, "atelier-nouveau.html", status, ctx)
+}
+
+pub async fn new_form(State(state): State<Shared>) -> Response {
+    let loaded = state.loaded();
+    new_form_page(&state, &loaded, StatusCode::OK, Vec::new(), "")
+}
+
+pub async fn open(State(state): State<Shared>, body: Bytes) -> Response {
+    let loaded = state.loaded();
+    let values = form(&body);
+    let name = field(&values, "nom").trim().chars().take(80).collect::<String>();
+    let chosen: Vec<String> = values
+        .iter()
+        .filter(|(k, v)| k == "scenarios" && loaded.library.get(v).is_some())
+        .map(|(_, v)| v.clone())
+        .collect();
+    let mut errors = Vec::new();
+    if !passphrase_ok(&state, &field(&values, "phrase")) {
+        errors.push(context! { id => "phrase", message => "La phrase secrète des formateurs est incorrecte." });
+    }
+    if name.is_empty() {
+        errors.push(context! { id => "nom", message => "Donnez un nom à l'atelier." });
+    }
+    if chosen.is_empty() {
+        errors.push(context! { id => "scenario-1", message => "Choisissez au moins une démarche." });
+    }
+    if !errors.is_empty() {
+        return new_form_page(&state, &loaded, StatusCode::OK, errors, &name);
+    }
+    let persona = if field(&values, "personne") == "chacun" { PersonaMode::Individual } else { PersonaMode::Shared(new_seed()) };
+    let (_, token) = state.workshops.open(name, chosen, persona, now());
+    redirect(&format!("/atelier/animation/{token}"))
+}
+
+pub async fn closed(State(state): State<Shared>) -> Response {
+    let loaded = state.loaded();
+    render(&state, &loaded, "atelier-clos.html", StatusCode::OK, base(&loaded, "/atelier/clos"))
+}
+
+macro_rules! room_or_404 {
+    ($state:expr, $token:expr) => {
+        match $state.workshops.by_token(&$token) {
+            Some(room) => room,
+            None => return error_page(&$state, StatusCode::NOT_FOUND),
+        }
+    };
+}
+
+/// The address learners use to join, for the QR code.
+fn join_url(headers: &HeaderMap, code: &str) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
+    let scheme = if headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https") { "https" } else { "http" };
+    format!("{scheme}://{host}/atelier?code={code}")
+}
+
+/// The steps of a workshop's scenarios, in order: (scenario, step, title),
+/// titles written for an example persona.
+fn steps_of(scenarios: &[Arc<Scenario>]) -> Vec<(String, String, String)> {
+    let t = now();
+    scenarios
+        .iter()
+        .flat_map(|s| {
+            let example = Rehearsal::start(s, 1, t);
+            let persona = example.persona(s);
+            let ctx = example.context(crate::rehearsal::Stage { scenario: s, persona: &persona }, t);
+            s.steps
+                .iter()
+                .filter(|x| x.kind != StepKind::Incident && !x.id.starts_with('$'))
+                .map(|x| (s.id.clone(), x.id.clone(), x.title.render_plain(&ctx).unwrap_or_else(|_| x.id.clone())))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The dashboard data: the snapshot and the heat map.
+fn dashboard_data(loaded: &Loaded, room: &Room) -> Value {
+    let scenarios = scenarios_of(loaded, room);
+    let steps = steps_of(&scenarios);
+    let titles: HashMap<String, String> = scenarios.iter().map(|s| (s.id.clone(), s.title.clone())).collect();
+    room.read(|w| {
+        context! {
+            snapshot => crate::expr::to_value(&w.snapshot()),
+            heat => crate::expr::to_value(&w.heat(&steps)),
+            titles => crate::expr::to_value(&titles),
+            now => now(),
+        }
+    })
+}
+
+fn dashboard_json(loaded: &Loaded, room: &Room, ended: bool) -> String {
+    let scenarios = scenarios_of(loaded, room);
+    let steps = steps_of(&scenarios);
+    let titles: HashMap<String, String> = scenarios.iter().map(|s| (s.id.clone(), s.title.clone())).collect();
+    room.read(|w| {
+        let mut snapshot = w.snapshot();
+        snapshot.ended = ended;
+        serde_json::json!({ "snapshot": snapshot, "heat": w.heat(&steps), "titles": titles, "now": now() }).to_string()
+    })
+}
+
+pub async fn dashboard(State(state): State<Shared>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    let loaded = state.loaded();
+    let room = room_or_404!(state, token);
+    let (code, name, persona) = room.read(|w| (w.code.clone(), w.name.clone(), w.persona));
+    let url = join_url(&headers, &code);
+    let scenarios = scenarios_of(&loaded, &room);
+    let targets: Vec<Value> = steps_of(&scenarios)
+        .into_iter()
+        .map(|(s, step, title)| context! { value => format!("{s}:{step}"), label => format!("{} — {title}", loaded.library.get(&s).map(|x| x.title.clone()).unwrap_or_default()) })
+        .collect();
+    let handouts: Vec<Value> = scenarios
+        .iter()
+        .map(|s| {
+            let seed = match persona {
+                PersonaMode::Shared(seed) => format!("?graine={seed}"),
+                PersonaMode::Individual => String::new(),
+            };
+            context! { title => s.title.clone(), url => format!("/scenarios/{}/fiche-pas-a-pas{seed}", s.id) }
+        })
+        .collect();
+    let base_url = format!("/atelier/animation/{token}");
+    let ctx = context! {
+        name => name,
+        code => code,
+        join_url => url.clone(),
+        qr => Value::from_safe_string(crate::expr::qr_markup(&url).unwrap_or_default()),
+        shared => matches!(persona, PersonaMode::Shared(_)),
+        base_url => base_url.clone(),
+        targets => targets,
+        handouts => handouts,
+        data => dashboard_data(&loaded, &room),
+        ..base(&loaded, &base_url)
+    };
+    render(&state, &loaded, "atelier-tableau.html", StatusCode::OK, ctx)
+}
+
+pub async fn projection(State(state): State<Shared>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    let loaded = state.loaded();
+    let room = room_or_404!(state, token);
+    let (code, name) = room.read(|w| (w.code.clone(), w.name.clone()));
+    let url = join_url(&headers, &code);
+    let ctx = context! {
+        name => name,
+        code => code,
+        join_url => url.clone(),
+        qr => Value::from_safe_string(crate::expr::qr_markup(&url).unwrap_or_default()),
+        base_url => format!("/atelier/animation/{token}"),
+        ..base(&loaded, "/atelier")
+    };
+    render(&state, &loaded, "atelier-code.html", StatusCode::OK, ctx)
+}
+
+/// The live dashboard: one `etat` event per change, with the whole state,
+/// then `fin` when the workshop ends; the stream closes on shutdown.
+pub async fn stream(State(state): State<Shared>, Path(token): Path<String>) -> Response {
+    let room = room_or_404!(state, token);
+    let updates = room.subscribe();
+    let shutdown = state.shutdown_signal();
+    struct Feed {
+        state: Shared,
+        room: Arc<Room>,
+        token: String,
+        updates: tokio::sync::watch::Receiver<u64>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+        first: bool,
+        over: bool,
+    }
+    let feed = Feed { state, room, token, updates, shutdown, first: true, over: false };
+    let events = futures_util::stream::unfold(feed, |mut f| async move {
+        if f.over || *f.shutdown.borrow() {
+            return None;
+        }
+        if !f.first {
+            tokio::select! {
+                changed = f.updates.changed() => if changed.is_err() { return None; },
+                _ = f.shutdown.changed() => return None,
+            }
+        }
+        f.first = false;
+        f.updates.borrow_and_update();
+        let loaded = f.state.loaded();
+        let ended = f.state.workshops.by_token(&f.token).is_none();
+        let data = dashboard_json(&loaded, &f.room, ended);
+        let event = Event::default().event(if ended { "fin" } else { "etat" }).data(data);
+        f.over = ended;
+        Some((Ok::<Event, std::convert::Infallible>(event), f))
+    });
+    Sse::new(events).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// After an action: back to the dashboard, saying what was done.
+fn done(token: &str) -> Response {
+    redirect(&format!("/atelier/animation/{token}"))
+}
+
+/// Changes the rehearsals of one learner, then reports where they are.
+async fn change_learner(state: &Shared, loaded: &Loaded, room: &Room, learner: u32, change: &(dyn Fn(&Scenario, &mut Rehearsal) -> bool + Sync)) -> bool {
+    let Some(session_id) = room.read(|w| w.learner(learner).map(|l| l.session)) else { return false };
+    let Ok(Some(mut session)) = state.store.load(session_id).await else { return false };
+    let mut all_ok = true;
+    let mut last: Option<Progress> = None;
+    for s in scenarios_of(loaded, room) {
+        if let Some(r) = session.rehearsals.get_mut(&s.id) {
+            all_ok &= change(&s, r);
+            last = Some(progress(&s, r, now()));
+        }
+    }
+    let _ = state.store.save(session_id, session).await;
+    if let Some(p) = last {
+        room.report(learner, p, false);
+    }
+    all_ok
+}
+
+pub async fn reset_one(State(state): State<Shared>, Path((token, id)): Path<(String, u32)>) -> Response {
+    let loaded = state.loaded();
+    let room = room_or_404!(state, token);
+    change_learner(&state, &loaded, &room, id, &|s, r| {
+        r.reset(s, now());
+        true
+    })
+    .await;
+    done(&token)
+}
+
+pub async fn reset_all(State(state): State<Shared>, Path(token): Path<String>) -> Response {
+    let loaded = state.loaded();
+    let room = room_or_404!(state, token);
+    let ids: Vec<u32> = room.read(|w| w.learners.iter().map(|l| l.id).collect());
+    for id in ids {
+        change_learner(&state, &loaded, &room, id, &|s, r| {
+            r.reset(s, now());
+            true
+        })
+        .await;
+    }
+    done(&token)
+}
+
+/// Moves everyone to a step, the earlier answers filled from a walkthrough.
+pub async fn move_all(State(state): State<Shared>, Path(token): Path<String>, body: Bytes) -> Response {
+    let loaded = state.loaded();
+    let room = room_or_404!(state, token);
+    let values = form(&body);
+    let target = field(&values, "etape");
+    let Some((scenario_id, step)) = target.rsplit_once(':') else { return done(&token) };
+    let Some(s) = loaded.library.get(scenario_id).cloned() else { return done(&token) };
+    let ids: Vec<u32> = room.read(|w| w.learners.iter().map(|l| l.id).collect());
+    for id in ids {
+        let Some(session_id) = room.read(|w| w.learner(id).map(|l| l.session)) else { continue };
+        let Ok(Some(mut session)) = state.store.load(session_id).await else { continue };
+        let seed = session.rehearsals.get(&s.id).map_or_else(new_seed, |r| r.seed);
+        if let Some(mut r) = walkthrough::reach(&s, seed, step) {
+            // The rehearsal goes on in real time from now.
+            let t = now();
+            for m in &mut r.inbox {
+                m.at = 0;
+            }
+            r.started = t;
+            r.skipped_minutes = 0;
+            let p = progress(&s, &r, t);
+            session.put(r);
+            let _ = state.store.save(session_id, session).await;
+            room.report(id, p, false);
+        }
+    }
+    done(&token)
+}
+
+pub async fn confirm_end(State(state): State<Shared>, Path(token): Path<String>) -> Response {
+    let loaded = state.loaded();
+    let room = room_or_404!(state, token);
+    let name = room.read(|w| w.name.clone());
+    let ctx = context! { name => name, base_url => format!("/atelier/animation/{token}"), ..base(&loaded, "/atelier") };
+    render(&state, &loaded, "atelier-clore.html", StatusCode::OK, ctx)
+}
+
+/// Ends the workshop: every learner's rehearsals of it are deleted.
+pub async fn end(State(state): State<Shared>, Path(token): Path<String>) -> Response {
+    let Some(room) = state.workshops.by_token(&token) else { return redirect("/atelier/clos") };
+    let scenarios = room.read(|w| w.scenarios.clone());
+    let Some(learners) = state.workshops.end(&token) else { return redirect("/atelier/clos") };
+    for l in learners {
+        if let Ok(Some(mut session)) = state.store.load(l.session).await {
+            for id in &scenarios {
+                session.rehearsals.remove(id);
+            }
+            session.workshop = None;
+            session.notice = Some("L'atelier est terminé : ses entraînements ont été effacés.".into());
+            let _ = state.store.save(l.session, session).await;
+        }
+    }
+    redirect("/atelier/clos")
+}
+
+/// One printable persona card per learner.
+pub async fn cards(State(state): State<Shared>, Path(token): Path<String>) -> Response {
+    let loaded = state.loaded();
+    let room = room_or_404!(state, token);
+    let scenarios = scenarios_of(&loaded, &room);
+    let learners: Vec<(String, uuid::Uuid)> = room.read(|w| w.learners.iter().map(|l| (l.pseudonym.clone(), l.session)).collect());
+    let mut items = Vec::new();
+    for (pseudonym, session_id) in learners {
+        let Ok(Some(session)) = state.store.load(session_id).await else { continue };
+        let Some((s, r)) = scenarios.iter().find_map(|s| session.rehearsals.get(&s.id).map(|r| (s, r))) else { continue };
+        let persona = r.persona(s);
+        items.push(context! { heading => pseudonym, scenario => s.title.clone(), card => crate::expr::to_value(&persona_card(s, &persona)) });
+    }
+    let name = room.read(|w| w.name.clone());
+    let ctx = context! { title => format!("Fiches personnage — {name}"), cards => items, back_url => format!("/atelier/animation/{token}"), ..base(&loaded, "/atelier") };
+    render(&state, &loaded, "fiches.html", StatusCode::OK, ctx)
+}
+
+fn seed_of(q: &HashMap<String, String>) -> Option<u64> {
+    q.get("graine").and_then(|g| g.trim().parse::<u64>().ok()).filter(|g| (1..=u64::from(u32::MAX)).contains(g))
+}
+
+/// A printable persona card for a given seed (default: the first walkthrough's).
+pub async fn card_for_seed(State(state): State<Shared>, Path((op, name)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let loaded = state.loaded();
+    let Some(s) = loaded.library.get(&format!("{op}/{name}")).cloned() else { return error_page(&state, StatusCode::NOT_FOUND) };
+    let persona = match seed_of(&q) {
+        Some(seed) => s.persona_of(seed, None),
+        None if !s.tests.is_empty() => walkthrough::persona(&s, &s.tests[0]),
+        None => s.persona_of(1, None),
+    };
+    let items = vec![context! { heading => persona.text("prenom"), scenario => s.title.clone(), card => crate::expr::to_value(&persona_card(&s, &persona)) }];
+    let ctx = context! { title => format!("Fiche personnage — {}", s.title), cards => items, back_url => format!("/scenarios/{}", s.id), ..base(&loaded, "/") };
+    render(&state, &loaded, "fiches.html", StatusCode::OK, ctx)
+}
+
+/// The printable step-by-step handout of a scenario.
+pub async fn handout(State(state): State<Shared>, Path((op, name)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let loaded = state.loaded();
+    let Some(s) = loaded.library.get(&format!("{op}/{name}")).cloned() else { return error_page(&state, StatusCode::NOT_FOUND) };
+    let played = match seed_of(&q) {
+        Some(seed) => handout::step_by_step(&s, As::Seed(seed)).or_else(|_| handout::step_by_step(&s, As::Itself)),
+        None => handout::step_by_step(&s, As::Itself),
+    };
+    let (steps, persona) = match played {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!(scenario = %s.id, error = %e.message, "handout failed");
+            return error_page(&state, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    let ctx = context! {
+        scenario => context! { title => s.title.clone(), summary => s.summary.clone(), url => format!("/scenarios/{}", s.id), valid_as_of => s.valid_as_of.clone() },
+        steps => crate::expr::to_value(&steps),
+        card => crate::expr::to_value(&persona_card(&s, &persona)),
+        ..base(&loaded, "/")
+    };
+    render(&state, &loaded, "fiche-pas-a-pas.html", StatusCode::OK, ctx)
+}

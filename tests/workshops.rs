@@ -1,0 +1,352 @@
+//! Workshops over HTTP: opening, joining and leaving, the rate limit on
+//! codes, the live dashboard, reset and move for everyone, ending, expiry,
+//! handouts, and thirty learners at once.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{card_value, Client, Page};
+use futures_util::StreamExt;
+use miroir::library::Library;
+use miroir::session::MemoryStore;
+use miroir::web::{self, AppState, Config, Shared};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+const SCENARIO: &str = "impots/declaration-revenus";
+
+fn state_with(config: Config) -> Shared {
+    AppState::new(Library::embedded(), Arc::new(MemoryStore::default()), config)
+}
+
+/// Opens a workshop on the impots scenario; returns (trainer client, token, code).
+async fn open(state: &Shared, shared_persona: bool) -> (Client, String, String) {
+    let mut trainer = Client::with_state(state.clone());
+    let mode = if shared_persona { "meme" } else { "chacun" };
+    let reply = trainer.post("/atelier/nouveau", &[("nom", "Mardi matin"), ("scenarios", SCENARIO), ("personne", mode)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let token = reply.location().trim_start_matches("/atelier/animation/").to_owned();
+    let dashboard = trainer.get(&reply.location()).await;
+    let code = dashboard.between("<strong class=\"join-code\">", "</strong>").unwrap();
+    (trainer, token, code)
+}
+
+async fn join(state: &Shared, code: &str, pseudonym: &str) -> Client {
+    let mut learner = Client::with_state(state.clone());
+    let reply = learner.post("/atelier/rejoindre", &[("code", code), ("pseudonyme", pseudonym)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("/scenarios/{SCENARIO}/etape"));
+    learner
+}
+
+fn session_of(c: &Client) -> uuid::Uuid {
+    uuid::Uuid::parse_str(c.cookie.as_deref().unwrap().trim_start_matches("miroir=")).unwrap()
+}
+
+async fn rehearsal_step(state: &Shared, c: &Client) -> Option<String> {
+    let session = state.store.load(session_of(c)).await.unwrap()?;
+    let r = session.rehearsals.get(SCENARIO)?;
+    let loaded = state.loaded();
+    Some(r.current(loaded.library.get(SCENARIO).unwrap()).id.clone())
+}
+
+/// Logs a learner in, as they would: reading the card, then the inbox.
+async fn log_in(c: &mut Client) {
+    let card = c.get(&format!("/scenarios/{SCENARIO}/fiche")).await;
+    let nf = card_value(&card, "Numéro fiscal").replace(' ', "");
+    let password = card_value(&card, "Mot de passe");
+    let page = c
+        .post_follow(&format!("/scenarios/{SCENARIO}/etape/connexion"), &[("numero_fiscal", &nf), ("mot_de_passe", &password)])
+        .await;
+    assert!(page.body.contains("Saisissez votre code de sécurité"), "{}", page.body);
+}
+
+/// A live dashboard stream read through the router.
+struct Feed {
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Send>>,
+    buffer: String,
+}
+
+impl Feed {
+    async fn open(state: &Shared, token: &str) -> Feed {
+        let response = web::router(state.clone())
+            .oneshot(Request::get(format!("/atelier/animation/{token}/flux")).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Feed { body: Box::pin(response.into_body().into_data_stream()), buffer: String::new() }
+    }
+
+    /// The next event: (name, JSON data).
+    async fn next(&mut self) -> (String, serde_json::Value) {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let raw: String = self.buffer.drain(..end + 2).collect();
+                let name = raw.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or_default().to_owned();
+                let data: String = raw.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+                if name.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                return (name, serde_json::from_str(&data).unwrap());
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.body.next()).await.expect("an event").unwrap().unwrap();
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Events until one satisfies `done`; returns it.
+    async fn until(&mut self, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        loop {
+            let (_, data) = self.next().await;
+            if done(&data) {
+                return data;
+            }
+        }
+    }
+}
+
+fn learners(data: &serde_json::Value) -> &Vec<serde_json::Value> {
+    data["snapshot"]["learners"].as_array().unwrap()
+}
+
+#[tokio::test]
+async fn learners_join_and_leave() {
+    let state = state_with(Config::default());
+    let (mut trainer, token, code) = open(&state, true).await;
+    assert_eq!(code.len(), 6);
+    let mut ali = join(&state, &code.to_lowercase(), "Ali").await;
+    let bea = join(&state, &format!(" {} ", &code), "Béa").await;
+    // The shared persona: the same person for both.
+    let card_a = ali.get(&format!("/scenarios/{SCENARIO}/fiche")).await;
+    let mut bea = bea;
+    let card_b = bea.get(&format!("/scenarios/{SCENARIO}/fiche")).await;
+    assert_eq!(card_value(&card_a, "Numéro fiscal"), card_value(&card_b, "Numéro fiscal"));
+    let dashboard = trainer.get(&format!("/atelier/animation/{token}")).await;
+    assert!(dashboard.body.contains("<th scope=\"row\">Ali</th>") && dashboard.body.contains("<th scope=\"row\">Béa</th>"));
+    let room = ali.get("/atelier/salle").await;
+    assert!(room.body.contains("Vous participez sous le nom de <strong>Ali</strong>"));
+
+    let left = ali.post_follow("/atelier/quitter", &[]).await;
+    assert!(left.body.contains("Vous avez quitté l&#x27;atelier.") || left.body.contains("Vous avez quitté l'atelier."));
+    assert_eq!(rehearsal_step(&state, &ali).await, None, "the learner's rehearsal is gone");
+    let dashboard = trainer.get(&format!("/atelier/animation/{token}")).await;
+    assert!(!dashboard.body.contains("<th scope=\"row\">Ali</th>"));
+    assert!(dashboard.body.contains("<th scope=\"row\">Béa</th>"));
+}
+
+#[tokio::test]
+async fn pseudonyms_only() {
+    let state = state_with(Config::default());
+    let (_, _, code) = open(&state, true).await;
+    let mut c = Client::with_state(state.clone());
+    let page = c.post("/atelier/rejoindre", &[("code", &code), ("pseudonyme", "marie.dupont@example.org")]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(common::unescape(&page.body).contains("N'indiquez qu'un prénom ou un pseudonyme"));
+}
+
+#[tokio::test]
+async fn wrong_codes_are_rate_limited() {
+    let state = state_with(Config::default());
+    let (_, _, code) = open(&state, true).await;
+    let mut c = Client::with_state(state.clone());
+    for _ in 0..5 {
+        let page = c.post("/atelier/rejoindre", &[("code", "ZZZZZZ"), ("pseudonyme", "Ali")]).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Ce code ne correspond à aucun atelier en cours."));
+    }
+    // Blocked now, even with the right code.
+    let page = c.post("/atelier/rejoindre", &[("code", &code), ("pseudonyme", "Ali")]).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.body.contains("Trop de codes erronés"));
+    // Another visitor is not blocked.
+    join(&state, &code, "Béa").await;
+}
+
+#[tokio::test]
+async fn a_passphrase_restricts_who_opens_workshops() {
+    let state = state_with(Config { trainer_passphrase: Some("atelier-2026".into()), ..Config::default() });
+    let mut c = Client::with_state(state.clone());
+    let form = c.get("/atelier/nouveau").await;
+    assert!(form.body.contains("Phrase secrète des formateurs"));
+    let refused = c.post("/atelier/nouveau", &[("nom", "X"), ("scenarios", SCENARIO), ("phrase", "non")]).await;
+    assert_eq!(refused.status, StatusCode::OK);
+    assert!(refused.body.contains("La phrase secrète des formateurs est incorrecte."));
+    assert_eq!(state.workshops.count(), 0);
+    let ok = c.post("/atelier/nouveau", &[("nom", "X"), ("scenarios", SCENARIO), ("phrase", "atelier-2026")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_dashboard_streams_events_as_learners_work() {
+    let state = state_with(Config::default());
+    let (_, token, code) = open(&state, true).await;
+    let mut feed = Feed::open(&state, &token).await;
+    let (name, first) = feed.next().await;
+    assert_eq!(name, "etat");
+    assert!(learners(&first).is_empty());
+    let mut ali = join(&state, &code, "Ali").await;
+    let joined = feed.until(|d| learners(d).len() == 1).await;
+    assert_eq!(learners(&joined)[0]["step"], "connexion");
+    // A refused submit counts an error on the step.
+    ali.post(&format!("/scenarios/{SCENARIO}/etape/connexion"), &[("numero_fiscal", "123")]).await;
+    let refused = feed.until(|d| learners(d)[0]["errors_here"] == 1).await;
+    assert_eq!(learners(&refused)[0]["errors_total"], 1);
+    assert!(refused["heat"].as_array().unwrap().iter().any(|h| h["step"] == "connexion" && h["errors"] == 1 && h["here"] == 1));
+    // A step done moves the learner on.
+    log_in(&mut ali).await;
+    let moved = feed.until(|d| learners(d)[0]["step"] == "code-securite").await;
+    assert_eq!(learners(&moved)[0]["errors_here"], 0);
+    assert_eq!(learners(&moved)[0]["step_number"], 2);
+}
+
+#[tokio::test]
+async fn reset_and_move_everyone() {
+    let state = state_with(Config::default());
+    let (mut trainer, token, code) = open(&state, false).await;
+    let mut ali = join(&state, &code, "Ali").await;
+    let bea = join(&state, &code, "Béa").await;
+    log_in(&mut ali).await;
+    assert_eq!(rehearsal_step(&state, &ali).await.as_deref(), Some("code-securite"));
+
+    let reply = trainer.post(&format!("/atelier/animation/{token}/recommencer"), &[]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(rehearsal_step(&state, &ali).await.as_deref(), Some("connexion"));
+
+    let reply = trainer.post(&format!("/atelier/animation/{token}/deplacer"), &[("etape", &format!("{SCENARIO}:revenus"))]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    for c in [&ali, &bea] {
+        assert_eq!(rehearsal_step(&state, c).await.as_deref(), Some("revenus"));
+    }
+    // The earlier answers are filled: the review follows.
+    let page = ali.post_follow(&format!("/scenarios/{SCENARIO}/etape/revenus"), &[("1AJ", "20000")]).await;
+    assert!(page.body.contains("Récapitulatif de votre déclaration"), "{}", page.body);
+    assert!(page.body.contains("Vérifiez vos informations personnelles"));
+    // One learner reset alone.
+    let id = state.workshops.by_token(&token).unwrap().read(|w| w.learners[1].id);
+    trainer.post(&format!("/atelier/animation/{token}/participants/{id}/recommencer"), &[]).await;
+    assert_eq!(rehearsal_step(&state, &bea).await.as_deref(), Some("connexion"));
+    assert_eq!(rehearsal_step(&state, &ali).await.as_deref(), Some("recapitulatif"));
+}
+
+#[tokio::test]
+async fn ending_a_workshop_deletes_its_rehearsals() {
+    let state = state_with(Config::default());
+    let (mut trainer, token, code) = open(&state, true).await;
+    let mut ali = join(&state, &code, "Ali").await;
+    log_in(&mut ali).await;
+    let mut feed = Feed::open(&state, &token).await;
+    feed.next().await;
+    let confirm = trainer.get(&format!("/atelier/animation/{token}/clore")).await;
+    assert!(confirm.body.contains("Clore l&#x27;atelier") || confirm.body.contains("Clore l'atelier"));
+    let closed = trainer.post_follow(&format!("/atelier/animation/{token}/clore"), &[]).await;
+    assert!(closed.body.contains("L&#x27;atelier est clos") || closed.body.contains("L'atelier est clos"));
+    let (name, last) = feed.next().await;
+    assert_eq!(name, "fin");
+    assert_eq!(last["snapshot"]["ended"], true);
+    assert_eq!(rehearsal_step(&state, &ali).await, None);
+    assert_eq!(trainer.get(&format!("/atelier/animation/{token}")).await.status, StatusCode::NOT_FOUND);
+    let page = ali.get_follow(&format!("/scenarios/{SCENARIO}/etape")).await;
+    assert!(page.body.contains("L&#x27;atelier est terminé") || page.body.contains("L'atelier est terminé"), "{}", page.body);
+    // The code no longer works.
+    let mut late = Client::with_state(state.clone());
+    let page = late.post("/atelier/rejoindre", &[("code", &code), ("pseudonyme", "Chloé")]).await;
+    assert!(page.body.contains("Ce code ne correspond à aucun atelier en cours."));
+}
+
+#[tokio::test]
+async fn idle_workshops_expire() {
+    let state = state_with(Config { workshop_idle: Duration::from_millis(300), ..Config::default() });
+    let (mut trainer, token, code) = open(&state, true).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(trainer.get(&format!("/atelier/animation/{token}")).await.status, StatusCode::NOT_FOUND);
+    let mut c = Client::with_state(state.clone());
+    let page = c.post("/atelier/rejoindre", &[("code", &code), ("pseudonyme", "Ali")]).await;
+    assert!(page.body.contains("Ce code ne correspond à aucun atelier en cours."));
+}
+
+#[tokio::test]
+async fn handouts_and_persona_cards() {
+    let state = state_with(Config::default());
+    let (mut trainer, token, code) = open(&state, false).await;
+    join(&state, &code, "Ali").await;
+    join(&state, &code, "Béa").await;
+    let cards: Page = trainer.get(&format!("/atelier/animation/{token}/fiches")).await;
+    assert_eq!(cards.body.matches("class=\"printable-card\"").count(), 2);
+    assert!(cards.body.contains("Ali — Déclarer ses revenus en ligne"));
+    let handout = trainer.get(&format!("/scenarios/{SCENARIO}/fiche-pas-a-pas?graine=42")).await;
+    assert_eq!(handout.status, StatusCode::OK);
+    assert!(handout.body.contains("Étape 1 : Connexion à votre espace Finances publiques"));
+    assert!(handout.body.contains("Le code reçu dans la messagerie"));
+    assert!(handout.body.contains("Conseil pour l"));
+    let persona = Library::embedded().get(SCENARIO).unwrap().persona_of(42, None);
+    assert!(handout.body.contains(&persona.text("mot_de_passe")));
+    let card = trainer.get(&format!("/scenarios/{SCENARIO}/fiche-personnage?graine=42")).await;
+    assert!(card.body.contains(&format!("personnage n° 42")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_learners_at_once_and_a_consistent_dashboard() {
+    let state = state_with(Config::default());
+    let (_, token, code) = open(&state, false).await;
+    let mut feed = Feed::open(&state, &token).await;
+    feed.next().await;
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let state = state.clone();
+        let code = code.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut c = join(&state, &code, &format!("Participant {i}")).await;
+            // One wrong login for even learners, then everyone logs in.
+            if i % 2 == 0 {
+                c.post(&format!("/scenarios/{SCENARIO}/etape/connexion"), &[("numero_fiscal", "1")]).await;
+            }
+            log_in(&mut c).await;
+            c
+        }));
+    }
+    let mut clients = Vec::new();
+    for t in tasks {
+        clients.push(t.await.unwrap());
+    }
+    let last = feed
+        .until(|d| learners(d).len() == 30 && learners(d).iter().all(|l| l["step"] == "code-securite"))
+        .await;
+    let errors: u64 = learners(&last).iter().map(|l| l["errors_total"].as_u64().unwrap()).sum();
+    assert_eq!(errors, 15);
+    let heat = last["heat"].as_array().unwrap();
+    let at_code = heat.iter().find(|h| h["step"] == "code-securite").unwrap();
+    assert_eq!(at_code["here"], 30);
+    assert_eq!(heat.iter().find(|h| h["step"] == "connexion").unwrap()["errors"], 15);
+    // The dashboard agrees with the learners' own rehearsals.
+    for c in &clients {
+        assert_eq!(rehearsal_step(&state, c).await.as_deref(), Some("code-securite"));
+    }
+    let versions: u64 = last["snapshot"]["version"].as_u64().unwrap();
+    assert!(versions >= 30 * 2, "every join and every move bumped the version");
+}
+
+#[tokio::test]
+async fn live_streams_end_when_the_server_stops() {
+    let state = state_with(Config::default());
+    let (_, token, _) = open(&state, true).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(web::serve_on(listener, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(format!("GET /atelier/animation/{token}/flux HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut first = [0u8; 512];
+    let n = stream.read(&mut first).await.unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).contains("text/event-stream"));
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(5), server).await.expect("the server stops despite the open stream").unwrap().unwrap();
+}
