@@ -1,5 +1,6 @@
 //! The `miroir` command line: `check`, `serve`, and the authoring tools.
 
+mod author;
 mod check;
 pub mod serve;
 
@@ -24,6 +25,34 @@ enum Command {
         /// Themes folder (default: the bundled themes).
         #[arg(long)]
         themes: Option<PathBuf>,
+    },
+    /// Write a new scenario, commented, that passes `miroir check`.
+    New {
+        /// `<operator>/<name>`, such as `caf/prime-activite`.
+        id: String,
+        /// The scenarios folder to write into.
+        #[arg(long, default_value = "scenarios")]
+        dir: PathBuf,
+    },
+    /// Print the JSON Schema of scenario files, for editors.
+    Schema {
+        /// The schema of step group files (`*.group.yaml`) instead.
+        #[arg(long)]
+        group: bool,
+    },
+    /// Print the persona a seed gives in a scenario.
+    Persona {
+        /// The scenario's id, such as `impots/declaration-revenus`.
+        #[arg(long)]
+        scenario: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// JSON instead of YAML.
+        #[arg(long)]
+        json: bool,
+        /// Read the scenarios of this folder instead of the bundled ones.
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
     },
     /// Serve the scenarios: the bundled ones by default, embedded in the binary.
     Serve {
@@ -53,6 +82,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { paths, themes } => check::run(&paths, themes.as_deref()),
+        Command::New { id, dir } => author::new(&id, &dir),
+        Command::Schema { group } => author::schema(group),
+        Command::Persona { scenario, seed, json, scenarios } => author::persona(&scenario, seed, json, scenarios.as_ref()),
         Command::Serve { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase } => {
             serve::run(serve::Options { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase })
         }
