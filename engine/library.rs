@@ -43,6 +43,8 @@ pub struct Library {
     /// Walkthroughs run, and how many passed.
     pub walkthroughs_run: usize,
     pub walkthroughs_passed: usize,
+    /// Scenarios served in their last good version: their file broke since.
+    pub kept: Vec<String>,
 }
 
 impl Library {
@@ -130,6 +132,35 @@ impl Library {
         lib.diagnostics.sort_by(|a, b| (&a.file, a.pos, &a.message).cmp(&(&b.file, b.pos, &b.message)));
         lib.diagnostics.dedup();
         lib
+    }
+
+    /// After a reload: a scenario or theme whose files now have errors
+    /// stays live in its last good version from `old`; one whose files
+    /// disappeared goes. The new diagnostics stay, for the author page.
+    pub fn keep_last_good(mut self, old: &Library) -> Library {
+        let broken: std::collections::BTreeSet<&str> =
+            self.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.file.as_str()).collect();
+        for name in old.themes.names() {
+            let theme_file = old.sources.keys().find(|f| f.ends_with(&format!("{name}/theme.yaml")));
+            let theme_broke = broken.iter().any(|f| f.contains(&format!("/{name}/")) || theme_file.is_some_and(|t| t == f));
+            if !self.themes.has(name) && theme_broke
+                && let Some(theme) = old.themes.get(name)
+            {
+                self.themes.insert(theme.clone());
+            }
+        }
+        for (id, scenario) in &old.scenarios {
+            if self.scenarios.contains_key(id) {
+                continue;
+            }
+            let mut files: Vec<&str> = scenario.steps.iter().map(|s| s.origin.file.as_str()).collect();
+            files.push(&scenario.file);
+            if files.iter().any(|f| broken.contains(f)) {
+                self.scenarios.insert(id.clone(), scenario.clone());
+                self.kept.push(id.clone());
+            }
+        }
+        self
     }
 
     pub fn get(&self, id: &str) -> Option<&Arc<Scenario>> {

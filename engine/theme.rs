@@ -162,6 +162,11 @@ impl ThemeSet {
         }
     }
 
+    /// Adds or replaces a theme (a last good version, on reload).
+    pub fn insert(&mut self, theme: Theme) {
+        self.themes.insert(theme.name.clone(), theme);
+    }
+
     pub fn has(&self, theme: &str) -> bool {
         self.themes.contains_key(theme)
     }

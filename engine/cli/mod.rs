@@ -71,6 +71,9 @@ enum Command {
         /// Log as JSON lines instead of text.
         #[arg(long)]
         json_logs: bool,
+        /// Reload scenarios and themes from disk when a file changes.
+        #[arg(long)]
+        watch: bool,
         /// Opening a workshop asks for this passphrase (default: anyone may).
         #[arg(long, env = "MIROIR_TRAINER_PASSPHRASE", hide_env_values = true)]
         trainer_passphrase: Option<String>,
@@ -85,8 +88,8 @@ pub fn main() -> ExitCode {
         Command::New { id, dir } => author::new(&id, &dir),
         Command::Schema { group } => author::schema(group),
         Command::Persona { scenario, seed, json, scenarios } => author::persona(&scenario, seed, json, scenarios.as_ref()),
-        Command::Serve { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase } => {
-            serve::run(serve::Options { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase })
+        Command::Serve { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase, watch } => {
+            serve::run(serve::Options { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase, watch })
         }
     }
 }

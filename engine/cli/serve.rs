@@ -20,11 +20,30 @@ pub struct Options {
     pub secure_cookies: bool,
     pub json_logs: bool,
     pub trainer_passphrase: Option<String>,
+    pub watch: bool,
 }
 
-pub fn run(opts: Options) -> ExitCode {
+pub fn run(mut opts: Options) -> ExitCode {
     init_logs(opts.json_logs);
     quiet_panics();
+    let folders = if opts.watch {
+        // Watching needs folders: the given ones, else ./scenarios and ./themes.
+        let scenarios = opts.scenarios.clone().unwrap_or_else(|| PathBuf::from("scenarios"));
+        let themes = opts.themes.clone().unwrap_or_else(|| PathBuf::from("themes"));
+        if !scenarios.is_dir() || !themes.is_dir() {
+            eprintln!(
+                "error: --watch reloads folders on disk: {} and {} must exist\n  = help: pass --scenarios DIR and --themes DIR",
+                scenarios.display(),
+                themes.display()
+            );
+            return ExitCode::from(2);
+        }
+        opts.scenarios = Some(scenarios.clone());
+        opts.themes = Some(themes.clone());
+        Some(crate::web::watch::Folders { scenarios, themes })
+    } else {
+        None
+    };
     let library = match load(opts.scenarios.as_ref(), opts.themes.as_ref()) {
         Ok(lib) => lib,
         Err(message) => {
@@ -49,6 +68,22 @@ pub fn run(opts: Options) -> ExitCode {
         }
     };
     eprintln!("miroir: serving {served} scenario(s) on http://{}/ (Ctrl-C to stop)", opts.addr);
+    let _watching = match folders {
+        Some(folders) => {
+            let _guard = runtime.enter();
+            match crate::web::watch::spawn(state.clone(), folders) {
+                Ok(guard) => {
+                    eprintln!("miroir: watching the scenarios and themes folders; the author pages are at /auteur");
+                    Some(guard)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        None => None,
+    };
     match runtime.block_on(web::serve(state, opts.addr)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(ServeError::Bind(addr, e)) => {

@@ -163,6 +163,16 @@ impl Rehearsal {
         (now.saturating_sub(self.started) / 60) as u32 + self.skipped_minutes
     }
 
+    /// Moves a replayed rehearsal's clock to `now`, in real time from then
+    /// on: its messages count as just received.
+    pub fn restart_clock(&mut self, now: u64) {
+        self.started = now;
+        self.skipped_minutes = 0;
+        for m in &mut self.inbox {
+            m.at = 0;
+        }
+    }
+
     /// Lets time pass, to rehearse a code or a link that expires.
     pub fn wait(&mut self, minutes: u32) {
         self.skipped_minutes = self.skipped_minutes.saturating_add(minutes.min(60 * 24 * 30));

@@ -4,7 +4,7 @@
 
 pub mod build;
 pub mod file;
-mod graph;
+pub mod graph;
 
 use crate::diagnostic::Pos;
 use crate::expr::{Expr, Text};

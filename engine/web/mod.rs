@@ -1,10 +1,13 @@
 //! The web layer: the rehearsal engine served over HTTP with axum. Pages
 //! are rendered by theme templates; sessions live in a [`SessionStore`].
 
+mod author;
+mod flow;
 pub mod pages;
 pub mod render;
 mod security;
 mod visitor;
+pub mod watch;
 pub mod workshops;
 
 use crate::library::Library;
@@ -137,6 +140,9 @@ pub fn router(state: Shared) -> Router {
         .route("/", get(pages::catalogue))
         .route("/accessibilite", get(pages::accessibility))
         .route("/indices", post(pages::toggle_hints))
+        .route("/auteur", get(author::index))
+        .route("/auteur/scenarios/{op}/{name}", get(author::scenario))
+        .route("/auteur/scenarios/{op}/{name}/commencer/{step}", post(author::start_here))
         .route("/atelier", get(workshops::join_form))
         .route("/atelier/rejoindre", post(workshops::join))
         .route("/atelier/salle", get(workshops::room))

@@ -537,13 +537,8 @@ pub async fn move_all(State(state): State<Shared>, Path(token): Path<String>, bo
         let Ok(Some(mut session)) = state.store.load(session_id).await else { continue };
         let seed = session.rehearsals.get(&s.id).map_or_else(new_seed, |r| r.seed);
         if let Some(mut r) = walkthrough::reach(&s, seed, step) {
-            // The rehearsal goes on in real time from now.
             let t = now();
-            for m in &mut r.inbox {
-                m.at = 0;
-            }
-            r.started = t;
-            r.skipped_minutes = 0;
+            r.restart_clock(t);
             let p = progress(&s, &r, t);
             session.put(r);
             let _ = state.store.save(session_id, session).await;

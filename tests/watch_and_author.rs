@@ -1,0 +1,128 @@
+//! Hot reload (`serve --watch`) and the author pages: a changed file is
+//! reloaded, a broken one keeps its last good version live with its
+//! diagnostics on the author page only, and rehearsals of unchanged
+//! scenarios go on.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::Client;
+use miroir::files::FileSet;
+use miroir::library::Library;
+use miroir::web::{watch, AppState};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Waits until `ready` holds, or fails after ten seconds.
+async fn eventually(what: &str, ready: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_keeps_the_last_good_version_and_unchanged_rehearsals() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = dir.path().join("scenarios");
+    let themes = dir.path().join("themes");
+    copy_dir(Path::new("themes"), &themes);
+    std::fs::create_dir_all(scenarios.join("demo")).unwrap();
+    let good = std::fs::read_to_string("tests/broken/demo/good.yaml").unwrap();
+    std::fs::write(scenarios.join("demo/good.yaml"), &good).unwrap();
+    std::fs::write(scenarios.join("demo/autre.yaml"), good.replace("Un scénario correct", "Un autre scénario")).unwrap();
+
+    let load = || {
+        Library::load(
+            &FileSet::from_dir(&scenarios, "scenarios").unwrap(),
+            &FileSet::from_dir(&themes, "themes").unwrap(),
+        )
+    };
+    let state = AppState::in_memory(load());
+    let _watching = watch::spawn(state.clone(), watch::Folders { scenarios: scenarios.clone(), themes: themes.clone() }).unwrap();
+    let mut c = Client::with_state(state.clone());
+    c.post_follow("/scenarios/demo/good/commencer", &[]).await;
+    c.post_follow("/scenarios/demo/autre/commencer", &[]).await;
+    c.post_follow("/scenarios/demo/autre/etape/question", &[("compte", "non")]).await;
+
+    // A change is reloaded: the changed scenario's rehearsal restarts, the
+    // other one goes on where it was.
+    std::fs::write(scenarios.join("demo/good.yaml"), good.replace("title: Terminé", "title: C'est fini")).unwrap();
+    let st = state.clone();
+    eventually("the change is loaded", move || {
+        st.loaded().library.get("demo/good").is_some_and(|s| s.steps[2].title.source() == "C'est fini")
+    })
+    .await;
+    let page = c.get_follow("/scenarios/demo/good/etape").await;
+    assert!(page.body.contains("Ce scénario a été mis à jour"), "{}", page.body);
+    let page = c.get_follow("/scenarios/demo/autre/etape").await;
+    assert!(page.body.contains("Créer un compte"), "the other rehearsal goes on: {}", page.body);
+
+    // A broken file keeps its last good version live.
+    std::fs::write(scenarios.join("demo/good.yaml"), good.replace("    kind: form", "    kind: form\n    nxet: fin")).unwrap();
+    let st = state.clone();
+    eventually("the break is seen", move || st.loaded().library.error_count() > 0).await;
+    let loaded = state.loaded();
+    assert_eq!(loaded.library.kept, vec!["demo/good".to_owned()]);
+    assert_eq!(loaded.library.get("demo/good").unwrap().steps[2].title.source(), "C'est fini");
+    let page = c.get_follow("/scenarios/demo/good/etape").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("nxet") && !page.body.contains("unknown key"), "never shown to learners");
+    let author = c.get("/auteur").await;
+    assert!(common::unescape(&author.body).contains("/demo/good.yaml:22:5: error: unknown key `nxet` in step"), "{}", author.body);
+    assert!(author.body.contains("la dernière version valide reste servie"));
+    let author = c.get("/auteur/scenarios/demo/good").await;
+    assert!(author.body.contains("unknown key `nxet`"));
+
+    // Fixed again: served as written.
+    std::fs::write(scenarios.join("demo/good.yaml"), &good).unwrap();
+    let st = state.clone();
+    eventually("the fix is loaded", move || st.loaded().library.error_count() == 0).await;
+    assert!(state.loaded().library.kept.is_empty());
+}
+
+#[tokio::test]
+async fn the_author_page_draws_the_flow_and_starts_anywhere() {
+    let mut c = Client::embedded();
+    let page = c.get("/auteur/scenarios/impots/declaration-revenus").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"flow\""));
+    assert!(page.body.contains("après 3 échecs"));
+    assert!(page.body.contains("<code>persona.numero_fiscal</code>"));
+    let other = c.get("/auteur/scenarios/impots/declaration-revenus?graine=77").await;
+    assert!(other.body.contains("La personne du personnage n° 77"));
+    assert_ne!(page.between("<code>persona.nom</code></dt><dd>", "</dd>"), other.between("<code>persona.nom</code></dt><dd>", "</dd>"));
+    // Start at the income step, the earlier answers filled from a walkthrough.
+    let reply = c.post("/auteur/scenarios/impots/declaration-revenus/commencer/revenus", &[]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), "/scenarios/impots/declaration-revenus/etape/revenus");
+    let review = c.post_follow("/scenarios/impots/declaration-revenus/etape/revenus", &[("1AJ", "25000")]).await;
+    assert!(review.body.contains("Récapitulatif de votre déclaration"));
+    assert!(review.body.contains("Vérifiez vos informations personnelles"), "the earlier step is answered");
+    let index = c.get("/auteur").await;
+    assert!(index.body.contains("Déclarer ses revenus en ligne") && index.body.contains("Valide"));
+}
+
+#[test]
+fn watch_needs_folders() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_miroir"))
+        .args(["serve", "--watch", "--scenarios", "/nulle/part", "--addr", "127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--watch reloads folders on disk"));
+}
