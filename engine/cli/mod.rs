@@ -71,6 +71,9 @@ enum Command {
         /// Log as JSON lines instead of text.
         #[arg(long)]
         json_logs: bool,
+        /// Sites allowed to show miroir in a frame, such as https://www.ma-ville.fr (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        frame_ancestors: Vec<String>,
         /// Reload scenarios and themes from disk when a file changes.
         #[arg(long)]
         watch: bool,
@@ -88,8 +91,17 @@ pub fn main() -> ExitCode {
         Command::New { id, dir } => author::new(&id, &dir),
         Command::Schema { group } => author::schema(group),
         Command::Persona { scenario, seed, json, scenarios } => author::persona(&scenario, seed, json, scenarios.as_ref()),
-        Command::Serve { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase, watch } => {
-            serve::run(serve::Options { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase, watch })
+        Command::Serve { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase, watch, frame_ancestors } => {
+            serve::run(serve::Options {
+                addr,
+                scenarios,
+                themes,
+                secure_cookies,
+                json_logs,
+                trainer_passphrase,
+                watch,
+                frame_ancestors,
+            })
         }
     }
 }

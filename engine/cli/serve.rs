@@ -21,11 +21,22 @@ pub struct Options {
     pub json_logs: bool,
     pub trainer_passphrase: Option<String>,
     pub watch: bool,
+    pub frame_ancestors: Vec<String>,
 }
 
 pub fn run(mut opts: Options) -> ExitCode {
     init_logs(opts.json_logs);
     quiet_panics();
+    let mut frame_ancestors = Vec::new();
+    for origin in &opts.frame_ancestors {
+        match crate::web::security::check_frame_ancestor(origin) {
+            Ok(o) => frame_ancestors.push(o),
+            Err(e) => {
+                eprintln!("error: --frame-ancestors: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let folders = if opts.watch {
         // Watching needs folders: the given ones, else ./scenarios and ./themes.
         let scenarios = opts.scenarios.clone().unwrap_or_else(|| PathBuf::from("scenarios"));
@@ -59,7 +70,12 @@ pub fn run(mut opts: Options) -> ExitCode {
     if broken > 0 {
         eprintln!("warning: {broken} file(s) have errors (above) and are not served; serving the {served} valid scenario(s)");
     }
-    let state = AppState::new(library, Arc::new(MemoryStore::default()), Config { secure_cookies: opts.secure_cookies, trainer_passphrase: opts.trainer_passphrase, ..Config::default() });
+    let state = AppState::new(library, Arc::new(MemoryStore::default()), Config {
+            secure_cookies: opts.secure_cookies,
+            trainer_passphrase: opts.trainer_passphrase,
+            frame_ancestors,
+            ..Config::default()
+        });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

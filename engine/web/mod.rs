@@ -5,7 +5,7 @@ mod author;
 mod flow;
 pub mod pages;
 pub mod render;
-mod security;
+pub mod security;
 mod visitor;
 pub mod watch;
 pub mod workshops;
@@ -42,11 +42,18 @@ pub struct Config {
     pub trainer_passphrase: Option<String>,
     /// Workshops are forgotten after this long without activity.
     pub workshop_idle: std::time::Duration,
+    /// Sites allowed to show miroir in a frame (origins); none by default.
+    pub frame_ancestors: Vec<String>,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { secure_cookies: false, trainer_passphrase: None, workshop_idle: std::time::Duration::from_secs(8 * 3600) }
+        Config {
+            secure_cookies: false,
+            trainer_passphrase: None,
+            workshop_idle: std::time::Duration::from_secs(8 * 3600),
+            frame_ancestors: Vec::new(),
+        }
     }
 }
 

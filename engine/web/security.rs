@@ -15,19 +15,44 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
-                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// The Content-Security-Policy: no inline script or style, forms to this
+/// site only, and framing by nobody unless sites are allowed by name.
+pub fn content_security_policy(frame_ancestors: &[String]) -> String {
+    let framing = if frame_ancestors.is_empty() { "'none'".to_owned() } else { format!("'self' {}", frame_ancestors.join(" ")) };
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+         form-action 'self'; frame-ancestors {framing}; base-uri 'none'; object-src 'none'"
+    )
+}
+
+/// Checks an origin allowed to frame miroir: `https://host[:port]`, or
+/// plain http on the local machine.
+pub fn check_frame_ancestor(origin: &str) -> Result<String, String> {
+    let o = origin.trim().trim_end_matches('/');
+    let rest = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://").filter(|r| r.starts_with("localhost") || r.starts_with("127.0.0.1")));
+    let Some(host) = rest else {
+        return Err(format!("`{origin}` is not an https origin such as https://www.ma-ville.fr"));
+    };
+    let valid = !host.is_empty()
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+        && !host.starts_with(['.', '-', ':']);
+    if valid { Ok(o.to_owned()) } else { Err(format!("`{origin}` is not an origin: write only the scheme and the host, such as https://www.ma-ville.fr")) }
+}
 
 pub fn wrap(routes: Router, state: Shared) -> Router {
-    let headers = [
-        (header::CONTENT_SECURITY_POLICY, CSP),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (HeaderName::from_static("x-robots-tag"), "noindex, nofollow"),
-        (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()"),
-        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    let csp = content_security_policy(&state.config.frame_ancestors);
+    let mut headers = vec![
+        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"))),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (HeaderName::from_static("x-robots-tag"), HeaderValue::from_static("noindex, nofollow")),
+        (HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()")),
+        (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
     ];
+    // X-Frame-Options cannot name sites: only when nobody may frame.
+    if state.config.frame_ancestors.is_empty() {
+        headers.push((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")));
+    }
     // Innermost first: refusals made by the layers below get French pages.
     let mut router = routes
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
@@ -35,7 +60,7 @@ pub fn wrap(routes: Router, state: Shared) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     for (name, value) in headers {
-        router = router.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
+        router = router.layer(SetResponseHeaderLayer::overriding(name, value));
     }
     router.layer(middleware::from_fn(log_request))
 }

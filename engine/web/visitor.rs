@@ -72,11 +72,15 @@ impl Visitor {
         self.fresh?;
         let https = state.config.secure_cookies
             || request.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+        // Inside another site's frame, a Lax cookie is never sent: allowed
+        // framing needs a partitioned cross-site cookie, over https.
+        let framed = !state.config.frame_ancestors.is_empty();
         let cookie = Cookie::build((COOKIE, self.id.to_string()))
             .http_only(true)
-            .same_site(SameSite::Lax)
+            .same_site(if framed { SameSite::None } else { SameSite::Lax })
+            .partitioned(framed)
             .path("/")
-            .secure(https)
+            .secure(https || framed)
             .build();
         HeaderValue::from_str(&cookie.to_string()).ok()
     }
