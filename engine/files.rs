@@ -77,6 +77,18 @@ impl FileSet {
         FileSet { files }
     }
 
+    /// This set with `over`'s files added, replacing those of the same path.
+    pub fn overlaid(mut self, over: FileSet) -> FileSet {
+        for f in over.files {
+            match self.files.iter_mut().find(|g| g.path == f.path) {
+                Some(same) => *same = f,
+                None => self.files.push(f),
+            }
+        }
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self
+    }
+
     pub fn get(&self, path: &str) -> Option<&SourceFile> {
         self.files.iter().find(|f| f.path == path)
     }

@@ -205,6 +205,13 @@ pub fn embedded_themes() -> FileSet {
     FileSet::from_embedded(&EMBEDDED_THEMES, "themes")
 }
 
+/// The bundled themes with the themes of `dir` over them: a folder adds
+/// themes (which may extend the bundled ones) and replaces bundled files
+/// of the same path.
+pub fn themes_over(dir: &std::path::Path) -> std::io::Result<FileSet> {
+    Ok(embedded_themes().overlaid(FileSet::from_dir(dir, &dir.display().to_string())?))
+}
+
 fn fingerprint(bytes: &[u8]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::hash::DefaultHasher::new();

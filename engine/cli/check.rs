@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 pub fn run(paths: &[std::path::PathBuf], themes: Option<&Path>) -> ExitCode {
     let themes = match themes {
-        Some(dir) => match FileSet::from_dir(dir, &dir.display().to_string()) {
+        Some(dir) => match library::themes_over(dir) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("error: cannot read themes folder {}: {e}", dir.display());

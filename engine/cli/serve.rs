@@ -124,7 +124,7 @@ pub fn load(scenarios: Option<&PathBuf>, themes: Option<&PathBuf>) -> Result<Lib
     };
     let theme_files = match themes {
         Some(dir) => {
-            FileSet::from_dir(dir, &dir.display().to_string()).map_err(|e| format!("cannot read themes folder {}: {e}", dir.display()))?
+            library::themes_over(dir).map_err(|e| format!("cannot read themes folder {}: {e}", dir.display()))?
         }
         None => library::embedded_themes(),
     };

@@ -21,7 +21,7 @@ pub struct Folders {
 pub fn reload(state: &Shared, folders: &Folders) -> Result<(), String> {
     let scenarios = FileSet::from_dir(&folders.scenarios, &folders.scenarios.display().to_string())
         .map_err(|e| format!("cannot read {}: {e}", folders.scenarios.display()))?;
-    let themes = FileSet::from_dir(&folders.themes, &folders.themes.display().to_string())
+    let themes = crate::library::themes_over(&folders.themes)
         .map_err(|e| format!("cannot read {}: {e}", folders.themes.display()))?;
     let old = state.loaded();
     let fresh = Library::load(&scenarios, &themes).keep_last_good(&old.library);
