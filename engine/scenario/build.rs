@@ -263,7 +263,9 @@ impl<'a> Builder<'a> {
             if CARD_SKIP.contains(&head) || card.iter().any(|(p, _)| p == head) {
                 continue;
             }
-            card.push((head.to_owned(), persona::label_of(head)));
+            // A `card:` entry's label names the value, wherever it shows.
+            let label = self.spec.card.iter().find(|(p, _)| p == head).map_or_else(|| persona::label_of(head), |(_, l)| l.clone());
+            card.push((head.to_owned(), label));
         }
         for (path, label) in &self.spec.card {
             if !card.iter().any(|(p, _)| p == path) {
