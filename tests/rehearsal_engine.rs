@@ -283,7 +283,7 @@ fn the_persona_card_lists_what_the_scenario_asks_for() {
     let labels: Vec<&str> = card.identifiers.iter().map(|l| l.label.as_str()).collect();
     assert_eq!(
         labels,
-        vec!["Numéro fiscal", "Mot de passe", "Adresse électronique", "Situation familiale", "Téléphone portable", "Salaires", "Salaires conjoint"]
+        vec!["Numéro fiscal", "Mot de passe", "Adresse électronique", "Situation familiale", "Téléphone portable", "Salaires", "Salaires du conjoint"]
     );
     assert_eq!(card.identifiers[0].value, ids::format_numero_fiscal(&p.text("numero_fiscal")));
 }
