@@ -1,6 +1,7 @@
 //! Every bundled scenario's walkthroughs, replayed over HTTP through the
 //! router as a visitor would: every page answers, every form is accepted
-//! where the walkthrough expects it, and each ends on its expected step.
+//! where the walkthrough expects it, and each ends on its expected step,
+//! whose printable document, if any, renders with its SPÉCIMEN watermark.
 
 mod common;
 
@@ -17,6 +18,11 @@ async fn every_scenario_walks_over_http() {
         .flat_map(|s| s.tests.iter().enumerate().map(|(i, t)| (s.id.clone(), i, t.ends_at.clone())))
         .collect();
     assert!(!ids.is_empty());
+    // The library of the issue: ten procedures across five operators and the
+    // welcome one, each with its happy path first.
+    let operators: std::collections::BTreeSet<&str> = library.scenarios.values().map(|s| s.operator.as_str()).collect();
+    assert_eq!(operators.into_iter().collect::<Vec<_>>(), ["ameli", "ants", "caf", "france-travail", "impots", "welcome"]);
+    assert!(library.scenarios.len() >= 10);
     for (id, test, ends_at) in ids {
         let mut c = Client::new(library.clone());
         let page = walk_over_http(&mut c, &id, test).await;
@@ -27,5 +33,45 @@ async fn every_scenario_walks_over_http() {
         let s = library.get(&id).unwrap();
         assert_eq!(r.current(s).id, ends_at, "{id} #{test}");
         assert!(page.body.contains("</html>"));
+        if r.current(s).document.is_some() {
+            let doc = c.get(&format!("/scenarios/{id}/document")).await;
+            assert_eq!(doc.status, axum::http::StatusCode::OK, "{id} #{test}: {}", doc.body);
+            assert!(doc.body.contains("SPÉCIMEN — sans valeur"), "{id} #{test}");
+            assert!(doc.body.contains("</article>"), "{id} #{test}");
+        }
+    }
+}
+
+/// The catalogue groups the scenarios by operator, under each operator
+/// theme's fictional service name.
+#[tokio::test]
+async fn the_catalogue_groups_scenarios_by_operator() {
+    let mut c = Client::new(Library::embedded());
+    let page = c.get("/").await;
+    for label in [
+        "Assurance Maladie — simulation",
+        "Titres sécurisés — simulation",
+        "Caisse d&#x27;allocations — simulation",
+        "France Travail — simulation",
+        "Impôts — simulation",
+        "Messagerie — simulation",
+    ] {
+        assert!(page.body.contains(&format!(">{label}</h2>")), "{label}");
+    }
+}
+
+/// Each operator theme has its own "session expirée" page: a visitor whose
+/// session was lost sees it in the look of the site being rehearsed.
+#[tokio::test]
+async fn a_lost_session_is_told_in_each_operator_s_look() {
+    let library = Library::embedded();
+    let ids: Vec<(String, String)> = library.scenarios.values().map(|s| (s.id.clone(), s.theme.clone())).collect();
+    for (id, theme) in ids {
+        let mut c = Client::new(library.clone());
+        c.cookie = Some(format!("miroir={}", uuid::Uuid::new_v4()));
+        let page = c.get(&format!("/scenarios/{id}/etape")).await;
+        assert_eq!(page.status, axum::http::StatusCode::OK, "{id}");
+        assert!(page.body.contains("Votre session a expiré"), "{id}");
+        assert!(page.body.contains(&format!("/static/{theme}/{theme}.css")), "{id}");
     }
 }

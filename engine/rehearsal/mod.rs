@@ -184,7 +184,7 @@ impl Rehearsal {
         step.is_terminal_kind() && step.next.is_empty()
     }
 
-    /// The expression context: persona, answers, computed values, inbox, today.
+    /// The expression context: persona, answers, computed values, inbox, today, clock.
     pub fn context(&self, stage: Stage, now: u64) -> Value {
         let scenario = stage.scenario;
         let mut answers = BTreeMap::new();
@@ -208,6 +208,9 @@ impl Rehearsal {
                 month => u8::from(today.month()),
                 day => today.day(),
             },
+            // Minutes since the rehearsal started, counting the time made to
+            // pass: to rehearse a session that expires.
+            clock => minijinja::context! { minutes => self.minutes(now) },
             scenario => minijinja::context! { title => scenario.title.clone(), operator => scenario.operator.clone() },
             reference => reference(self.seed, &scenario.id),
         }

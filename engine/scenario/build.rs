@@ -38,11 +38,12 @@ pub struct World<'a> {
 }
 
 /// Roots an expression may read, besides those of a particular place.
-const ROOTS: &[&str] = &["persona", "answers", "computed", "inbox", "today", "scenario", "reference"];
+const ROOTS: &[&str] = &["persona", "answers", "computed", "inbox", "today", "clock", "scenario", "reference"];
 /// minijinja's global functions and ours.
 const FUNCTIONS: &[&str] = &["range", "dict", "namespace", "debug", "mois", "lipsum", "cycler", "joiner", "loop"];
 const INBOX_KEYS: &[&str] = &["last", "code", "link", "expired", "count", "unread", "messages"];
 const TODAY_KEYS: &[&str] = &["date", "iso", "year", "month", "day"];
+const CLOCK_KEYS: &[&str] = &["minutes"];
 const SCENARIO_KEYS: &[&str] = &["title", "operator"];
 /// Test answer keys that are actions, not fields.
 pub const ACTION_KEYS: &[&str] = &["_link", "_wait_minutes"];
@@ -262,7 +263,9 @@ impl<'a> Builder<'a> {
             if CARD_SKIP.contains(&head) || card.iter().any(|(p, _)| p == head) {
                 continue;
             }
-            card.push((head.to_owned(), persona::label_of(head)));
+            // A `card:` entry's label names the value, wherever it shows.
+            let label = self.spec.card.iter().find(|(p, _)| p == head).map_or_else(|| persona::label_of(head), |(_, l)| l.clone());
+            card.push((head.to_owned(), label));
         }
         for (path, label) in &self.spec.card {
             if !card.iter().any(|(p, _)| p == path) {
@@ -784,6 +787,7 @@ impl<'a> Builder<'a> {
                 "computed" => self.member(rest.first(), &self.computed.clone(), "computed", "no step computes it"),
                 "inbox" => self.member(rest.first(), &to_set(INBOX_KEYS), "inbox", "the inbox has no such value"),
                 "today" => self.member(rest.first(), &to_set(TODAY_KEYS), "today", "`today` has no such value"),
+                "clock" => self.member(rest.first(), &to_set(CLOCK_KEYS), "clock", "`clock` has no such value"),
                 "scenario" => self.member(rest.first(), &to_set(SCENARIO_KEYS), "scenario", "`scenario` has no such value"),
                 "reference" => None,
                 other => {
