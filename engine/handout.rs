@@ -29,6 +29,24 @@ pub struct GuideStep {
     step_id: String,
 }
 
+/// The fiche pas à pas of `scenario` for the persona of `seed` (or of the
+/// first walkthrough), by the first walkthrough that this persona can
+/// follow to its end.
+pub fn for_seed(scenario: &Scenario, seed: Option<u64>) -> Result<(Vec<GuideStep>, Persona), Failure> {
+    let tries = match seed {
+        Some(seed) => walkthrough::fallbacks(scenario, seed).into_iter().filter(|(i, _)| *i == 0).collect(),
+        None => vec![(0, As::Itself)],
+    };
+    let mut last = None;
+    for (_, who) in tries {
+        match step_by_step(scenario, who) {
+            Ok(done) => return Ok(done),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or(Failure { pos: Default::default(), message: "no walkthrough".into() }))
+}
+
 /// The fiche pas à pas of `scenario`, as the persona of `who` would fill it.
 pub fn step_by_step(scenario: &Scenario, who: As) -> Result<(Vec<GuideStep>, Persona), Failure> {
     let Some(first) = scenario.tests.first() else {

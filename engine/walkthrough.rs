@@ -245,20 +245,30 @@ pub fn replay_to(scenario: &Scenario, test: &Walkthrough, step: &str) -> Option<
 pub enum As {
     /// The walkthrough's own seed and traits.
     Itself,
-    /// Another seed, without the walkthrough's traits.
+    /// Another seed, with the walkthrough's traits (same name, same
+    /// identifiers: each value has its own stream).
     Seed(u64),
+    /// Another seed, exactly as a visitor of that seed has it.
+    Exactly(u64),
 }
 
-/// Brings a rehearsal to `step` with the answers of some walkthrough: first
-/// as the persona of `seed`, else as a walkthrough's own persona.
+/// The ways to replay walkthroughs for the persona of `seed`, best first:
+/// that very persona, then it with a walkthrough's traits, then a
+/// walkthrough's own persona.
+pub fn fallbacks(scenario: &Scenario, seed: u64) -> Vec<(usize, As)> {
+    let n = scenario.tests.len();
+    let mut out: Vec<(usize, As)> = (0..n).map(|i| (i, As::Exactly(seed))).collect();
+    out.extend((0..n).map(|i| (i, As::Seed(seed))));
+    out.extend((0..n).map(|i| (i, As::Itself)));
+    out
+}
+
+/// Brings a rehearsal to `step` with the answers of some walkthrough, for
+/// the persona of `seed` if a walkthrough allows it.
 pub fn reach(scenario: &Scenario, seed: u64, step: &str) -> Option<Rehearsal> {
-    let tries = (0..scenario.tests.len()).map(|i| (i, As::Seed(seed))).chain((0..scenario.tests.len()).map(|i| (i, As::Itself)));
-    for (i, who) in tries {
-        if let Ok(r) = walk(scenario, i, who, Some(step), &mut |_, _, _, _| {}) {
-            return Some(r);
-        }
-    }
-    None
+    fallbacks(scenario, seed)
+        .into_iter()
+        .find_map(|(i, who)| walk(scenario, i, who, Some(step), &mut |_, _, _, _| {}).ok())
 }
 
 /// Plays walkthrough `index` to its end, calling `observe` before each move
@@ -286,9 +296,13 @@ fn walk(
     let test = &scenario.tests[index];
     let mut now = clock(scenario);
     let mut r = start(scenario, index, now);
-    if let As::Seed(seed) = who {
-        r.seed = seed;
-        r.pinned = None;
+    match who {
+        As::Itself => {}
+        As::Seed(seed) => r.seed = seed,
+        As::Exactly(seed) => {
+            r.seed = seed;
+            r.pinned = None;
+        }
     }
     let persona = r.persona(scenario);
     let stage = Stage { scenario, persona: &persona };

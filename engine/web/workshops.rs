@@ -10,7 +10,7 @@ use crate::rehearsal::view::card as persona_card;
 use crate::rehearsal::Rehearsal;
 use crate::scenario::{Scenario, StepKind};
 use crate::session::Seat;
-use crate::walkthrough::{self, As};
+use crate::walkthrough;
 use crate::workshop::{self, PersonaMode, Progress, Room};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
@@ -614,10 +614,7 @@ pub async fn card_for_seed(State(state): State<Shared>, Path((op, name)): Path<(
 pub async fn handout(State(state): State<Shared>, Path((op, name)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>) -> Response {
     let loaded = state.loaded();
     let Some(s) = loaded.library.get(&format!("{op}/{name}")).cloned() else { return error_page(&state, StatusCode::NOT_FOUND) };
-    let played = match seed_of(&q) {
-        Some(seed) => handout::step_by_step(&s, As::Seed(seed)).or_else(|_| handout::step_by_step(&s, As::Itself)),
-        None => handout::step_by_step(&s, As::Itself),
-    };
+    let played = handout::for_seed(&s, seed_of(&q));
     let (steps, persona) = match played {
         Ok(x) => x,
         Err(e) => {
