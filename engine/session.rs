@@ -5,7 +5,6 @@
 
 use crate::rehearsal::Rehearsal;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -15,12 +14,63 @@ use uuid::Uuid;
 /// The cookie's value: a random (v4) id, unguessable.
 pub type SessionId = Uuid;
 
+/// A visitor's rehearsals, one per scenario. A small vector: a visitor
+/// rarely runs more than a few, and a map would allocate room for eleven.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Rehearsals(Vec<Rehearsal>);
+
+impl Rehearsals {
+    pub fn get(&self, scenario: &str) -> Option<&Rehearsal> {
+        self.0.iter().find(|r| r.scenario == scenario)
+    }
+
+    pub fn get_mut(&mut self, scenario: &str) -> Option<&mut Rehearsal> {
+        self.0.iter_mut().find(|r| r.scenario == scenario)
+    }
+
+    pub fn contains_key(&self, scenario: &str) -> bool {
+        self.get(scenario).is_some()
+    }
+
+    pub fn remove(&mut self, scenario: &str) -> Option<Rehearsal> {
+        let i = self.0.iter().position(|r| r.scenario == scenario)?;
+        Some(self.0.remove(i))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Rehearsal> {
+        self.0.iter()
+    }
+}
+
+impl std::ops::Index<&str> for Rehearsals {
+    type Output = Rehearsal;
+    fn index(&self, scenario: &str) -> &Rehearsal {
+        self.get(scenario).unwrap_or_else(|| panic!("no rehearsal of {scenario}"))
+    }
+}
+
+impl std::ops::Index<&String> for Rehearsals {
+    type Output = Rehearsal;
+    fn index(&self, scenario: &String) -> &Rehearsal {
+        &self[scenario.as_str()]
+    }
+}
+
 /// One browser's rehearsals and settings.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Session {
-    /// Rehearsals by scenario id: one visitor can run several scenarios.
+    /// Rehearsals, one per scenario: one visitor can run several scenarios.
     #[serde(default)]
-    pub rehearsals: BTreeMap<String, Rehearsal>,
+    pub rehearsals: Rehearsals,
     /// The aidant hints are hidden.
     #[serde(default)]
     pub hints_hidden: bool,
@@ -43,13 +93,17 @@ pub struct Seat {
 pub const MAX_REHEARSALS: usize = 30;
 
 impl Session {
-    /// Keeps `rehearsal`, dropping the oldest one when there are too many.
+    /// Keeps `rehearsal`, in place of the one of the same scenario, and
+    /// drops the oldest one when there are too many.
     pub fn put(&mut self, rehearsal: Rehearsal) {
-        self.rehearsals.insert(rehearsal.scenario.clone(), rehearsal);
+        match self.rehearsals.get_mut(&rehearsal.scenario) {
+            Some(same) => *same = rehearsal,
+            None => self.rehearsals.0.push(rehearsal),
+        }
         while self.rehearsals.len() > MAX_REHEARSALS {
-            let oldest = self.rehearsals.iter().min_by_key(|(_, r)| r.started).map(|(k, _)| k.clone());
+            let oldest = self.rehearsals.0.iter().enumerate().min_by_key(|(_, r)| r.started).map(|(i, _)| i);
             match oldest {
-                Some(k) => self.rehearsals.remove(&k),
+                Some(i) => self.rehearsals.0.remove(i),
                 None => break,
             };
         }
