@@ -1,0 +1,228 @@
+//! The checks run on each page: axe-core at the WCAG 2.1 A and AA tags,
+//! the layout at 320 CSS pixels and at 200 % zoom, and, once at the end,
+//! the Nu Html Checker over every HTML page the server sent.
+
+use crate::harness::{temp_dir, Page, Served, Tools, HEIGHT, WIDTH};
+use fantoccini::Client;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The axe-core tags the suite holds every page to.
+pub const AXE_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/// Widths the layout must hold at without horizontal scrolling: 320 CSS
+/// pixels (WCAG 1.4.10), and 640, which is what a 1280-pixel window shows
+/// at 200 % zoom (WCAG 1.4.4): zooming shrinks the viewport in CSS pixels.
+pub const LAYOUT_WIDTHS: [(u32, &str); 2] = [(320, "320 px wide"), (640, "200 % zoom (640 CSS px)")];
+
+const RUN_AXE: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, { runOnly: { type: 'tag', values: arguments[0] }, resultTypes: ['violations'] })
+  .then(r => done(r.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({ target: n.target.join(' '), summary: n.failureSummary })),
+  }))))
+  .catch(e => done({ error: String(e) }));
+"#;
+
+const MEASURE: &str = r#"
+const d = document.documentElement;
+const width = d.clientWidth;
+const out = { inner: window.innerWidth, client: width, scroll: d.scrollWidth, over: [] };
+if (d.scrollWidth > width) {
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > width + 0.5 && out.over.length < 6) {
+      out.over.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+        (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '') +
+        ' (right edge at ' + Math.round(r.right) + ' px)');
+    }
+  }
+}
+return out;
+"#;
+
+/// Runs the per-page checks and keeps what they find.
+pub struct Checker {
+    pub client: Client,
+    axe_source: String,
+    /// Every page checked: a label and its path.
+    pub pages: Vec<String>,
+    pub axe_violations: usize,
+    pub layout_problems: usize,
+    pub problems: Vec<String>,
+    screenshots: Option<PathBuf>,
+}
+
+impl Checker {
+    pub fn new(client: Client, tools: &Tools) -> Checker {
+        let axe_source = std::fs::read_to_string(&tools.axe).unwrap();
+        let screenshots = std::env::var_os("MIROIR_SCREENSHOTS").map(|dir| {
+            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            dir
+        });
+        Checker { client, axe_source, pages: Vec::new(), axe_violations: 0, layout_problems: 0, problems: Vec::new(), screenshots }
+    }
+
+    async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        url.path().to_owned()
+    }
+
+    /// Checks the page the browser shows.
+    pub async fn check(&mut self, label: &str) {
+        let path = self.path().await;
+        let where_ = format!("{label} ({path})");
+        self.axe(&where_).await;
+        self.layout(&where_).await;
+        self.pages.push(where_);
+    }
+
+    async fn axe(&mut self, where_: &str) {
+        let c = &self.client;
+        if c.js("return typeof window.axe;", vec![]).await != json!("object") {
+            c.js(&self.axe_source, vec![]).await;
+            assert_eq!(c.js("return typeof window.axe;", vec![]).await, json!("object"), "axe-core did not load on {where_}");
+        }
+        let result = c
+            .execute_async(RUN_AXE, vec![json!(AXE_TAGS)])
+            .await
+            .unwrap_or_else(|e| panic!("axe-core failed on {where_}: {e}"));
+        let Value::Array(violations) = result else { panic!("axe-core failed on {where_}: {result}") };
+        for v in violations {
+            for node in v["nodes"].as_array().into_iter().flatten() {
+                self.axe_violations += 1;
+                self.problems.push(format!(
+                    "axe: {where_}: [{} {}] {}\n    at `{}`: {}",
+                    v["id"].as_str().unwrap_or_default(),
+                    v["impact"].as_str().unwrap_or("?"),
+                    v["help"].as_str().unwrap_or_default(),
+                    node["target"].as_str().unwrap_or_default(),
+                    node["summary"].as_str().unwrap_or_default().replace('\n', " "),
+                ));
+            }
+        }
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.client.js("return window.innerWidth;", vec![]).await != json!(width) {
+            assert!(Instant::now() < deadline, "the window did not take the width {width}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn layout(&mut self, where_: &str) {
+        for (width, what) in LAYOUT_WIDTHS {
+            self.resize(width, HEIGHT).await;
+            let m = self.client.js(MEASURE, vec![]).await;
+            if m["scroll"].as_u64() > m["client"].as_u64() {
+                self.layout_problems += 1;
+                let over: Vec<&str> = m["over"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                self.problems.push(format!(
+                    "layout: {where_}: scrolls horizontally at {what}: content {} px wide in {} px; too wide: {}",
+                    m["scroll"], m["client"], over.join(", ")
+                ));
+            }
+        }
+        self.resize(WIDTH, HEIGHT).await;
+    }
+
+    /// With `MIROIR_SCREENSHOTS=dir`, saves the whole page as `dir/name.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let Some(dir) = &self.screenshots else { return };
+        let width = 1024;
+        self.resize(width, HEIGHT).await;
+        // A window as tall as the page (its height is not quite the viewport's).
+        for _ in 0..3 {
+            let m = self.client.js("return [document.documentElement.scrollHeight, window.innerHeight, window.outerHeight];", vec![]).await;
+            let (page, inner, outer) = (m[0].as_u64().unwrap(), m[1].as_u64().unwrap(), m[2].as_u64().unwrap());
+            if inner >= page {
+                break;
+            }
+            self.client.set_window_size(width, (outer + page - inner) as u32).await.unwrap();
+        }
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        self.resize(WIDTH, HEIGHT).await;
+    }
+}
+
+/// What the Nu Html Checker found over the pages served.
+pub struct HtmlReport {
+    /// HTML responses the server sent.
+    pub responses: usize,
+    /// Distinct documents among them, each validated once.
+    pub documents: usize,
+    pub errors: Vec<String>,
+}
+
+/// Validates every distinct HTML page in `served` with the Nu Html
+/// Checker, in one run of Java.
+pub fn validate_html(tools: &Tools, served: &[Served]) -> HtmlReport {
+    let dir = temp_dir("html");
+    // Identical documents are validated once; each file keeps the requests
+    // that got it.
+    let mut files: BTreeMap<&str, (PathBuf, Vec<String>)> = BTreeMap::new();
+    for s in served {
+        let n = files.len();
+        let entry = files
+            .entry(s.body.as_str())
+            .or_insert_with(|| (dir.join(format!("page-{n:04}.html")), Vec::new()));
+        entry.1.push(format!("{} {} ({})", s.method, s.path, s.status));
+    }
+    for (body, (file, _)) in &files {
+        std::fs::write(file, body).unwrap();
+    }
+    let mut args: Vec<PathBuf> = files.values().map(|(f, _)| f.clone()).collect();
+    args.sort();
+    let output = std::process::Command::new(&tools.java)
+        .arg("-Xss4m")
+        .arg("-jar")
+        .arg(&tools.vnu)
+        .args(["--errors-only", "--format", "json", "--stdout"])
+        .args(&args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the Nu Html Checker: {e}"));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let report: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!("the Nu Html Checker said something unexpected ({e}):\n{text}\n{}", String::from_utf8_lossy(&output.stderr))
+    });
+    let by_file: BTreeMap<String, &Vec<String>> = files
+        .values()
+        .map(|(f, requests)| (format!("file:{}", f.display()), requests))
+        .collect();
+    let mut errors = Vec::new();
+    for m in report["messages"].as_array().into_iter().flatten() {
+        if m["type"] != "error" && m["subType"] != "fatal" {
+            continue;
+        }
+        let url = m["url"].as_str().unwrap_or_default();
+        let requests = by_file.get(url).map_or_else(|| url.to_owned(), |r| summarize(r));
+        errors.push(format!(
+            "html: {requests}: line {}:{}: {}\n    {}",
+            m["lastLine"],
+            m["firstColumn"].as_u64().or(m["lastColumn"].as_u64()).unwrap_or(0),
+            m["message"].as_str().unwrap_or_default(),
+            m["extract"].as_str().unwrap_or_default().replace('\n', "↵"),
+        ));
+    }
+    if errors.is_empty() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        errors.push(format!("(the pages are kept in {})", dir.display()));
+    }
+    HtmlReport { responses: served.len(), documents: files.len(), errors }
+}
+
+fn summarize(requests: &[String]) -> String {
+    match requests {
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} (and {} more identical)", rest.len()),
+        [] => String::new(),
+    }
+}

@@ -1,0 +1,127 @@
+//! Accessibility proved in a real browser (RGAA 4.1 / WCAG 2.1 AA).
+//!
+//! miroir's router is served in-process on a free loopback port (the same
+//! router `miroir serve` runs, so that the suite can read the session
+//! store), and Debian's Chromium is driven headless through chromedriver:
+//!
+//! - every page of every bundled scenario is visited (each walkthrough
+//!   played, each form of the happy path also sent empty, the review's
+//!   "Modifier", the receipt and its document, the persona card, the inbox
+//!   and its messages, the confirmation pages, the session-expired page)
+//!   with the site's own pages (catalogue, accessibility statement, error
+//!   pages), and each is checked by axe-core at the WCAG 2.1 A and AA tags
+//!   and for horizontal scrolling at 320 CSS px and at 200 % zoom;
+//! - every HTML response the server sent is validated by the Nu Html
+//!   Checker;
+//! - a keyboard-only walk checks the focus at every Tab stop.
+//!
+//! Needs the `browser` feature, Chromium, chromedriver, Java and
+//! `npm ci` in `tools/`; without them it fails saying how to install them:
+//!
+//! ```sh
+//! cargo test --features browser --test accessibility -- --nocapture
+//! ```
+//!
+//! `MIROIR_SCREENSHOTS=docs/screenshots` also saves the README's screenshots.
+
+mod checks;
+mod crawl;
+mod harness;
+mod keyboard;
+
+use checks::{Checker, AXE_TAGS};
+use harness::{with_browser, Page, Server, Tools};
+use std::sync::Arc;
+
+/// Writes the report next to the test's other outputs, and prints it.
+fn report(name: &str, summary: &str, details: &[String]) {
+    println!("{summary}");
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.txt"));
+    let _ = std::fs::write(&file, format!("{summary}\n\n{}\n", details.join("\n")));
+    println!("(report: {})", file.display());
+}
+
+/// The accessibility statement names the versions of the tools that
+/// tools/package.json pins: a problem per version it does not name.
+fn statement_names_the_tools(statement: &str) -> Vec<String> {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/package.json");
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();
+    [("axe-core", "axe-core "), ("vnu-jar", "Nu Html Checker (vnu) ")]
+        .into_iter()
+        .filter_map(|(package, named)| {
+            let version = manifest["dependencies"][package].as_str().unwrap_or_default();
+            let expected = format!("{named}{version}");
+            (!statement.contains(&expected)).then(|| {
+                format!("statement: /accessibilite should say «{expected}», the version tools/package.json pins")
+            })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_axe_the_html_checker_and_the_layout_checks() {
+    let tools = Tools::find();
+    let server = Arc::new(Server::start().await);
+    let library = &server.state.loaded().library;
+    let scenarios: Vec<_> = library.scenarios.values().cloned().collect();
+    assert!(!scenarios.is_empty());
+    let walkthroughs: usize = scenarios.iter().map(|s| s.tests.len()).sum();
+    let (srv, axe_tools) = (server.clone(), tools.clone());
+    let checker = with_browser(&tools, move |client| async move {
+        let mut ch = Checker::new(client, &axe_tools);
+        crawl::site_pages(&mut ch, &srv, "").await;
+        for s in &scenarios {
+            crawl::scenario(&mut ch, &srv, s).await;
+        }
+        ch.client.open(&srv.url("/")).await;
+        ch.check("catalogue, with rehearsals under way").await;
+        crawl::session_expired(&mut ch, &srv, &scenarios[0]).await;
+        ch
+    })
+    .await;
+    let served = server.served();
+    let html = checks::validate_html(&tools, &served);
+    let statement = served.iter().find(|p| p.path == "/accessibilite").expect("the accessibility statement was served");
+    let mut problems = statement_names_the_tools(&statement.body);
+    let summary = format!(
+        "accessibility: {} scenarios, {walkthroughs} walkthroughs; {} pages checked in Chromium: \
+         axe-core ({}) violations: {}, horizontal scrolling at 320 px or 200 %: {}; \
+         Nu Html Checker: {} HTML responses ({} distinct documents), errors: {}",
+        library.scenarios.len(),
+        checker.pages.len(),
+        AXE_TAGS.join(", "),
+        checker.axe_violations,
+        checker.layout_problems,
+        html.responses,
+        html.documents,
+        html.errors.len(),
+    );
+    problems.extend(checker.problems.iter().cloned());
+    problems.extend(html.errors);
+    let mut details = checker.pages.clone();
+    details.extend(problems.iter().cloned());
+    report("accessibility-pages", &summary, &details);
+    assert!(problems.is_empty(), "\n{summary}\n\n{}\n", problems.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_only_walk_with_visible_focus() {
+    let tools = Tools::find();
+    let server = Arc::new(Server::start().await);
+    let srv = server.clone();
+    let walk = with_browser(&tools, move |client| async move {
+        let mut walk = keyboard::Walk::new(client, &srv);
+        walk.run().await;
+        walk
+    })
+    .await;
+    let summary = format!(
+        "keyboard: {} from the catalogue to the receipt's document with Tab, Shift+Tab, Enter and Space: \
+         {} focus stops checked, problems: {}",
+        keyboard::SCENARIO,
+        walk.tab_stops,
+        walk.problems.len()
+    );
+    report("accessibility-keyboard", &summary, &walk.problems);
+    assert!(walk.problems.is_empty(), "\n{summary}\n\n{}\n", walk.problems.join("\n"));
+}
