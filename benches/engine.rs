@@ -31,7 +31,7 @@ fn benches(c: &mut Criterion) {
     // A rehearsal on the income step, as a visitor would have it.
     let test = &s.tests[0];
     let at_income = miroir::walkthrough::replay_to(&s, test, "revenus").unwrap();
-    let loaded = Loaded::new(lib.clone());
+    let loaded = Loaded::new(lib.clone(), "");
     c.bench_function("render a step page", |b| {
         b.iter(|| {
             let persona = at_income.persona(&s);

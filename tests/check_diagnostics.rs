@@ -41,9 +41,10 @@ fn every_problem_has_its_exact_position_and_message() {
         "tests/broken/demo/references.yaml:16:25: error: unknown persona field `numero_fical`",
         "tests/broken/demo/references.yaml:17:20: error: unknown variable `answers.montnat`",
         "tests/broken/demo/references.yaml:22:18: error: unknown variable `computed.total`",
-        "tests/broken/demo/references.yaml:24:13: error: this expression does not parse: syntax error: unexpected end of input, expected expression",
-        "tests/broken/demo/references.yaml:26:15: error: no step `fni`",
-        "tests/broken/demo/references.yaml:34:31: error: step `debut` has no field `montnat`",
+        "tests/broken/demo/references.yaml:23:23: error: `adress-line1` is not an autofill field name",
+        "tests/broken/demo/references.yaml:25:13: error: this expression does not parse: syntax error: unexpected end of input, expected expression",
+        "tests/broken/demo/references.yaml:27:15: error: no step `fni`",
+        "tests/broken/demo/references.yaml:35:31: error: step `debut` has no field `montnat`",
         "tests/broken/demo/syntax.yaml:7:8: error: unclosed bracket '['",
         "tests/broken/demo/walkthrough.yaml:25:68: error: walkthrough `mauvais mot de passe`: at step `connexion`, field `mot_de_passe`: expected the answer `pas le bon` to be accepted, but the page said «Le mot de passe est incorrect.»",
         "tests/broken/demo/walkthrough.yaml:30:14: error: walkthrough `fin attendue ailleurs`: the rehearsal ended at step `fin`, not at `bloque`"
@@ -62,7 +63,7 @@ fn hints_say_how_to_fix() {
             .unwrap_or_default()
     };
     assert_eq!(hint("keys-and-types.yaml", 14), "did you mean `next`?");
-    assert_eq!(hint("references.yaml", 26), "did you mean `fin`?");
+    assert_eq!(hint("references.yaml", 27), "did you mean `fin`?");
     assert_eq!(hint("references.yaml", 16), "did you mean `persona.numero_fiscal`?");
     assert_eq!(hint("broken.group.yaml", 9), "did you mean `$return`?");
     assert_eq!(hint("persona.yaml", 12), "did you mean `money`? expected one of: `money`, `number`, `digits`, `date`, `fixed`, `choice`");
@@ -107,7 +108,7 @@ fn the_command_prints_source_lines_hints_and_a_summary() {
     assert!(stdout.contains(
         "tests/broken/demo/keys-and-types.yaml:14:5: error: unknown key `nxet` in step\n   |\n14 |     nxet: fin\n   |     ^^^^\n   = help: did you mean `next`?\n"
     ), "{stdout}");
-    assert!(stdout.ends_with("failed: 30 errors in 11 of 12 files; 1 scenario valid, 1 of 3 walkthroughs passed\n"), "{stdout}");
+    assert!(stdout.ends_with("failed: 31 errors in 11 of 12 files; 1 scenario valid, 1 of 3 walkthroughs passed\n"), "{stdout}");
 }
 
 #[test]

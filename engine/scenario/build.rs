@@ -667,6 +667,11 @@ impl<'a> Builder<'a> {
             messages.insert(problem.key(), t);
         }
         messages.insert(Problem::RealData.key(), Text::compile(crate::field::REAL_DATA_MESSAGE).expect("fixed text"));
+        if let Some(a) = &f.autocomplete {
+            if let Err(why) = check_autocomplete(&a.value, kind) {
+                self.error(file, a.pos, a.len, why, Some("see the HTML list of autofill field names, such as `given-name`, `address-line1`, `postal-code`, `tel`".into()));
+            }
+        }
         let max_length = f.max_length.as_ref().map_or(kind.default_max_length(), |m| m.value as usize);
         if let Some(m) = &f.max_length
             && (m.value == 0 || m.value as usize > kind.hard_max_length())
@@ -922,6 +927,31 @@ pub const MAX_STEPS: usize = 500;
 
 /// Persona values that are not identifiers worth a card line.
 const CARD_SKIP: &[&str] = &["prenom", "nom", "civilite", "sexe", "age", "adresse", "enfants", "conjoint", "nombre_enfants"];
+
+/// The HTML autofill field names (WCAG 1.3.5 asks for them on inputs
+/// about the user).
+const AUTOFILL: &[&str] = &[
+    "off", "on", "name", "honorific-prefix", "given-name", "additional-name", "family-name", "honorific-suffix",
+    "nickname", "username", "new-password", "current-password", "one-time-code", "organization-title",
+    "organization", "street-address", "address-line1", "address-line2", "address-line3", "address-level4",
+    "address-level3", "address-level2", "address-level1", "country", "country-name", "postal-code", "cc-name",
+    "cc-given-name", "cc-additional-name", "cc-family-name", "cc-number", "cc-exp", "cc-exp-month", "cc-exp-year",
+    "cc-csc", "cc-type", "transaction-currency", "transaction-amount", "language", "bday", "bday-day",
+    "bday-month", "bday-year", "sex", "url", "photo", "tel", "tel-country-code", "tel-national",
+    "tel-area-code", "tel-local", "tel-extension", "email", "impp",
+];
+
+/// An `autocomplete` value the HTML checker accepts for this kind of field.
+fn check_autocomplete(value: &str, kind: FieldType) -> Result<(), String> {
+    let token = value.split_whitespace().last().unwrap_or_default();
+    if !AUTOFILL.contains(&token) {
+        return Err(format!("`{value}` is not an autofill field name"));
+    }
+    if token == "street-address" && kind != FieldType::Textarea {
+        return Err("`street-address` is for a textarea; a one-line input takes `address-line1`".into());
+    }
+    Ok(())
+}
 
 fn to_set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| (*s).to_owned()).collect()

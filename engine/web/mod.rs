@@ -26,10 +26,18 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    pub fn new(library: Library) -> Loaded {
-        let renderer = Renderer::new(Arc::new(library.themes.clone()));
+    /// `root` is the path the site is mounted under (see [`Config::base_path`]).
+    pub fn new(library: Library, root: &str) -> Loaded {
+        let renderer = Renderer::new(Arc::new(library.themes.clone()), root);
         Loaded { library, renderer }
     }
+}
+
+/// `entrainement/`, `/entrainement/` and `/entrainement` all give
+/// `/entrainement`; `/` and nothing give nothing.
+pub fn normalize_base_path(path: &str) -> String {
+    let trimmed = path.trim().trim_matches('/');
+    if trimmed.is_empty() { String::new() } else { format!("/{trimmed}") }
 }
 
 /// Settings of one server.
@@ -44,6 +52,9 @@ pub struct Config {
     pub workshop_idle: std::time::Duration,
     /// Sites allowed to show miroir in a frame (origins); none by default.
     pub frame_ancestors: Vec<String>,
+    /// The path miroir is mounted under inside another application, such
+    /// as `/entrainement`; empty when it is the whole site.
+    pub base_path: String,
 }
 
 impl Default for Config {
@@ -53,6 +64,7 @@ impl Default for Config {
             trainer_passphrase: None,
             workshop_idle: std::time::Duration::from_secs(8 * 3600),
             frame_ancestors: Vec::new(),
+            base_path: String::new(),
         }
     }
 }
@@ -72,9 +84,10 @@ pub struct AppState {
 pub type Shared = Arc<AppState>;
 
 impl AppState {
-    pub fn new(library: Library, store: Arc<dyn SessionStore>, config: Config) -> Shared {
+    pub fn new(library: Library, store: Arc<dyn SessionStore>, mut config: Config) -> Shared {
+        config.base_path = normalize_base_path(&config.base_path);
         Arc::new(AppState {
-            current: ArcSwap::from_pointee(Loaded::new(library)),
+            current: ArcSwap::from_pointee(Loaded::new(library, &config.base_path)),
             store,
             workshops: crate::workshop::Registry::new(config.workshop_idle),
             join_failures: moka::sync::Cache::builder()
@@ -120,7 +133,12 @@ impl AppState {
 
     /// Replaces the library (hot reload).
     pub fn replace(&self, library: Library) {
-        self.current.store(Arc::new(Loaded::new(library)));
+        self.current.store(Arc::new(Loaded::new(library, &self.config.base_path)));
+    }
+
+    /// A path of the site as the browser must see it: under the base path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.base_path)
     }
 }
 

@@ -147,7 +147,13 @@ pub fn error_page(state: &Shared, status: StatusCode) -> Response {
     let ctx = context! { status => status.as_u16(), title => title, text => text, ..page(&loaded, crate::theme::BASE, None, "/") };
     match loaded.renderer.render(crate::theme::BASE, "erreur.html", ctx) {
         Ok(body) => html(status, body),
-        Err(_) => html(status, super::render::inject(&format!("<!doctype html><html lang=\"fr\"><head><title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p></main></body></html>"))),
+        Err(_) => html(
+            status,
+            super::render::inject(
+                &format!("<!doctype html><html lang=\"fr\"><head><title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p></main></body></html>"),
+                &state.config.base_path,
+            ),
+        ),
     }
 }
 

@@ -24,10 +24,12 @@ pub const FAVICON: &str = include_str!("assets/favicon.svg");
 
 pub struct Renderer {
     envs: BTreeMap<String, Environment<'static>>,
+    root: String,
 }
 
 impl Renderer {
-    pub fn new(themes: Arc<ThemeSet>) -> Renderer {
+    /// `root`: the path the site is mounted under, or nothing.
+    pub fn new(themes: Arc<ThemeSet>, root: &str) -> Renderer {
         let mut envs = BTreeMap::new();
         for name in themes.names().map(str::to_owned).collect::<Vec<_>>() {
             let mut env = Environment::new();
@@ -43,9 +45,10 @@ impl Renderer {
                 };
                 Ok(found.map(str::to_owned))
             });
+            env.add_global("root", root.to_owned());
             envs.insert(name, env);
         }
-        Renderer { envs }
+        Renderer { envs, root: root.to_owned() }
     }
 
     /// Renders `template` of `theme`, with the banner and title prefix.
@@ -57,7 +60,7 @@ impl Renderer {
             .ok_or_else(|| format!("no theme `{theme}`"))?;
         let t = env.get_template(template).map_err(|e| describe(&e))?;
         let html = t.render(ctx).map_err(|e| describe(&e))?;
-        Ok(inject(&html))
+        Ok(inject(&html, &self.root))
     }
 
     pub fn has_template(&self, theme: &str, template: &str) -> bool {
@@ -77,12 +80,10 @@ fn describe(e: &minijinja::Error) -> String {
 
 /// Puts the banner, the title prefix, the engine style sheet and noindex
 /// into a rendered page, whatever the theme did.
-pub fn inject(html: &str) -> String {
+pub fn inject(html: &str, root: &str) -> String {
     let mut out = html.to_owned();
-    let head_extra = concat!(
-        "<meta name=\"robots\" content=\"noindex, nofollow\">",
-        "<link rel=\"icon\" href=\"/_miroir/favicon.svg\" type=\"image/svg+xml\">",
-        "<link rel=\"stylesheet\" href=\"/_miroir/miroir.css\">"
+    let head_extra = format!(
+        "<meta name=\"robots\" content=\"noindex, nofollow\"><link rel=\"icon\" href=\"{root}/_miroir/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"{root}/_miroir/miroir.css\">"
     );
     // The title: prefixed, or made.
     match find_ci(&out, "<title>") {
@@ -102,8 +103,8 @@ pub fn inject(html: &str) -> String {
     }
     // The engine's style sheet goes last in the head, so it wins.
     match find_ci(&out, "</head>") {
-        Some(i) => out.insert_str(i, head_extra),
-        None => out.insert_str(0, head_extra),
+        Some(i) => out.insert_str(i, &head_extra),
+        None => out.insert_str(0, &head_extra),
     }
     let banner = format!(
         "<section class=\"miroir-banner\" aria-label=\"Avertissement\"><p class=\"miroir-banner-text\">{BANNER}</p></section>"
@@ -146,15 +147,16 @@ mod tests {
 
     #[test]
     fn banner_and_prefix_are_always_there() {
-        let page = inject("<html><head><title>Accueil</title></head><body class=\"x\"><p>Bonjour</p></body></html>");
+        let page = inject("<html><head><title>Accueil</title></head><body class=\"x\"><p>Bonjour</p></body></html>", "");
         assert!(page.contains("<title>[Simulation] Accueil</title>"));
         assert!(page.contains("<body class=\"x\"><section class=\"miroir-banner\""));
         assert!(page.contains("/_miroir/miroir.css\"></head>"));
         // A page that forgets everything still gets them.
-        let bare = inject("<p>rien</p>");
+        let bare = inject("<p>rien</p>", "/sous");
+        assert!(bare.contains("href=\"/sous/_miroir/miroir.css\""));
         assert!(bare.contains("[Simulation]") && bare.contains("SIMULATION"));
         // A `<bodyguard>` element is not the body.
-        let tricky = inject("<html><head></head><bodyguard></bodyguard><body><p>x</p></body></html>");
+        let tricky = inject("<html><head></head><bodyguard></bodyguard><body><p>x</p></body></html>", "");
         assert!(tricky.contains("<body><section class=\"miroir-banner\""));
     }
 }

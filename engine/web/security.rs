@@ -62,7 +62,24 @@ pub fn wrap(routes: Router, state: Shared) -> Router {
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::overriding(name, value));
     }
-    router.layer(middleware::from_fn(log_request))
+    router.layer(middleware::from_fn_with_state(state, under_base_path)).layer(middleware::from_fn(log_request))
+}
+
+/// Redirects name paths of the site; mounted under a base path, they must
+/// say so. Handlers write site paths (`/scenarios/...`); this adds the base.
+async fn under_base_path(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let base = &state.config.base_path;
+    if base.is_empty() {
+        return response;
+    }
+    let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let Some(to) = location.filter(|l| l.starts_with('/') && !l.starts_with("//"))
+        && let Ok(value) = HeaderValue::from_str(&format!("{base}{to}"))
+    {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 /// Replaces the bare responses of refusals (cross-site request, body too

@@ -333,10 +333,10 @@ macro_rules! room_or_404 {
 }
 
 /// The address learners use to join, for the QR code.
-fn join_url(headers: &HeaderMap, code: &str) -> String {
+fn join_url(state: &Shared, headers: &HeaderMap, code: &str) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
     let scheme = if headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https") { "https" } else { "http" };
-    format!("{scheme}://{host}/atelier?code={code}")
+    format!("{scheme}://{host}{}?code={code}", state.url("/atelier"))
 }
 
 /// The steps of a workshop's scenarios, in order: (scenario, step, title),
@@ -388,7 +388,7 @@ pub async fn dashboard(State(state): State<Shared>, Path(token): Path<String>, h
     let loaded = state.loaded();
     let room = room_or_404!(state, token);
     let (code, name, persona) = room.read(|w| (w.code.clone(), w.name.clone(), w.persona));
-    let url = join_url(&headers, &code);
+    let url = join_url(&state, &headers, &code);
     let scenarios = scenarios_of(&loaded, &room);
     let targets: Vec<Value> = steps_of(&scenarios)
         .into_iter()
@@ -424,7 +424,7 @@ pub async fn projection(State(state): State<Shared>, Path(token): Path<String>, 
     let loaded = state.loaded();
     let room = room_or_404!(state, token);
     let (code, name) = room.read(|w| (w.code.clone(), w.name.clone()));
-    let url = join_url(&headers, &code);
+    let url = join_url(&state, &headers, &code);
     let ctx = context! {
         name => name,
         code => code,

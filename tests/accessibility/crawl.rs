@@ -63,7 +63,7 @@ return { missing: [...want.keys()].filter(k => !seen.has(k)), files };
 const COOKIE: &str = "miroir";
 
 /// The session the browser's cookie names.
-async fn browser_session(c: &Client) -> uuid::Uuid {
+pub async fn browser_session(c: &Client) -> uuid::Uuid {
     let cookie = c.get_named_cookie(COOKIE).await.expect("the browser has a session cookie");
     uuid::Uuid::parse_str(cookie.value()).expect("a session id in the cookie")
 }

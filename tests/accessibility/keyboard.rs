@@ -51,13 +51,14 @@ return {
 pub struct Walk {
     c: Client,
     base: String,
+    state: miroir::web::Shared,
     pub tab_stops: usize,
     pub problems: Vec<String>,
 }
 
 impl Walk {
     pub fn new(c: Client, server: &Server) -> Walk {
-        Walk { c, base: server.base.clone(), tab_stops: 0, problems: Vec::new() }
+        Walk { c, base: server.base.clone(), state: server.state.clone(), tab_stops: 0, problems: Vec::new() }
     }
 
     async fn prepare(&self) {
@@ -197,6 +198,14 @@ impl Walk {
 
         self.press_on(&format!("form[action='{scenario}/commencer'] button"), Key::Space, "« Commencer l'entraînement »").await;
         assert!(self.path().await.ends_with("/etape/connexion"), "keyboard: not on the login step");
+        // Play the happy path's persona (single, no children): its path is
+        // the one this walk takes.
+        let sid = crate::crawl::browser_session(&self.c).await;
+        let loaded = self.state.loaded();
+        let s = loaded.library.get(SCENARIO).expect("the bundled scenario");
+        let mut session = self.state.store.load(sid).await.unwrap().expect("the browser's session");
+        session.put(miroir::walkthrough::start(s, 0, miroir::web::pages::now()));
+        self.state.store.save(sid, session).await.unwrap();
         self.skip_link().await;
 
         // The credentials, read on the persona card: back up to the toolbar.
