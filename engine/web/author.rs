@@ -39,7 +39,7 @@ fn base(loaded: &Loaded, here: &str) -> Value {
         theme => crate::theme::BASE,
         hints_shown => true,
         here => here,
-        catalogue_url => "/",
+        catalogue_url => loaded.renderer.home(),
         accessibility_url => "/accessibilite",
         hints_url => "/indices",
     }

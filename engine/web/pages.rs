@@ -118,7 +118,7 @@ fn page(loaded: &Loaded, theme: &str, visitor: Option<&Visitor>, path: &str) -> 
         hints_shown => visitor.is_none_or(|v| !v.session.hints_hidden),
         in_workshop => visitor.is_some_and(|v| v.session.workshop.is_some()),
         here => path,
-        catalogue_url => "/",
+        catalogue_url => loaded.renderer.home(),
         accessibility_url => "/accessibilite",
         hints_url => "/indices",
     }

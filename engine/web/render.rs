@@ -63,6 +63,12 @@ impl Renderer {
         Ok(inject(&html, &self.root))
     }
 
+    /// The catalogue's address as links write it after `{{ root }}`: `/`,
+    /// or nothing under a base path (`/entrainement`, not `/entrainement/`).
+    pub fn home(&self) -> &'static str {
+        if self.root.is_empty() { "/" } else { "" }
+    }
+
     pub fn has_template(&self, theme: &str, template: &str) -> bool {
         self.envs.get(theme).is_some_and(|env| env.get_template(template).is_ok())
     }

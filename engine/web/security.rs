@@ -75,7 +75,7 @@ async fn under_base_path(State(state): State<Shared>, request: Request, next: Ne
     }
     let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
     if let Some(to) = location.filter(|l| l.starts_with('/') && !l.starts_with("//"))
-        && let Ok(value) = HeaderValue::from_str(&format!("{base}{to}"))
+        && let Ok(value) = HeaderValue::from_str(&if to == "/" { base.clone() } else { format!("{base}{to}") })
     {
         response.headers_mut().insert(header::LOCATION, value);
     }

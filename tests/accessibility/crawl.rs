@@ -16,8 +16,9 @@ use miroir::web::pages::now;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-/// Pages outside any scenario, checked first: a label and a path. Pages
-/// yet to come (the workshop, the handouts) are added here.
+/// Pages outside any scenario, checked first: a label and a path. (The
+/// workshop, handout and author pages need a workshop or a scenario: see
+/// [`workshop_and_author_pages`].)
 pub const SITE_PAGES: &[(&str, &str)] = &[
     ("catalogue", "/"),
     ("accessibility statement", "/accessibilite"),
@@ -293,4 +294,74 @@ pub async fn session_expired(ch: &mut Checker, server: &Server, s: &Scenario) {
         s.id
     );
     ch.check(&format!("{}: session expired", s.id)).await;
+}
+
+/// Sets the value of the input `css` by script, as typing would.
+async fn type_into(c: &Client, css: &str, value: &str) {
+    let found = c
+        .js(
+            "const el = document.querySelector(arguments[0]); if (!el) return false; el.value = arguments[1]; return true;",
+            vec![json!(css), json!(value)],
+        )
+        .await;
+    assert_eq!(found, json!(true), "no `{css}` to type into");
+}
+
+/// The workshop pages, trainer's and learner's, the handouts, and the
+/// author pages, around scenario `s`.
+pub async fn workshop_and_author_pages(ch: &mut Checker, server: &Server, s: &Scenario) {
+    let c = ch.client.clone();
+    for (label, path) in [
+        ("step-by-step handout", format!("/scenarios/{}/fiche-pas-a-pas", s.id)),
+        ("printable persona card", format!("/scenarios/{}/fiche-personnage?graine=7", s.id)),
+        ("author index", "/auteur".to_owned()),
+        ("author page with its flow diagram", format!("/auteur/scenarios/{}", s.id)),
+    ] {
+        c.open(&server.url(&path)).await;
+        ch.check(&format!("{}: {label}", s.id)).await;
+    }
+
+    // A trainer opens a workshop: the form, refused empty, then filled.
+    c.open(&server.url("/atelier/nouveau")).await;
+    ch.check("workshop: the form to open one").await;
+    c.click_to("form[action='/atelier/nouveau'] [type=submit]").await;
+    assert!(focus_on_error_summary(&c).await, "workshop: a refused form must focus its error summary");
+    ch.check("workshop: the form refused").await;
+    type_into(&c, "#nom", "Atelier du mardi").await;
+    let tick = format!("input[name='scenarios'][value='{}']", s.id);
+    c.click_to(&tick).await;
+    c.click_to("form[action='/atelier/nouveau'] [type=submit]").await;
+    let dashboard = c.js("return location.pathname;", vec![]).await.as_str().unwrap_or_default().to_owned();
+    assert!(dashboard.starts_with("/atelier/animation/"), "workshop: not on the dashboard: {dashboard}");
+    ch.check("workshop: the trainer's dashboard, empty").await;
+    let code = c.js("return document.querySelector('.join-code').textContent.trim();", vec![]).await;
+    let code = code.as_str().expect("a join code").to_owned();
+    for (label, suffix) in [("the code to project", "/code"), ("persona cards, none yet", "/fiches")] {
+        c.open(&server.url(&format!("{dashboard}{suffix}"))).await;
+        ch.check(&format!("workshop: {label}")).await;
+    }
+
+    // A learner joins: a wrong code first.
+    c.open(&server.url("/atelier")).await;
+    ch.check("workshop: the form to join").await;
+    type_into(&c, "#code", "ZZZZZZ").await;
+    type_into(&c, "#pseudonyme", "Ali").await;
+    c.click_to("form[action='/atelier/rejoindre'] [type=submit]").await;
+    assert!(focus_on_error_summary(&c).await, "workshop: a wrong code must focus the error summary");
+    ch.check("workshop: a wrong code").await;
+    type_into(&c, "#code", &code).await;
+    c.click_to("form[action='/atelier/rejoindre'] [type=submit]").await;
+    ch.check("workshop: the learner's first step").await;
+    c.open(&server.url("/atelier/salle")).await;
+    ch.check("workshop: the learner's room").await;
+
+    // The trainer again, with a learner in the room.
+    c.open(&server.url(&dashboard)).await;
+    ch.check("workshop: the dashboard with a learner").await;
+    c.open(&server.url(&format!("{dashboard}/fiches"))).await;
+    ch.check("workshop: a learner's persona card").await;
+    c.open(&server.url(&format!("{dashboard}/clore"))).await;
+    ch.check("workshop: confirm the end").await;
+    c.click_to(&format!("form[action='{dashboard}/clore'] [type=submit]")).await;
+    ch.check("workshop: ended").await;
 }

@@ -75,6 +75,7 @@ async fn every_page_passes_axe_the_html_checker_and_the_layout_checks() {
         }
         ch.client.open(&srv.url("/")).await;
         ch.check("catalogue, with rehearsals under way").await;
+        crawl::workshop_and_author_pages(&mut ch, &srv, &scenarios[0]).await;
         crawl::session_expired(&mut ch, &srv, &scenarios[0]).await;
         ch
     })
