@@ -328,8 +328,13 @@ pub async fn workshop_and_author_pages(ch: &mut Checker, server: &Server, s: &Sc
     assert!(focus_on_error_summary(&c).await, "workshop: a refused form must focus its error summary");
     ch.check("workshop: the form refused").await;
     type_into(&c, "#nom", "Atelier du mardi").await;
-    let tick = format!("input[name='scenarios'][value='{}']", s.id);
-    c.click_to(&tick).await;
+    let ticked = c
+        .js(
+            "const box = document.querySelector(`input[name='scenarios'][value='${arguments[0]}']`); if (!box) return false; box.checked = true; return true;",
+            vec![json!(s.id)],
+        )
+        .await;
+    assert_eq!(ticked, json!(true), "workshop: no box for {}", s.id);
     c.click_to("form[action='/atelier/nouveau'] [type=submit]").await;
     let dashboard = c.js("return location.pathname;", vec![]).await.as_str().unwrap_or_default().to_owned();
     assert!(dashboard.starts_with("/atelier/animation/"), "workshop: not on the dashboard: {dashboard}");
