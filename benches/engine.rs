@@ -5,8 +5,17 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use miroir::library::{self, Library};
 use miroir::rehearsal::{Rehearsal, Stage};
-use miroir::web::Loaded;
+use axum::body::Body;
+use axum::http::Request;
+use miroir::session::{MemoryStore, Session};
+use std::sync::Arc;
+use miroir::web::{self, AppState};
+use tower::ServiceExt;
 use std::hint::black_box;
+
+// The allocator of the `miroir` binary, so that figures match the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const SCENARIO: &str = "impots/declaration-revenus";
 const NOW: u64 = 1_775_030_400;
@@ -24,21 +33,49 @@ fn benches(c: &mut Criterion) {
         let mut seed = 0;
         b.iter(|| {
             seed += 1;
-            black_box(s.persona_of(seed, None))
+            black_box(miroir::persona::generate(&s.persona, seed))
         });
     });
 
-    // A rehearsal on the income step, as a visitor would have it.
+    // A rehearsal on the income step, as a visitor would have it, served
+    // through the router: session, persona, view, theme template, banner.
     let test = &s.tests[0];
     let at_income = miroir::walkthrough::replay_to(&s, test, "revenus").unwrap();
-    let loaded = Loaded::new(lib.clone(), "");
-    c.bench_function("render a step page", |b| {
-        b.iter(|| {
-            let persona = at_income.persona(&s);
-            let view = at_income.view(Stage { scenario: &s, persona: &persona }, NOW, None).unwrap();
-            let ctx = minijinja::context! { view => miroir::expr::to_value(&view), urls => minijinja::context! { step => "/x" } };
-            black_box(loaded.renderer.render(&view.theme, &view.template, ctx).unwrap())
+    // Rendered each time (no page cache), then reloaded from the cache.
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let url = format!("/scenarios/{SCENARIO}/etape/revenus");
+    for (name, cache) in [("render a step page", 0), ("reload a step page (page cache)", 1 << 20)] {
+        let config = web::Config { page_cache_bytes: cache, ..web::Config::default() };
+        let state = AppState::new(lib.clone(), Arc::new(MemoryStore::default()), config);
+        let sid = uuid::Uuid::new_v4();
+        let mut session = Session::default();
+        session.put(at_income.clone());
+        runtime.block_on(state.store.save(sid, session)).unwrap();
+        let router = web::router(state.clone());
+        let cookie = format!("miroir={sid}");
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                let request = Request::get(&url).header("cookie", &cookie).body(Body::empty()).unwrap();
+                let response = runtime.block_on(router.clone().oneshot(request)).unwrap();
+                assert_eq!(response.status(), 200);
+                black_box(runtime.block_on(axum::body::to_bytes(response.into_body(), 1 << 20)).unwrap())
+            });
         });
+    }
+    let router = web::router(AppState::in_memory(lib.clone()));
+
+    // What the router alone costs: the same layers, a file from memory.
+    c.bench_function("serve the engine style sheet (router floor)", |b| {
+        b.iter(|| {
+            let request = Request::get("/_miroir/miroir.css").body(Body::empty()).unwrap();
+            let response = runtime.block_on(router.clone().oneshot(request)).unwrap();
+            black_box(runtime.block_on(axum::body::to_bytes(response.into_body(), 1 << 20)).unwrap())
+        });
+    });
+
+    c.bench_function("build the view of a step (no template)", |b| {
+        let persona = at_income.persona(&s);
+        b.iter(|| black_box(at_income.view(Stage { scenario: &s, persona: &persona }, NOW, None).unwrap()));
     });
 
     c.bench_function("submit a step", |b| {

@@ -6,9 +6,10 @@
 
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, Expression, State, UndefinedBehavior};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::sync::{Arc, LazyLock};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, LazyLock, RwLock};
 
 /// Instructions an evaluation may run: enough for any honest scenario, far
 /// too few for a loop that would hang a server.
@@ -18,12 +19,25 @@ pub const FUEL: u64 = 50_000;
 pub static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_auto_escape_callback(|name| if name.ends_with(PLAIN) { AutoEscape::None } else { AutoEscape::Html });
     env.set_fuel(Some(FUEL));
     env.set_recursion_limit(32);
     add_filters(&mut env);
+    // Author texts are found by name in TEXTS; the environment compiles each
+    // once and keeps it. This loader reads no file.
+    env.set_loader(|name| Ok(TEXTS.read().unwrap_or_else(|p| p.into_inner()).get(name).map(|s| s.to_string())));
     env
 });
+
+/// Every author text seen, by a name made from its content: the same text
+/// in two scenarios, or a scenario reloaded, is compiled once.
+static TEXTS: LazyLock<RwLock<HashMap<String, Arc<str>>>> = LazyLock::new(Default::default);
+
+/// Compiled expressions, by source text.
+static EXPRS: LazyLock<RwLock<HashMap<Arc<str>, Expr>>> = LazyLock::new(Default::default);
+
+/// The name suffix of a text rendered without HTML escaping.
+const PLAIN: &str = ".txt";
 
 /// Registers miroir's filters and functions on `env` (the web layer's theme
 /// environment uses them too).
@@ -149,8 +163,15 @@ impl fmt::Debug for Expr {
 
 impl Expr {
     pub fn compile(source: &str) -> Result<Expr, ExprError> {
+        // Compiled once per source text: a compiled expression holds about
+        // 8 KiB, and the same conditions come back across steps and files.
+        if let Some(e) = EXPRS.read().unwrap_or_else(|p| p.into_inner()).get(source) {
+            return Ok(e.clone());
+        }
         let compiled = ENV.compile_expression_owned(source.to_owned())?;
-        Ok(Expr { source: source.into(), compiled: Arc::new(compiled) })
+        let e = Expr { source: source.into(), compiled: Arc::new(compiled) };
+        EXPRS.write().unwrap_or_else(|p| p.into_inner()).insert(e.source.clone(), e.clone());
+        Ok(e)
     }
 
     pub fn source(&self) -> &str {
@@ -181,33 +202,81 @@ impl Expr {
 #[derive(Clone, Debug)]
 pub struct Text {
     source: Arc<str>,
+    /// Its name in [`ENV`], from its content.
+    name: Arc<str>,
+}
+
+/// Escapes the HTML special characters of a template's literal text, not
+/// of its tags: what an author writes never becomes markup, while what the
+/// tags print is escaped by the environment.
+pub fn escape_literals(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + 16);
+    let mut rest = source;
+    loop {
+        let opener = ["{{", "{%", "{#"].iter().filter_map(|o| rest.find(o).map(|i| (i, *o))).min();
+        let Some((at, opener)) = opener else {
+            out.push_str(&minijinja::HtmlEscape(rest).to_string());
+            return out;
+        };
+        out.push_str(&minijinja::HtmlEscape(&rest[..at]).to_string());
+        let closer = match opener {
+            "{{" => "}}",
+            "{%" => "%}",
+            _ => "#}",
+        };
+        match rest[at..].find(closer) {
+            Some(end) => {
+                out.push_str(&rest[at..at + end + 2]);
+                rest = &rest[at + end + 2..];
+            }
+            None => {
+                // Unclosed: left as is, for the parser to report.
+                out.push_str(&rest[at..]);
+                return out;
+            }
+        }
+    }
 }
 
 impl Text {
     pub fn compile(source: &str) -> Result<Text, ExprError> {
-        ENV.template_from_str(source)?;
-        Ok(Text { source: source.into() })
+        let mut h = std::hash::DefaultHasher::new();
+        source.hash(&mut h);
+        let name: Arc<str> = format!("t{:016x}{}", h.finish(), source.len()).into();
+        {
+            let mut texts = TEXTS.write().unwrap_or_else(|p| p.into_inner());
+            texts.entry(name.to_string()).or_insert_with(|| escape_literals(source).into());
+            texts.entry(format!("{name}{PLAIN}")).or_insert_with(|| source.into());
+        }
+        ENV.get_template(&name)?;
+        Ok(Text { source: source.into(), name })
     }
 
     pub fn source(&self) -> &str {
         &self.source
     }
 
-    /// Renders with HTML escaping: the result is safe inside HTML.
+    /// Renders with HTML escaping, of the author's own words too: the
+    /// result is safe inside HTML.
     pub fn render(&self, ctx: &Value) -> Result<String, ExprError> {
-        Ok(ENV.render_str(&self.source, ctx.clone())?)
+        if self.is_static() {
+            return Ok(minijinja::HtmlEscape(&self.source).to_string());
+        }
+        Ok(ENV.get_template(&self.name)?.render(ctx.clone())?)
     }
 
     /// Renders without escaping, for values that never reach a page
     /// (what a walkthrough types into a form).
     pub fn render_plain(&self, ctx: &Value) -> Result<String, ExprError> {
-        let source = format!("{{% autoescape false %}}{}{{% endautoescape %}}", self.source);
-        Ok(ENV.render_str(&source, ctx.clone())?)
+        if self.is_static() {
+            return Ok(self.source.to_string());
+        }
+        Ok(ENV.get_template(&format!("{}{PLAIN}", self.name))?.render(ctx.clone())?)
     }
 
     /// The variables read, as dotted paths.
     pub fn variables(&self) -> BTreeSet<String> {
-        match ENV.template_from_str(&self.source) {
+        match ENV.get_template(&self.name) {
             Ok(t) => t.undeclared_variables(true).into_iter().collect(),
             Err(_) => BTreeSet::new(),
         }
@@ -258,6 +327,14 @@ mod tests {
     fn texts_are_escaped() {
         let t = Text::compile("Bonjour {{ name }} !").unwrap();
         assert_eq!(t.render(&context! { name => "<script>" }).unwrap(), "Bonjour &lt;script&gt; !");
+    }
+
+    #[test]
+    fn author_markup_is_escaped_too() {
+        let t = Text::compile("<b>Salaires & primes</b> {% if n > 1 %}{{ n }}{% endif %}").unwrap();
+        assert_eq!(t.render(&context! { n => 2 }).unwrap(), "&lt;b&gt;Salaires &amp; primes&lt;&#x2f;b&gt; 2");
+        assert_eq!(t.render_plain(&context! { n => 2 }).unwrap(), "<b>Salaires & primes</b> 2");
+        assert_eq!(escape_literals("a < b {{ x < 3 }} c"), "a &lt; b {{ x < 3 }} c");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::field::FieldType;
 use crate::scenario::Scenario;
 use crate::walkthrough::{self, As, Failure, Move};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// One line of what to enter.
 #[derive(Clone, Debug, Serialize)]
@@ -32,7 +33,7 @@ pub struct GuideStep {
 /// The fiche pas à pas of `scenario` for the persona of `seed` (or of the
 /// first walkthrough), by the first walkthrough that this persona can
 /// follow to its end.
-pub fn for_seed(scenario: &Scenario, seed: Option<u64>) -> Result<(Vec<GuideStep>, Persona), Failure> {
+pub fn for_seed(scenario: &Scenario, seed: Option<u64>) -> Result<(Vec<GuideStep>, Arc<Persona>), Failure> {
     let tries = match seed {
         Some(seed) => walkthrough::fallbacks(scenario, seed).into_iter().filter(|(i, _)| *i == 0).collect(),
         None => vec![(0, As::Itself)],
@@ -48,7 +49,7 @@ pub fn for_seed(scenario: &Scenario, seed: Option<u64>) -> Result<(Vec<GuideStep
 }
 
 /// The fiche pas à pas of `scenario`, as the persona of `who` would fill it.
-pub fn step_by_step(scenario: &Scenario, who: As) -> Result<(Vec<GuideStep>, Persona), Failure> {
+pub fn step_by_step(scenario: &Scenario, who: As) -> Result<(Vec<GuideStep>, Arc<Persona>), Failure> {
     let Some(first) = scenario.tests.first() else {
         return Err(Failure { pos: Default::default(), message: "the scenario has no walkthrough".into() });
     };

@@ -219,15 +219,22 @@ fn fingerprint(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-/// Maps `f` over `items` on every core, keeping the order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
-    if threads <= 1 || items.len() < 4 {
-        return items.iter().map(&f).collect();
+/// Maps `f` over `items` on every core, keeping the order. Items are
+/// handed out one at a time (files differ in size: no core waits for
+/// another's last batch), and the workers read YAML on their own big
+/// stacks.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    use rayon::prelude::*;
+    static POOL: std::sync::LazyLock<Option<rayon::ThreadPool>> = std::sync::LazyLock::new(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("miroir-load-{i}"))
+            .stack_size(crate::yaml::READER_STACK)
+            .start_handler(|_| crate::yaml::on_reader_stack())
+            .build()
+            .ok()
+    });
+    match POOL.as_ref() {
+        Some(pool) if items.len() > 1 => pool.install(|| items.par_iter().with_max_len(1).map(&f).collect()),
+        _ => items.iter().map(&f).collect(),
     }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items.chunks(chunk).map(|c| scope.spawn(|| c.iter().map(&f).collect::<Vec<R>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-    })
 }

@@ -31,7 +31,7 @@ pub fn clock(scenario: &Scenario) -> u64 {
 }
 
 /// The persona a walkthrough plays.
-pub fn persona(scenario: &Scenario, test: &Walkthrough) -> Persona {
+pub fn persona(scenario: &Scenario, test: &Walkthrough) -> std::sync::Arc<Persona> {
     scenario.persona_of(test.seed, scenario.tests.iter().position(|t| t.name == test.name))
 }
 
@@ -266,6 +266,10 @@ pub fn fallbacks(scenario: &Scenario, seed: u64) -> Vec<(usize, As)> {
 /// Brings a rehearsal to `step` with the answers of some walkthrough, for
 /// the persona of `seed` if a walkthrough allows it.
 pub fn reach(scenario: &Scenario, seed: u64, step: &str) -> Option<Rehearsal> {
+    // The first step needs no answers, hence no walkthrough.
+    if scenario.steps[scenario.start].id == step {
+        return Some(Rehearsal::start(scenario, seed, clock(scenario)));
+    }
     fallbacks(scenario, seed)
         .into_iter()
         .find_map(|(i, who)| walk(scenario, i, who, Some(step), &mut |_, _, _, _| {}).ok())

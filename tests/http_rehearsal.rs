@@ -188,3 +188,34 @@ async fn hints_can_be_hidden_and_shown() {
     let away = c.post("/indices", &[("retour", "//evil.example/")]).await;
     assert_eq!(away.location(), "/");
 }
+
+/// Step pages are kept for reloads (`--page-cache-mb`): a reload gives the
+/// same bytes, and whatever changes the page shows at once.
+#[tokio::test]
+async fn a_reload_is_the_same_page_and_every_change_shows_at_once() {
+    let mut c = Client::embedded();
+    start(&mut c).await;
+    login(&mut c).await;
+    let url = format!("{BASE}/etape/code-securite");
+    let first = c.get(&url).await;
+    assert_eq!(c.get(&url).await.body, first.body, "a reload");
+    assert!(first.body.contains("class=\"badge\">1"), "one unread message");
+    // Reading the message (another page) takes the badge off this one.
+    code_from_inbox(&mut c).await;
+    let read = c.get(&url).await;
+    assert!(!read.body.contains("class=\"badge\""), "{}", read.body);
+    // The session's settings.
+    c.post("/indices", &[("retour", &url)]).await;
+    let hidden = c.get(&url).await;
+    assert!(read.body.contains("Conseil pour l") && !hidden.body.contains("Conseil pour l"));
+    // A one-time notice shows once, then the page without it.
+    let noticed = c.post_follow(&format!("{BASE}/horloge"), &[("minutes", "60")]).await;
+    assert!(noticed.body.contains("Le temps a passé : 1 heure de plus."));
+    let after = c.get(&url).await;
+    assert!(!after.body.contains("Le temps a passé"), "{}", after.body);
+    // Form errors are never kept.
+    let refused = c.post(&url, &[("code", "")]).await;
+    assert!(refused.body.contains("error-summary"));
+    let reload = c.get(&url).await;
+    assert!(!reload.body.contains("error-summary"), "{}", reload.body);
+}

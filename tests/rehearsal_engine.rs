@@ -2,6 +2,7 @@
 //! errors in the real site's wording, incidents, back, "Modifier" from the
 //! review, reset, new persona, inbox, and the size of a rehearsal.
 
+use miroir::expr::plain;
 use miroir::field::{Problem, REAL_DATA_MESSAGE};
 use miroir::library::Library;
 use miroir::persona::{self, ids, Persona};
@@ -82,7 +83,7 @@ fn the_whole_path_ends_on_the_receipt_with_two_messages() {
     let mut r = r;
     match submit(&mut r, &s, &p, &[]) {
         Outcome::Invalid { errors, .. } => {
-            assert_eq!(errors[0].message, "Vous devez cocher la case pour signer votre déclaration.");
+            assert_eq!(plain(&errors[0].message), "Vous devez cocher la case pour signer votre déclaration.");
             assert_eq!(errors[0].problem, Problem::Required);
         }
         other => panic!("{other:?}"),
@@ -111,7 +112,7 @@ fn wrong_values_get_the_real_site_wording() {
         match submit(&mut r, &s, &p, &[("1AJ", value)]) {
             Outcome::Invalid { errors, values } => {
                 assert_eq!(errors.len(), 1);
-                assert_eq!(errors[0].message, message);
+                assert_eq!(plain(&errors[0].message), message);
                 assert_eq!(values["1AJ"], value, "the typed value is shown again");
             }
             other => panic!("{other:?}"),
@@ -130,12 +131,12 @@ fn three_wrong_passwords_lock_the_account() {
     let first = submit(&mut r, &s, &p, &wrong);
     let Outcome::Invalid { errors, .. } = first else { panic!("{first:?}") };
     assert_eq!(
-        errors[0].message,
+        plain(&errors[0].message),
         "Le mot de passe est incorrect. Il vous reste 2 essais avant le blocage de votre espace."
     );
     let second = submit(&mut r, &s, &p, &wrong);
     let Outcome::Invalid { errors, .. } = second else { panic!("{second:?}") };
-    assert!(errors[0].message.ends_with("Il vous reste 1 essai avant le blocage de votre espace."));
+    assert!(plain(&errors[0].message).ends_with("Il vous reste 1 essai avant le blocage de votre espace."));
     assert_eq!(submit(&mut r, &s, &p, &wrong), Outcome::Incident);
     assert_eq!(step(&r, &s), "compte-bloque");
     assert!(r.is_finished(&s));
@@ -254,7 +255,7 @@ fn someone_s_real_numero_fiscal_is_refused_and_not_kept() {
     assert!(ids::numero_fiscal_valid(&real));
     match submit(&mut r, &s, &p, &[("numero_fiscal", &real), ("mot_de_passe", "x")]) {
         Outcome::Invalid { errors, values } => {
-            assert_eq!(errors[0].message, REAL_DATA_MESSAGE);
+            assert_eq!(plain(&errors[0].message), REAL_DATA_MESSAGE);
             assert!(!values.contains_key("numero_fiscal"), "the value is not kept");
         }
         other => panic!("{other:?}"),

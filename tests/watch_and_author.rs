@@ -126,3 +126,27 @@ fn watch_needs_folders() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--watch reloads folders on disk"));
 }
+
+#[tokio::test]
+async fn the_first_step_starts_without_any_walkthrough() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("demo")).unwrap();
+    std::fs::write(
+        dir.path().join("demo/sans-essai.yaml"),
+        "title: Sans parcours d'essai\noperator: demo\nsummary: Rien.\nlevel: debutant\nduration_minutes: 2\nvalid_as_of: 2026-11\n\
+         steps:\n  - id: accueil\n    kind: info\n    title: Bienvenue\n    next: fin\n  - id: fin\n    kind: receipt\n    title: Terminé\n",
+    )
+    .unwrap();
+    let files = FileSet::from_dir(dir.path(), "s").unwrap();
+    let library = Library::load(&files, &miroir::library::embedded_themes());
+    assert_eq!(library.error_count(), 0, "{:?}", library.diagnostics);
+    let mut c = Client::new(library);
+    let author = c.get("/auteur/scenarios/demo/sans-essai").await;
+    let body = common::unescape(&author.body);
+    assert!(body.contains("/auteur/scenarios/demo/sans-essai/commencer/accueil\""), "{body}");
+    assert!(!body.contains("/commencer/fin\""), "no walkthrough reaches the end");
+    let reply = c.post("/auteur/scenarios/demo/sans-essai/commencer/accueil", &[]).await;
+    assert_eq!(reply.location(), "/scenarios/demo/sans-essai/etape/accueil");
+    let reply = c.post("/auteur/scenarios/demo/sans-essai/commencer/fin", &[]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}

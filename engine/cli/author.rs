@@ -70,7 +70,7 @@ pub fn persona(scenario: &str, seed: u64, json: bool, scenarios: Option<&std::pa
     let persona = s.persona_of(seed, None);
     let mut document = serde_json::Map::new();
     document.insert("seed".into(), seed.into());
-    document.extend(persona.values);
+    document.extend(persona.values.clone());
     let text = if json {
         serde_json::to_string_pretty(&document).unwrap_or_default()
     } else {

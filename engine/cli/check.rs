@@ -37,6 +37,9 @@ pub fn run(paths: &[std::path::PathBuf], themes: Option<&Path>) -> ExitCode {
         let report = report(&lib);
         print!("{report}");
         ok &= lib.error_count() == 0;
+        // The process ends here: freeing every scenario one by one would
+        // only add time (a tenth of a second over 1 000 files).
+        std::mem::forget(lib);
     }
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -77,6 +77,9 @@ enum Command {
         /// Reload scenarios and themes from disk when a file changes.
         #[arg(long)]
         watch: bool,
+        /// Megabytes of rendered step pages kept for reloads (0: render every time).
+        #[arg(long, default_value_t = 32, value_name = "MB")]
+        page_cache_mb: u64,
         /// Opening a workshop asks for this passphrase (default: anyone may).
         #[arg(long, env = "MIROIR_TRAINER_PASSPHRASE", hide_env_values = true)]
         trainer_passphrase: Option<String>,
@@ -91,7 +94,7 @@ pub fn main() -> ExitCode {
         Command::New { id, dir } => author::new(&id, &dir),
         Command::Schema { group } => author::schema(group),
         Command::Persona { scenario, seed, json, scenarios } => author::persona(&scenario, seed, json, scenarios.as_ref()),
-        Command::Serve { addr, scenarios, themes, secure_cookies, json_logs, trainer_passphrase, watch, frame_ancestors } => {
+        Command::Serve { addr, scenarios, themes, secure_cookies, json_logs, page_cache_mb, trainer_passphrase, watch, frame_ancestors } => {
             serve::run(serve::Options {
                 addr,
                 scenarios,
@@ -101,6 +104,7 @@ pub fn main() -> ExitCode {
                 trainer_passphrase,
                 watch,
                 frame_ancestors,
+                page_cache_mb,
             })
         }
     }

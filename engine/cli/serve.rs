@@ -22,6 +22,7 @@ pub struct Options {
     pub trainer_passphrase: Option<String>,
     pub watch: bool,
     pub frame_ancestors: Vec<String>,
+    pub page_cache_mb: u64,
 }
 
 pub fn run(mut opts: Options) -> ExitCode {
@@ -74,6 +75,7 @@ pub fn run(mut opts: Options) -> ExitCode {
             secure_cookies: opts.secure_cookies,
             trainer_passphrase: opts.trainer_passphrase,
             frame_ancestors,
+            page_cache_bytes: opts.page_cache_mb.saturating_mul(1 << 20),
             ..Config::default()
         });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

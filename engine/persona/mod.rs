@@ -160,13 +160,30 @@ pub fn label_of(field: &str) -> String {
 }
 
 /// One fictitious person.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Persona {
     pub seed: u64,
     pub values: Map<String, Value>,
+    /// The values as templates and expressions see them, made once.
+    template_value: std::sync::OnceLock<minijinja::Value>,
+}
+
+impl PartialEq for Persona {
+    fn eq(&self, other: &Persona) -> bool {
+        self.seed == other.seed && self.values == other.values
+    }
 }
 
 impl Persona {
+    pub fn new(seed: u64, values: Map<String, Value>) -> Persona {
+        Persona { seed, values, template_value: std::sync::OnceLock::new() }
+    }
+
+    /// The persona as expressions read it (`persona.nom`...).
+    pub fn template_value(&self) -> &minijinja::Value {
+        self.template_value.get_or_init(|| crate::expr::to_value(&self.values))
+    }
+
     pub fn get(&self, field: &str) -> Option<&Value> {
         self.values.get(field)
     }
@@ -341,7 +358,7 @@ pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
         let value = custom(generator, &mut rng, sexe, &prenom, &nom, spec.reference);
         v.insert(name.clone(), value);
     }
-    Persona { seed, values: v }
+    Persona::new(seed, v)
 }
 
 fn person(prenom: &str, nom: &str, sexe: char, naissance: Date, reference: Date, nir: Option<String>) -> Map<String, Value> {

@@ -114,6 +114,10 @@ pub enum LinkOutcome {
     NoLink,
 }
 
+/// The steps kept for "Précédent": a rehearsal's size stays bounded, even
+/// on a step that loops onto itself.
+pub const MAX_HISTORY: usize = 200;
+
 /// Submitted form values: a field name may come several times (checkboxes).
 pub type Form = [(String, String)];
 
@@ -138,7 +142,7 @@ impl Rehearsal {
     }
 
     /// The persona this rehearsal plays, derived from its seed.
-    pub fn persona(&self, scenario: &Scenario) -> Persona {
+    pub fn persona(&self, scenario: &Scenario) -> std::sync::Arc<Persona> {
         scenario.persona_of(self.seed, self.pinned.map(usize::from))
     }
 
@@ -197,7 +201,7 @@ impl Rehearsal {
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
             .date();
         minijinja::context! {
-            persona => crate::expr::to_value(&stage.persona.values),
+            persona => stage.persona.template_value().clone(),
             answers => Value::from(answers),
             computed => crate::expr::to_value(&self.computed),
             inbox => inbox::context(self, stage, now),
@@ -321,8 +325,14 @@ impl Rehearsal {
     /// Evaluates a step's computed values, in order.
     fn compute(&mut self, stage: Stage, step: usize, now: u64) -> Result<(), ScenarioError> {
         let s = &stage.scenario.steps[step];
+        if s.compute.is_empty() {
+            return Ok(());
+        }
+        // The context is made once; each value computed joins it, for the
+        // ones after it to read.
+        let base = self.context(stage, now);
         for (name, expr) in &s.compute {
-            let ctx = self.context(stage, now);
+            let ctx = minijinja::context! { computed => crate::expr::to_value(&self.computed), ..base.clone() };
             let value = expr
                 .eval(&ctx)
                 .map_err(|e| ScenarioError { step: s.id.clone(), message: format!("computed value `{name}`: {e}") })?;
@@ -351,6 +361,10 @@ impl Rehearsal {
     }
 
     fn move_to(&mut self, step: usize) {
+        // A path longer than this loops: only its end matters for "Précédent".
+        if self.history.len() >= MAX_HISTORY {
+            self.history.drain(..self.history.len() + 1 - MAX_HISTORY);
+        }
         self.history.push(self.step);
         self.step = step as u16;
     }

@@ -70,6 +70,8 @@ pub struct FieldView {
     pub input_type: &'static str,
     /// A checkbox group or radio list, shown as a fieldset.
     pub grouped: bool,
+    /// The ids of the hint and the error, for `aria-describedby`.
+    pub describedby: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -326,6 +328,13 @@ fn field_view(f: &Field, ctx: &Value, step: &Step, value: String, error: Option<
             id: format!("{id}-{}", i + 1),
         });
     }
+    let hint_html = f.hint.as_ref().map(|h| render(h, ctx, step, "field hint")).transpose()?;
+    let describedby = match (hint_html.is_some(), error.is_some()) {
+        (true, true) => Some(format!("{id}-aide {id}-erreur")),
+        (true, false) => Some(format!("{id}-aide")),
+        (false, true) => Some(format!("{id}-erreur")),
+        (false, false) => None,
+    };
     let value = match f.kind {
         FieldType::Password => String::new(),
         FieldType::Money => value.replace('.', ","),
@@ -336,7 +345,7 @@ fn field_view(f: &Field, ctx: &Value, step: &Step, value: String, error: Option<
         id,
         label_html: render(&f.label, ctx, step, "label")?,
         kind: f.kind.name(),
-        hint_html: f.hint.as_ref().map(|h| render(h, ctx, step, "field hint")).transpose()?,
+        hint_html,
         value,
         options,
         required: f.required,
@@ -360,6 +369,7 @@ fn field_view(f: &Field, ctx: &Value, step: &Step, value: String, error: Option<
             _ => "text",
         },
         grouped: f.kind == FieldType::Radio || f.is_group(),
+        describedby,
     })
 }
 

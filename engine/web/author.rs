@@ -110,7 +110,7 @@ fn join(prefix: &str, key: &str) -> String {
 
 /// Steps that some walkthrough reaches: where "commencer ici" can start.
 fn reached(s: &Scenario) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
+    let mut seen = BTreeSet::from([s.steps[s.start].id.clone()]);
     for i in 0..s.tests.len() {
         let end = walkthrough::observe(s, i, As::Itself, &mut |r, _, _, m: &Move| {
             seen.insert(r.current(s).id.clone());

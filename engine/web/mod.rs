@@ -3,6 +3,7 @@
 
 mod author;
 mod flow;
+pub mod page_cache;
 pub mod pages;
 pub mod render;
 pub mod security;
@@ -19,17 +20,18 @@ use render::Renderer;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// A library with the renderer of its themes: swapped as one on reload.
+/// A library with the renderer of its themes and the pages rendered from
+/// them: swapped as one on reload.
 pub struct Loaded {
     pub library: Library,
     pub renderer: Renderer,
+    pub pages: page_cache::PageCache,
 }
 
 impl Loaded {
-    /// `root` is the path the site is mounted under (see [`Config::base_path`]).
-    pub fn new(library: Library, root: &str) -> Loaded {
-        let renderer = Renderer::new(Arc::new(library.themes.clone()), root);
-        Loaded { library, renderer }
+    pub fn new(library: Library, config: &Config) -> Loaded {
+        let renderer = Renderer::new(Arc::new(library.themes.clone()), &config.base_path);
+        Loaded { library, renderer, pages: page_cache::PageCache::new(config.page_cache_bytes) }
     }
 }
 
@@ -55,6 +57,8 @@ pub struct Config {
     /// The path miroir is mounted under inside another application, such
     /// as `/entrainement`; empty when it is the whole site.
     pub base_path: String,
+    /// Bytes of rendered step pages kept for reloads (0: none kept).
+    pub page_cache_bytes: u64,
 }
 
 impl Default for Config {
@@ -65,6 +69,7 @@ impl Default for Config {
             workshop_idle: std::time::Duration::from_secs(8 * 3600),
             frame_ancestors: Vec::new(),
             base_path: String::new(),
+            page_cache_bytes: 32 << 20,
         }
     }
 }
@@ -87,7 +92,7 @@ impl AppState {
     pub fn new(library: Library, store: Arc<dyn SessionStore>, mut config: Config) -> Shared {
         config.base_path = normalize_base_path(&config.base_path);
         Arc::new(AppState {
-            current: ArcSwap::from_pointee(Loaded::new(library, &config.base_path)),
+            current: ArcSwap::from_pointee(Loaded::new(library, &config)),
             store,
             workshops: crate::workshop::Registry::new(config.workshop_idle),
             join_failures: moka::sync::Cache::builder()
@@ -133,7 +138,7 @@ impl AppState {
 
     /// Replaces the library (hot reload).
     pub fn replace(&self, library: Library) {
-        self.current.store(Arc::new(Loaded::new(library, &self.config.base_path)));
+        self.current.store(Arc::new(Loaded::new(library, &self.config)));
     }
 
     /// A path of the site as the browser must see it: under the base path.

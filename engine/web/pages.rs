@@ -1,6 +1,8 @@
 //! The handlers: each page of a miroir site. Everything a visitor reads is
 //! in French; the words come from theme templates.
 
+use super::page_cache::Inputs;
+use super::render::Ctx;
 use super::visitor::Visitor;
 use super::{Loaded, Shared};
 use crate::persona::Persona;
@@ -27,8 +29,8 @@ pub fn new_seed() -> u64 {
     (uuid::Uuid::new_v4().as_u128() % 999_999) as u64 + 1
 }
 
-fn html(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
+fn html(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
+    let mut response = (status, body.into()).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -110,28 +112,32 @@ fn urls(s: &Scenario) -> Value {
 }
 
 /// What every page knows.
-fn page(loaded: &Loaded, theme: &str, visitor: Option<&Visitor>, path: &str) -> Value {
+fn page(loaded: &Loaded, theme: &str, visitor: Option<&Visitor>, path: &str) -> Ctx {
     let label = loaded.library.themes.get(theme).map(|t| t.label.clone()).unwrap_or_default();
-    context! {
-        service => label,
-        theme => theme,
-        hints_shown => visitor.is_none_or(|v| !v.session.hints_hidden),
-        in_workshop => visitor.is_some_and(|v| v.session.workshop.is_some()),
-        here => path,
-        catalogue_url => loaded.renderer.home(),
-        accessibility_url => "/accessibilite",
-        hints_url => "/indices",
+    Ctx::default()
+        .with("service", label)
+        .with("theme", theme)
+        .with("hints_shown", visitor.is_none_or(|v| !v.session.hints_hidden))
+        .with("in_workshop", visitor.is_some_and(|v| v.session.workshop.is_some()))
+        .with("here", path)
+        .with("catalogue_url", loaded.renderer.home())
+        .with("accessibility_url", "/accessibilite")
+        .with("hints_url", "/indices")
+}
+
+fn render(state: &Shared, loaded: &Loaded, theme: &str, template: &str, status: StatusCode, ctx: impl Into<Value>) -> Response {
+    match rendered(state, loaded, theme, template, ctx) {
+        Ok(body) => html(status, body),
+        Err(failure) => failure,
     }
 }
 
-fn render(state: &Shared, loaded: &Loaded, theme: &str, template: &str, status: StatusCode, ctx: Value) -> Response {
-    match loaded.renderer.render(theme, template, ctx) {
-        Ok(body) => html(status, body),
-        Err(e) => {
-            tracing::error!(theme, template, error = %e, "template failed");
-            error_page(state, StatusCode::INTERNAL_SERVER_ERROR)
-        }
-    }
+/// A page's bytes, or the error page to answer instead.
+fn rendered(state: &Shared, loaded: &Loaded, theme: &str, template: &str, ctx: impl Into<Value>) -> Result<Bytes, Response> {
+    loaded.renderer.render(theme, template, ctx.into()).map(Bytes::from).map_err(|e| {
+        tracing::error!(theme, template, error = %e, "template failed");
+        error_page(state, StatusCode::INTERNAL_SERVER_ERROR)
+    })
 }
 
 /// A page of refusal or failure, from the base theme.
@@ -305,7 +311,7 @@ pub async fn current_step(State(state): State<Shared>, Path((op, name)): Scenari
     redirect(&step_url(&s, &r))
 }
 
-fn persona_of(s: &Scenario, r: &Rehearsal) -> Persona {
+fn persona_of(s: &Scenario, r: &Rehearsal) -> std::sync::Arc<Persona> {
     r.persona(s)
 }
 
@@ -318,27 +324,51 @@ async fn show_step(
     r: &Rehearsal,
     refused: Option<(&[crate::rehearsal::FieldError], &std::collections::BTreeMap<String, String>)>,
 ) -> Response {
+    let t = now();
+    let notice = take_notice(state, visitor).await;
+    // A page with errors or a one-time notice is never kept.
+    let key = match (refused, &notice) {
+        (None, None) => loaded.pages.key(
+            r,
+            &Inputs {
+                session: visitor.id,
+                minute: t / 60,
+                minutes: r.minutes(t),
+                hints_shown: !visitor.session.hints_hidden,
+                in_workshop: visitor.session.workshop.is_some(),
+            },
+        ),
+        _ => None,
+    };
+    if let Some(page) = key.and_then(|k| loaded.pages.get(k)) {
+        return html(StatusCode::OK, page);
+    }
     let persona = persona_of(s, r);
     let stage = Stage { scenario: s, persona: &persona };
-    let t = now();
     let view = match r.view(stage, t, refused) {
         Ok(v) => v,
         Err(e) => return scenario_error(state, loaded, s, &e),
     };
-    let notice = take_notice(state, visitor).await;
     let unread = r.inbox.iter().filter(|m| !m.read).count();
     let template = if loaded.renderer.has_template(&view.theme, &view.template) { view.template.clone() } else { "form.html".to_owned() };
     let theme = view.theme.clone();
-    let ctx = context! {
-        view => crate::expr::to_value(&view),
-        scenario => scenario_value(loaded, s),
-        urls => urls(s),
-        unread => unread,
-        notice => notice,
-        persona_name => format!("{} {}", persona.text("prenom"), persona.text("nom")),
-        ..page(loaded, &theme, Some(visitor), &step_url(s, r))
-    };
-    render(state, loaded, &theme, &template, StatusCode::OK, ctx)
+    let ctx: Value = page(loaded, &theme, Some(visitor), &step_url(s, r))
+        .with("view", crate::expr::to_value(&view))
+        .with("scenario", scenario_value(loaded, s))
+        .with("urls", urls(s))
+        .with("unread", unread)
+        .with("notice", notice)
+        .with("persona_name", format!("{} {}", persona.text("prenom"), persona.text("nom")))
+        .into();
+    match rendered(state, loaded, &theme, &template, ctx) {
+        Ok(body) => {
+            if let Some(k) = key {
+                loaded.pages.put(k, body.clone());
+            }
+            html(StatusCode::OK, body)
+        }
+        Err(failure) => failure,
+    }
 }
 
 pub async fn step_page(State(state): State<Shared>, Path((op, name, step)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
@@ -602,7 +632,7 @@ pub async fn document(State(state): State<Shared>, Path((op, name)): ScenarioPat
     };
     let ctx = minijinja::value::merge_maps([
         own,
-        page(&loaded, &theme, Some(&visitor), &format!("{}/document", scenario_url(&s))),
+        page(&loaded, &theme, Some(&visitor), &format!("{}/document", scenario_url(&s))).into(),
         r.context(Stage { scenario: &s, persona: &persona }, t),
     ]);
     render(&state, &loaded, &theme, "document.html", StatusCode::OK, ctx)

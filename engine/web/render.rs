@@ -84,57 +84,94 @@ fn describe(e: &minijinja::Error) -> String {
     text
 }
 
+/// A page's template context, built name by name. Looked up by binary
+/// search: `context!` with `..` spreads scans each part in turn, and a page
+/// looks up hundreds of names. The last value given for a name wins.
+#[derive(Debug, Default)]
+pub struct Ctx(Vec<(&'static str, Value)>);
+
+impl Ctx {
+    pub fn with(mut self, name: &'static str, value: impl Into<Value>) -> Ctx {
+        self.0.push((name, value.into()));
+        self
+    }
+}
+
+impl From<Ctx> for Value {
+    fn from(Ctx(mut names): Ctx) -> Value {
+        names.reverse();
+        names.sort_by_key(|(name, _)| *name);
+        names.dedup_by_key(|(name, _)| *name);
+        Value::from_object(Sorted(names))
+    }
+}
+
+#[derive(Debug)]
+struct Sorted(Vec<(&'static str, Value)>);
+
+impl minijinja::value::Object for Sorted {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        self.0.binary_search_by_key(&key, |(name, _)| name).ok().map(|i| self.0[i].1.clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(self.0.iter().map(|(name, _)| Value::from(*name)).collect())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
 /// Puts the banner, the title prefix, the engine style sheet and noindex
-/// into a rendered page, whatever the theme did.
+/// into a rendered page, whatever the theme did. One pass over the page:
+/// the places are found first, then the page is copied once around them.
 pub fn inject(html: &str, root: &str) -> String {
-    let mut out = html.to_owned();
+    let lower = html.to_ascii_lowercase();
     let head_extra = format!(
         "<meta name=\"robots\" content=\"noindex, nofollow\"><link rel=\"icon\" href=\"{root}/_miroir/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"{root}/_miroir/miroir.css\">"
     );
-    // The title: prefixed, or made.
-    match find_ci(&out, "<title>") {
-        Some(i) => {
-            let at = i + "<title>".len();
-            if !out[at..].starts_with(TITLE_PREFIX) {
-                out.insert_str(at, TITLE_PREFIX);
-            }
-        }
-        None => {
-            let title = format!("<title>{}</title>", TITLE_PREFIX.trim_end());
-            match head_end(&out) {
-                Some(i) => out.insert_str(i, &title),
-                None => out.insert_str(0, &title),
-            }
-        }
-    }
-    // The engine's style sheet goes last in the head, so it wins.
-    match find_ci(&out, "</head>") {
-        Some(i) => out.insert_str(i, &head_extra),
-        None => out.insert_str(0, &head_extra),
-    }
     let banner = format!(
         "<section class=\"miroir-banner\" aria-label=\"Avertissement\"><p class=\"miroir-banner-text\">{BANNER}</p></section>"
     );
-    match body_start(&out) {
-        Some(i) => out.insert_str(i, &banner),
-        None => out.insert_str(0, &banner),
+    // (where, what), in any order; inserted in the order of `where`.
+    let mut inserts: Vec<(usize, String)> = Vec::with_capacity(3);
+    match lower.find("<title>") {
+        Some(i) => {
+            let at = i + "<title>".len();
+            if !html[at..].starts_with(TITLE_PREFIX) {
+                inserts.push((at, TITLE_PREFIX.to_owned()));
+            }
+        }
+        None => inserts.push((head_end(&lower).unwrap_or(0), format!("<title>{}</title>", TITLE_PREFIX.trim_end()))),
     }
+    // The engine's style sheet goes last in the head, so it wins.
+    inserts.push((lower.find("</head>").unwrap_or(0), head_extra));
+    inserts.push((body_start(&lower).unwrap_or(0), banner));
+    inserts.sort_by_key(|(at, _)| *at);
+    let mut out = String::with_capacity(html.len() + inserts.iter().map(|(_, s)| s.len()).sum::<usize>());
+    let mut from = 0;
+    for (at, text) in &inserts {
+        out.push_str(&html[from..*at]);
+        out.push_str(text);
+        from = *at;
+    }
+    out.push_str(&html[from..]);
     out
 }
 
-fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
-    haystack.to_ascii_lowercase().find(needle)
-}
-
-fn head_end(html: &str) -> Option<usize> {
-    let lower = html.to_ascii_lowercase();
+/// Just after the `<head ...>` opening tag, in a lowercased page.
+fn head_end(lower: &str) -> Option<usize> {
     let start = lower.find("<head")?;
     lower[start..].find('>').map(|e| start + e + 1)
 }
 
-/// Just after the `<body ...>` opening tag.
-fn body_start(html: &str) -> Option<usize> {
-    let lower = html.to_ascii_lowercase();
+/// Just after the `<body ...>` opening tag, in a lowercased page.
+fn body_start(lower: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(i) = lower[from..].find("<body") {
         let start = from + i;
@@ -150,6 +187,17 @@ fn body_start(html: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_context_finds_every_name_and_the_last_value_wins() {
+        let ctx: Value = Ctx::default().with("b", 1).with("a", "x").with("b", 2).into();
+        assert_eq!(ctx.get_attr("a").unwrap().as_str(), Some("x"));
+        assert_eq!(ctx.get_attr("b").unwrap().as_i64(), Some(2));
+        assert!(ctx.get_attr("c").unwrap().is_undefined());
+        assert_eq!(ctx.len(), Some(2));
+        let merged = minijinja::context! { c => 3, ..Ctx::default().with("a", 1) };
+        assert_eq!(merged.get_attr("a").unwrap().as_i64(), Some(1));
+    }
 
     #[test]
     fn banner_and_prefix_are_always_there() {

@@ -98,7 +98,9 @@ async fn error_pages(State(state): State<Shared>, request: Request, next: Next) 
     pages::error_page(&state, status).into_response()
 }
 
-/// One line per request: method, route template, status, latency.
+/// One line per request: method, route template, status, latency. At
+/// debug level (`RUST_LOG=miroir=debug`): an access log costs a write per
+/// request and serves no learner; failures are logged at error level.
 async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -112,7 +114,7 @@ async fn log_request(request: Request, next: Next) -> Response {
     if status == StatusCode::INTERNAL_SERVER_ERROR {
         tracing::error!(%method, %route, status = status.as_u16(), latency_us, "request");
     } else {
-        tracing::info!(%method, %route, status = status.as_u16(), latency_us, "request");
+        tracing::debug!(%method, %route, status = status.as_u16(), latency_us, "request");
     }
     response
 }

@@ -229,13 +229,29 @@ pub fn read_checked<T: DeserializeOwned + Send>(
     })
 }
 
-/// Runs `f` on a thread with a large stack: a document nested 64 levels
-/// deep needs more than a default 2 MiB thread stack in debug builds.
+/// Stack for reading YAML: a document nested 64 levels deep needs more
+/// than a default 2 MiB thread stack in debug builds.
+pub const READER_STACK: usize = 64 << 20;
+
+thread_local! {
+    static ON_READER_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Says that the current thread was spawned with [`READER_STACK`] bytes of
+/// stack: reading on it needs no thread of its own.
+pub fn on_reader_stack() {
+    ON_READER_STACK.set(true);
+}
+
+/// Runs `f` on a thread with [`READER_STACK`], the current one if it has it.
 fn on_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if ON_READER_STACK.get() {
+        return f();
+    }
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("yaml-reader".into())
-            .stack_size(64 << 20)
+            .stack_size(READER_STACK)
             .spawn_scoped(scope, f)
             .expect("spawning the YAML reader thread")
             .join()

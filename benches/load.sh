@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Server load benchmark, in one run: builds the release binary, starts
+# `miroir serve`, measures its cold start, warms up, and runs wrk against
+#   (a) GET of a step page inside a live rehearsal: a reload, served from
+#       the page cache; and the same on a server that keeps no page, where
+#       each GET is a render,
+#   (b) the POST-redirect-GET cycle of a step, on that second server, each
+#       submit with a new amount: every page is rendered,
+#   (c) the catalogue;
+# and against nginx serving the byte-identical step page as a static file,
+# measured the same way. Prints requests per second, p50 and p99 latency,
+# and the miroir/nginx ratio of each; then the time of `miroir check` over
+# 1 000 generated scenario files.
+#
+#   benches/load.sh                       # 10 s per run, 64 connections
+#   DURATION=30s CONNECTIONS=64 benches/load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+PORT=${PORT:-18080}
+NGINX_PORT=${NGINX_PORT:-18081}
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v curl >/dev/null || need+=(curl)
+if [ "${#need[@]}" -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+cargo build --release --quiet
+bin=target/release/miroir
+work=$(mktemp -d)
+miroir_pid=""; nginx_pid=""; uncached_pid=""
+cleanup() {
+  [ -n "$miroir_pid" ] && kill "$miroir_pid" 2>/dev/null || true
+  [ -n "$uncached_pid" ] && kill "$uncached_pid" 2>/dev/null || true
+  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The bundled scenarios, and one whose form step loops onto itself: every
+# POST is a valid submit, whatever the other connections did, so the cycle
+# can repeat under load.
+mkdir -p "$work/scenarios/bench"
+cp -r scenarios/. "$work/scenarios/"
+cat > "$work/scenarios/bench/boucle.yaml" <<'YAML'
+title: Formulaire en boucle
+operator: bench
+summary: Pour la mesure de charge.
+level: debutant
+duration_minutes: 1
+valid_as_of: 2026-11
+steps:
+  - id: formulaire
+    kind: form
+    section: Mesure
+    title: Vos informations
+    hint: Un formulaire ordinaire.
+    fields:
+      - { name: nom, label: Nom, type: text, prefill: persona.nom }
+      - { name: montant, label: Montant, type: money, min: 0 }
+      - { name: date, label: Date de naissance, type: date, prefill: persona.date_naissance }
+      - { name: choix, label: Choix, type: radio, options: [oui, non] }
+    next: formulaire
+YAML
+
+# Cold start: from launch to the first answer of /healthz.
+cold_ms=$(python3 - "$bin" "$PORT" "$work" <<'PY'
+import socket, subprocess, sys, time
+binary, port, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+start = time.monotonic()
+proc = subprocess.Popen([binary, "serve", "--addr", f"127.0.0.1:{port}", "--scenarios", f"{work}/scenarios"],
+                        stdout=subprocess.DEVNULL, stderr=open(f"{work}/miroir.log", "w"))
+while True:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=0.2)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        if s.recv(16).startswith(b"HTTP/1.1 200"):
+            break
+    except OSError:
+        pass
+    if time.monotonic() - start > 20:
+        sys.exit("miroir did not start")
+    time.sleep(0.001)
+print(f"{(time.monotonic() - start) * 1000:.0f}", flush=True)
+open(f"{work}/miroir.pid", "w").write(str(proc.pid))
+PY
+)
+miroir_pid=$(cat "$work/miroir.pid")
+base="http://127.0.0.1:$PORT"
+
+# A live rehearsal on a form step, as a visitor has it (cookie, answers).
+start_at() { # base scenario step -> "cookie location"
+  curl -s -o /dev/null -D - -X POST -H 'Sec-Fetch-Site: same-origin' "$1/auteur/scenarios/$2/commencer/$3" \
+    | awk 'tolower($1)=="set-cookie:" {split($2,c,";"); cookie=c[1]} tolower($1)=="location:" {loc=$2} END {gsub("\r","",loc); print cookie, loc}'
+}
+read -r step_cookie step_path < <(start_at "$base" impots/declaration-revenus revenus)
+
+# A second server that keeps no rendered page (--page-cache-mb 0): every
+# GET there is a render. The POST cycle runs on it too.
+plain="http://127.0.0.1:$((PORT + 2))"
+"$bin" serve --addr "127.0.0.1:$((PORT + 2))" --scenarios "$work/scenarios" --page-cache-mb 0 2>/dev/null &
+uncached_pid=$!
+until curl -sf "$plain/healthz" >/dev/null; do sleep 0.05; done
+read -r plain_cookie plain_path < <(start_at "$plain" impots/declaration-revenus revenus)
+read -r loop_cookie loop_path < <(start_at "$plain" bench/boucle formulaire)
+# The cycle's submit must be accepted (303), not refused with errors (200).
+status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Cookie: $loop_cookie" -H 'Sec-Fetch-Site: same-origin' \
+  --data 'nom=Durand&montant=1&date=05%2F03%2F1961&choix=oui' "$plain$loop_path")
+[ "$status" = 303 ] || { echo "the cycle's submit was answered $status, not 303" >&2; exit 1; }
+
+# nginx serves the step page, byte for byte.
+mkdir -p "$work/www"
+curl -s -H "Cookie: $step_cookie" "$base$step_path" > "$work/www/index.html"
+# nginx's workers run as another user: they need to read the page.
+chmod 755 "$work" "$work/www"; chmod 644 "$work/www/index.html"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $work/www;
+    location / { default_type text/html; }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf" -g 'daemon off;' &
+nginx_pid=$!
+sleep 0.5
+cmp -s "$work/www/index.html" <(curl -s "http://127.0.0.1:$NGINX_PORT/") || { echo "nginx does not serve the same page" >&2; cat "$work/nginx.err" >&2; curl -s "http://127.0.0.1:$NGINX_PORT/" | head -5 >&2; head -5 "$work/www/index.html" >&2; exit 1; }
+
+cat > "$work/cycle.lua" <<LUA
+-- The POST-redirect-GET cycle: a submit (answered 303), then the page it
+-- leads to, in turn. Each submit gives another amount: every page that
+-- follows is a new one, rendered, never a reload.
+local threads = 0
+setup = function(thread)
+  thread:set("first", threads * 1000000000)
+  threads = threads + 1
+end
+local n = 0
+request = function()
+  n = n + 1
+  if n % 2 == 1 then
+    local body = "nom=Durand&montant=" .. (first + n) .. "&date=05%2F03%2F1961&choix=oui"
+    return wrk.format("POST", "$loop_path", {
+      ["Cookie"] = "$loop_cookie",
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+      ["Sec-Fetch-Site"] = "same-origin",
+    }, body)
+  end
+  return wrk.format("GET", "$loop_path", { ["Cookie"] = "$loop_cookie" })
+end
+LUA
+
+# wrk's figures: requests/s, p50, p99 (ms).
+run() { # name url [wrk args...]
+  local name=$1 url=$2; shift 2
+  local out
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
+  local rps p50 p99 errors
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx or 3xx/ {print $5}' <<<"$out")
+  echo "$name|$rps|$(to_ms "$p50")|$(to_ms "$p99")|${errors:-0}"
+}
+to_ms() { # wrk latency (us, ms, s) -> ms
+  awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub("us","",v); printf "%.2f", v/1000 } else if (v ~ /ms$/) { sub("ms","",v); printf "%.2f", v } else { sub("s","",v); printf "%.2f", v*1000 } }'
+}
+
+# Warm up the servers.
+wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -H "Cookie: $step_cookie" "$base$step_path" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -H "Cookie: $plain_cookie" "$plain$plain_path" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$work/cycle.lua" "$plain$loop_path" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d3s "http://127.0.0.1:$NGINX_PORT/" >/dev/null
+
+results=()
+results+=("$(run "nginx: the step page, static" "http://127.0.0.1:$NGINX_PORT/")")
+results+=("$(run "miroir: GET a step page (reload)" "$base$step_path" -H "Cookie: $step_cookie")")
+results+=("$(run "miroir: GET a step page, rendered" "$plain$plain_path" -H "Cookie: $plain_cookie")")
+results+=("$(run "miroir: POST-redirect-GET, rendered" "$plain$loop_path" -s "$work/cycle.lua")")
+results+=("$(run "miroir: the catalogue" "$base/")")
+
+nginx_rps=$(cut -d'|' -f2 <<<"${results[0]}")
+printf '\n%-38s %12s %9s %9s %12s %7s\n' "test ($CONNECTIONS connections, $DURATION)" "requests/s" "p50 ms" "p99 ms" "vs nginx" "errors"
+for r in "${results[@]}"; do
+  IFS='|' read -r name rps p50 p99 errors <<<"$r"
+  ratio=$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a/b }')
+  printf '%-38s %12s %9s %9s %12s %7s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$errors"
+done
+page_bytes=$(wc -c < "$work/www/index.html")
+echo "step page: $page_bytes bytes; cold start of miroir serve with the bundled library: ${cold_ms} ms"
+
+# `miroir check` over 1 000 generated scenario files.
+gen="$work/generated"
+python3 - "$gen" scenarios <<'PY'
+import os, pathlib, sys
+out, src = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+files = sorted(p for p in src.glob("*/*.yaml") if not p.name.endswith(".group.yaml"))
+for g in src.glob("*/*.group.yaml"):
+    (out / g.parent.name).mkdir(parents=True, exist_ok=True)
+    (out / g.parent.name / g.name).write_text(g.read_text())
+for i in range(1000):
+    f = files[i % len(files)]
+    d = out / f"{f.parent.name}"
+    d.mkdir(parents=True, exist_ok=True)
+    text = f.read_text().replace("\ntitle: ", f"\ntitle: N°{i} ", 1)
+    (d / f"{f.stem}-{i:04d}.yaml").write_text(text)
+PY
+check_ms=$(python3 - "$bin" "$gen" <<'PY'
+import subprocess, sys, time
+start = time.monotonic()
+out = subprocess.run([sys.argv[1], "check", sys.argv[2]], capture_output=True, text=True)
+ms = (time.monotonic() - start) * 1000
+print(f"{ms:.0f} ms: {out.stdout.strip().splitlines()[-1]}")
+PY
+)
+echo "miroir check over 1 000 generated scenario files: $check_ms"

@@ -1,0 +1,139 @@
+//! Rendered step pages, kept for a reload. A step page is a pure function
+//! of the rehearsal, a few session settings and the clock's minute, so the
+//! same inputs give the same bytes: a reload, a "Précédent" of the browser
+//! or a second tab costs a lookup instead of a render.
+//!
+//! The key is a 128-bit hash of every input, keyed afresh each time the
+//! server starts, and holds the session id: a page only ever goes back to
+//! the session it was made for. Pages are bounded in bytes and forgotten
+//! after a quarter of an hour unread. One cache per loaded library: a
+//! reload starts an empty one.
+
+use crate::rehearsal::Rehearsal;
+use crate::session::SessionId;
+use axum::body::Bytes;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::time::Duration;
+
+pub struct PageCache {
+    pages: Option<moka::sync::Cache<u128, Bytes>>,
+    keys: (RandomState, RandomState),
+}
+
+/// What a step page depends on besides the rehearsal.
+#[derive(Hash)]
+pub struct Inputs {
+    pub session: SessionId,
+    /// The minute of the clock, and the rehearsal's own minutes (which
+    /// count from its start): a message arrives, a code expires.
+    pub minute: u64,
+    pub minutes: u32,
+    pub hints_shown: bool,
+    pub in_workshop: bool,
+}
+
+impl PageCache {
+    /// At most `max_bytes` of pages; none at all when 0.
+    pub fn new(max_bytes: u64) -> PageCache {
+        let pages = (max_bytes > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|_, page: &Bytes| u32::try_from(page.len()).unwrap_or(u32::MAX))
+                .time_to_idle(Duration::from_secs(15 * 60))
+                .build()
+        });
+        PageCache { pages, keys: (RandomState::new(), RandomState::new()) }
+    }
+
+    /// The key of a page, or `None` when pages are not kept.
+    pub fn key(&self, rehearsal: &Rehearsal, inputs: &Inputs) -> Option<u128> {
+        self.pages.as_ref()?;
+        let mut hash = Both(self.keys.0.build_hasher(), self.keys.1.build_hasher());
+        std::hash::Hash::hash(inputs, &mut hash);
+        // Every field of the rehearsal, as it is saved: a field added later
+        // is in the key without anyone thinking of it.
+        serde_json::to_writer(&mut hash, rehearsal).ok()?;
+        Some(u128::from(hash.0.finish()) << 64 | u128::from(hash.1.finish()))
+    }
+
+    pub fn get(&self, key: u128) -> Option<Bytes> {
+        self.pages.as_ref()?.get(&key)
+    }
+
+    pub fn put(&self, key: u128, page: Bytes) {
+        if let Some(pages) = &self.pages {
+            pages.insert(key, page);
+        }
+    }
+}
+
+/// Two independent hashers fed the same bytes.
+struct Both<H>(H, H);
+
+impl<H: Hasher> Hasher for Both<H> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+        self.1.write(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
+
+impl<H: Hasher> std::io::Write for Both<H> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        Hasher::write(self, bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rehearsal() -> Rehearsal {
+        serde_json::from_str(r#"{"scenario":"demo/x","version":1,"seed":7,"step":0,"started":60}"#).unwrap()
+    }
+
+    fn inputs(session: SessionId) -> Inputs {
+        Inputs { session, minute: 1, minutes: 0, hints_shown: true, in_workshop: false }
+    }
+
+    #[test]
+    fn every_input_changes_the_key() {
+        let cache = PageCache::new(1 << 20);
+        let r = rehearsal();
+        let s = uuid::Uuid::new_v4();
+        let k = cache.key(&r, &inputs(s)).unwrap();
+        assert_eq!(cache.key(&r, &inputs(s)), Some(k));
+        assert_ne!(cache.key(&r, &inputs(uuid::Uuid::new_v4())), Some(k), "another session");
+        assert_ne!(cache.key(&r, &Inputs { minute: 2, ..inputs(s) }), Some(k));
+        assert_ne!(cache.key(&r, &Inputs { minutes: 1, ..inputs(s) }), Some(k));
+        assert_ne!(cache.key(&r, &Inputs { hints_shown: false, ..inputs(s) }), Some(k));
+        assert_ne!(cache.key(&r, &Inputs { in_workshop: true, ..inputs(s) }), Some(k));
+        let mut answered = r.clone();
+        answered.answers.insert("nom".into(), "Durand".into());
+        assert_ne!(cache.key(&answered, &inputs(s)), Some(k));
+        let mut failed = r.clone();
+        failed.failures.insert(0, 1);
+        assert_ne!(cache.key(&failed, &inputs(s)), Some(k));
+        // Another server start, other keys.
+        assert_ne!(PageCache::new(1 << 20).key(&r, &inputs(s)), Some(k));
+    }
+
+    #[test]
+    fn pages_are_kept_within_their_budget() {
+        let cache = PageCache::new(10_000);
+        cache.put(1, Bytes::from(vec![b'x'; 4_000]));
+        assert_eq!(cache.get(1).map(|p| p.len()), Some(4_000));
+        let none = PageCache::new(0);
+        assert_eq!(none.key(&rehearsal(), &inputs(uuid::Uuid::new_v4())), None);
+        none.put(1, Bytes::from_static(b"x"));
+        assert_eq!(none.get(1), None);
+    }
+}
