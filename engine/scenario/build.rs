@@ -73,16 +73,7 @@ struct Builder<'a> {
 
 /// Builds the scenario `id` from its parsed file.
 pub fn build(id: &str, display: &str, source: &str, parsed: &ScenarioFile, world: &World) -> (Option<Scenario>, Vec<Diagnostic>) {
-    let mut b = Builder {
-        file: display.to_owned(),
-        world,
-        out: Vec::new(),
-        spec: PersonaSpec::default_at(time::macros::date!(2026 - 01 - 01)),
-        index: BTreeMap::new(),
-        fields: BTreeSet::new(),
-        computed: BTreeSet::new(),
-        persona_reads: Vec::new(),
-    };
+    let mut b = Builder::new(display.to_owned(), world);
     let scenario = b.scenario(id, source, parsed);
     let mut out = b.out;
     out.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
@@ -115,16 +106,7 @@ pub fn check_unused_group(group: &GroupDef, world: &World) -> Vec<Diagnostic> {
         Pos::UNKNOWN,
     );
     let then = Located::new("$fin".to_owned(), Pos::UNKNOWN);
-    let mut b = Builder {
-        file: group.file.clone(),
-        world,
-        out: Vec::new(),
-        spec: PersonaSpec::default_at(time::macros::date!(2026 - 01 - 01)),
-        index: BTreeMap::new(),
-        fields: BTreeSet::new(),
-        computed: BTreeSet::new(),
-        persona_reads: Vec::new(),
-    };
+    let mut b = Builder::new(group.file.clone(), world);
     let mut raw: Vec<RawStep> = group
         .parsed
         .steps
@@ -155,6 +137,19 @@ pub fn check_unused_group(group: &GroupDef, world: &World) -> Vec<Diagnostic> {
 }
 
 impl<'a> Builder<'a> {
+    fn new(file: String, world: &'a World<'a>) -> Builder<'a> {
+        Builder {
+            file,
+            world,
+            out: Vec::new(),
+            spec: PersonaSpec::default_at(time::macros::date!(2026 - 01 - 01)),
+            index: BTreeMap::new(),
+            fields: BTreeSet::new(),
+            computed: BTreeSet::new(),
+            persona_reads: Vec::new(),
+        }
+    }
+
     fn error(&mut self, file: &str, pos: Pos, len: u32, message: String, hint: Option<String>) {
         let mut d = Diagnostic::error(file, pos, message).with_width(len as usize);
         d.hint = hint;

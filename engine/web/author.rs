@@ -3,7 +3,7 @@
 //! rehearsal at any step with the earlier answers filled from a walkthrough.
 //! Diagnostics show here only, never on a learner's page.
 
-use super::pages::{error_page, new_seed, now};
+use super::pages::{base_page as base, error_page, new_seed, now, render_base as render};
 use super::visitor::Visitor;
 use super::{flow, Loaded, Shared};
 use crate::scenario::Scenario;
@@ -14,36 +14,6 @@ use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Value;
 use std::collections::{BTreeSet, HashMap};
-
-fn html(status: StatusCode, body: String) -> Response {
-    let mut r = (status, body).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-fn render(state: &Shared, loaded: &Loaded, template: &str, ctx: Value) -> Response {
-    match loaded.renderer.render(crate::theme::BASE, template, ctx) {
-        Ok(body) => html(StatusCode::OK, body),
-        Err(e) => {
-            tracing::error!(template, error = %e, "template failed");
-            error_page(state, StatusCode::INTERNAL_SERVER_ERROR)
-        }
-    }
-}
-
-fn base(loaded: &Loaded, here: &str) -> Value {
-    let label = loaded.library.themes.get(crate::theme::BASE).map(|t| t.label.clone()).unwrap_or_default();
-    context! {
-        service => label,
-        theme => crate::theme::BASE,
-        hints_shown => true,
-        here => here,
-        catalogue_url => loaded.renderer.home(),
-        accessibility_url => "/accessibilite",
-        hints_url => "/indices",
-    }
-}
 
 /// The files a scenario is made of.
 fn files_of(s: &Scenario) -> BTreeSet<String> {
@@ -89,7 +59,7 @@ pub async fn index(State(state): State<Shared>) -> Response {
         broken => loaded.library.broken_files().into_iter().map(str::to_owned).collect::<Vec<_>>(),
         ..base(&loaded, "/auteur")
     };
-    render(&state, &loaded, "auteur.html", ctx)
+    render(&state, &loaded, "auteur.html", StatusCode::OK, ctx)
 }
 
 /// The persona as `(path, value)` lines, nested values flattened.
@@ -169,7 +139,7 @@ pub async fn scenario(State(state): State<Shared>, Path((op, name)): Path<(Strin
         start_base => format!("/auteur/scenarios/{}/commencer", s.id),
         ..base(&loaded, "/auteur")
     };
-    render(&state, &loaded, "auteur-scenario.html", ctx)
+    render(&state, &loaded, "auteur-scenario.html", StatusCode::OK, ctx)
 }
 
 /// "Commencer ici": a rehearsal at `step`, the earlier answers filled from

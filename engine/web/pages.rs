@@ -29,7 +29,7 @@ pub fn new_seed() -> u64 {
     (uuid::Uuid::new_v4().as_u128() % 999_999) as u64 + 1
 }
 
-fn html(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
+pub(super) fn html(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
     let mut response = (status, body.into()).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -37,7 +37,7 @@ fn html(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
     response
 }
 
-fn redirect(to: &str) -> Response {
+pub(super) fn redirect(to: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -130,6 +130,17 @@ fn render(state: &Shared, loaded: &Loaded, theme: &str, template: &str, status: 
         Ok(body) => html(status, body),
         Err(failure) => failure,
     }
+}
+
+/// What a page of the base theme knows, outside any rehearsal (author and
+/// workshop pages).
+pub(super) fn base_page(loaded: &Loaded, here: &str) -> Value {
+    page(loaded, crate::theme::BASE, None, here).into()
+}
+
+/// Renders a page of the base theme.
+pub(super) fn render_base(state: &Shared, loaded: &Loaded, template: &str, status: StatusCode, ctx: Value) -> Response {
+    render(state, loaded, crate::theme::BASE, template, status, ctx)
 }
 
 /// A page's bytes, or the error page to answer instead.

@@ -2,7 +2,7 @@
 //! opens a room, follows it live (Server-Sent Events), resets or moves
 //! everyone, ends it, and prints handouts and persona cards.
 
-use super::pages::{error_page, new_seed, now};
+use super::pages::{base_page as base, error_page, new_seed, now, redirect, render_base as render};
 use super::visitor::Visitor;
 use super::{Loaded, Shared};
 use crate::handout;
@@ -14,7 +14,7 @@ use crate::walkthrough;
 use crate::workshop::{self, PersonaMode, Progress, Room};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -40,44 +40,6 @@ pub fn trainer_routes() -> Router<Shared> {
         .route("/deplacer", post(move_all))
         .route("/clore", get(confirm_end).post(end))
         .route("/fiches", get(cards))
-}
-
-fn html(status: StatusCode, body: String) -> Response {
-    let mut r = (status, body).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-fn redirect(to: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
-}
-
-fn render(state: &Shared, loaded: &Loaded, template: &str, status: StatusCode, ctx: Value) -> Response {
-    match loaded.renderer.render(crate::theme::BASE, template, ctx) {
-        Ok(body) => html(status, body),
-        Err(e) => {
-            tracing::error!(template, error = %e, "template failed");
-            error_page(state, StatusCode::INTERNAL_SERVER_ERROR)
-        }
-    }
-}
-
-fn base(loaded: &Loaded, here: &str) -> Value {
-    let label = loaded.library.themes.get(crate::theme::BASE).map(|t| t.label.clone()).unwrap_or_default();
-    context! {
-        service => label,
-        theme => crate::theme::BASE,
-        hints_shown => true,
-        here => here,
-        catalogue_url => loaded.renderer.home(),
-        accessibility_url => "/accessibilite",
-        hints_url => "/indices",
-    }
 }
 
 fn form(body: &Bytes) -> Vec<(String, String)> {
