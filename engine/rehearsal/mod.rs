@@ -14,6 +14,7 @@ use crate::scenario::{Scenario, Step, StepKind};
 use minijinja::value::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::fmt;
 
 pub use inbox::Sent;
@@ -329,15 +330,17 @@ impl Rehearsal {
             return Ok(());
         }
         // The context is made once; each value computed joins it, for the
-        // ones after it to read.
-        let base = self.context(stage, now);
+        // ones after it to read (rebuilding it for each value made a step
+        // of twenty computed values cost as much as the rest of a submit).
+        let grown = Arc::new(Computed::from(&self.computed));
+        let ctx = minijinja::context! { computed => Value::from_dyn_object(grown.clone()), ..self.context(stage, now) };
         for (name, expr) in &s.compute {
-            let ctx = minijinja::context! { computed => crate::expr::to_value(&self.computed), ..base.clone() };
             let value = expr
                 .eval(&ctx)
                 .map_err(|e| ScenarioError { step: s.id.clone(), message: format!("computed value `{name}`: {e}") })?;
             let json = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
             self.computed.insert(name.clone(), json);
+            grown.insert(name, value);
         }
         Ok(())
     }
@@ -514,4 +517,33 @@ pub fn typed(kind: FieldType, group: bool, value: &str) -> Value {
 pub fn reference(seed: u64, scenario_id: &str) -> String {
     let h = scenario_id.bytes().fold(seed ^ 0x9e37_79b9_7f4a_7c15, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
     format!("SIM-{:04}-{:06}", (h >> 40) % 10_000, h % 1_000_000)
+}
+
+/// The computed values as expressions read them while a step computes
+/// its own: a map that grows under the one context they share.
+#[derive(Debug)]
+struct Computed(std::sync::Mutex<BTreeMap<String, Value>>);
+
+impl Computed {
+    fn from(values: &BTreeMap<String, serde_json::Value>) -> Computed {
+        Computed(std::sync::Mutex::new(values.iter().map(|(k, v)| (k.clone(), crate::expr::to_value(v))).collect()))
+    }
+
+    fn insert(&self, name: &str, value: Value) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(name.to_owned(), value);
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Value>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl minijinja::value::Object for Computed {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.map().get(key.as_str()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(self.map().keys().map(|k| Value::from(k.as_str())).collect())
+    }
 }

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::time::Instant;
 use tower_http::csrf::CsrfLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -54,32 +53,60 @@ pub fn wrap(routes: Router, state: Shared) -> Router {
         headers.push((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")));
     }
     // Innermost first: refusals made by the layers below get French pages.
-    let mut router = routes
+    let routes = routes
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(CsrfLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    for (name, value) in headers {
-        router = router.layer(SetResponseHeaderLayer::overriding(name, value));
+    // The rest in one layer: each layer wraps every route and costs every
+    // request a boxed future.
+    let outer = Outer { headers: headers.into(), base_path: state.config.base_path.clone() };
+    routes.layer(middleware::from_fn_with_state(std::sync::Arc::new(outer), outermost))
+}
+
+/// What the outermost layer adds to every response.
+struct Outer {
+    headers: Box<[(HeaderName, HeaderValue)]>,
+    /// The path the site is mounted under, or nothing.
+    base_path: String,
+}
+
+/// Security headers; redirects under the base path; and one log line per
+/// request (method, route template, status, latency), at debug level
+/// (`RUST_LOG=miroir=debug`): an access log costs a write per request and
+/// serves no learner. Failures are logged at error level.
+async fn outermost(State(outer): State<std::sync::Arc<Outer>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in outer.headers.iter() {
+        headers.insert(name.clone(), value.clone());
     }
-    router.layer(middleware::from_fn_with_state(state, under_base_path)).layer(middleware::from_fn(log_request))
+    if !outer.base_path.is_empty() {
+        under_base_path(&outer.base_path, &mut response);
+    }
+    let status = response.status();
+    let route = route.as_ref().map_or("(no route)", MatchedPath::as_str);
+    let latency_us = started.elapsed().as_micros() as u64;
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(%method, %route, status = status.as_u16(), latency_us, "request");
+    } else {
+        tracing::debug!(%method, %route, status = status.as_u16(), latency_us, "request");
+    }
+    response
 }
 
 /// Redirects name paths of the site; mounted under a base path, they must
 /// say so. Handlers write site paths (`/scenarios/...`); this adds the base.
-async fn under_base_path(State(state): State<Shared>, request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let base = &state.config.base_path;
-    if base.is_empty() {
-        return response;
-    }
+fn under_base_path(base: &str, response: &mut Response) {
     let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
     if let Some(to) = location.filter(|l| l.starts_with('/') && !l.starts_with("//"))
-        && let Ok(value) = HeaderValue::from_str(&if to == "/" { base.clone() } else { format!("{base}{to}") })
+        && let Ok(value) = HeaderValue::from_str(&if to == "/" { base.to_owned() } else { format!("{base}{to}") })
     {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    response
 }
 
 /// Replaces the bare responses of refusals (cross-site request, body too
@@ -96,25 +123,4 @@ async fn error_pages(State(state): State<Shared>, request: Request, next: Next) 
         return response;
     }
     pages::error_page(&state, status).into_response()
-}
-
-/// One line per request: method, route template, status, latency. At
-/// debug level (`RUST_LOG=miroir=debug`): an access log costs a write per
-/// request and serves no learner; failures are logged at error level.
-async fn log_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "(no route)".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
-    let status = response.status();
-    let latency_us = started.elapsed().as_micros() as u64;
-    if status == StatusCode::INTERNAL_SERVER_ERROR {
-        tracing::error!(%method, %route, status = status.as_u16(), latency_us, "request");
-    } else {
-        tracing::debug!(%method, %route, status = status.as_u16(), latency_us, "request");
-    }
-    response
 }
