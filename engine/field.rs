@@ -247,7 +247,7 @@ pub fn normalize(rules: &Rules, raw: &str) -> Result<String, Problem> {
             v
         }
         F::Select | F::Radio => {
-            if !rules.options.iter().any(|o| *o == raw) {
+            if !rules.options.contains(&raw) {
                 return Err(Problem::Invalid);
             }
             raw
@@ -308,9 +308,10 @@ pub fn parse_number(s: &str, money: bool) -> Option<f64> {
         .chars()
         .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\''))
         .collect();
-    if money && t.contains('.') && t.contains(',') {
-        t = t.replace('.', "");
-    } else if money && t.matches('.').count() == 1 && t.rsplit('.').next().is_some_and(|d| d.len() == 3) {
+    // Dots are thousands separators in money: "1.234,50" or "12.000".
+    let thousands = (t.contains('.') && t.contains(','))
+        || (t.matches('.').count() == 1 && t.rsplit('.').next().is_some_and(|d| d.len() == 3));
+    if money && thousands {
         t = t.replace('.', "");
     }
     let t = t.replace(',', ".");

@@ -91,7 +91,9 @@ impl Library {
         let world = World { themes: &lib.themes, groups: &groups, sources: &lib.sources };
 
         let scenario_files: Vec<&&SourceFile> = yaml_files.iter().filter(|f| !f.path.ends_with(GROUP_SUFFIX)).collect();
-        let results: Vec<(Option<Scenario>, Vec<Diagnostic>, Vec<String>, usize)> = parallel_map(&scenario_files, |f| {
+        // A scenario (if valid), its diagnostics, the files it read, its step count.
+        type Built = (Option<Scenario>, Vec<Diagnostic>, Vec<String>, usize);
+        let results: Vec<Built> = parallel_map(&scenario_files, |f| {
             let id = f.path.trim_end_matches(".yaml").trim_end_matches(".yml").to_owned();
             let text = match f.text() {
                 Ok(t) => t,

@@ -284,7 +284,7 @@ async fn handouts_and_persona_cards() {
     let persona = Library::embedded().get(SCENARIO).unwrap().persona_of(42, None);
     assert!(handout.body.contains(&persona.text("mot_de_passe")));
     let card = trainer.get(&format!("/scenarios/{SCENARIO}/fiche-personnage?graine=42")).await;
-    assert!(card.body.contains(&format!("personnage n° 42")));
+    assert!(card.body.contains("personnage n° 42"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

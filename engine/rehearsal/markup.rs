@@ -28,7 +28,7 @@ pub fn to_html(escaped: &str) -> String {
 /// `**x**` to `<strong>x</strong>`, only when the stars pair up.
 fn bold(line: &str) -> String {
     let parts: Vec<&str> = line.split("**").collect();
-    if parts.len() < 3 || parts.len() % 2 == 0 {
+    if parts.len() < 3 || parts.len().is_multiple_of(2) {
         return line.to_owned();
     }
     let mut out = String::new();

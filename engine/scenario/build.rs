@@ -662,10 +662,10 @@ impl<'a> Builder<'a> {
             messages.insert(problem.key(), t);
         }
         messages.insert(Problem::RealData.key(), Text::compile(crate::field::REAL_DATA_MESSAGE).expect("fixed text"));
-        if let Some(a) = &f.autocomplete {
-            if let Err(why) = check_autocomplete(&a.value, kind) {
-                self.error(file, a.pos, a.len, why, Some("see the HTML list of autofill field names, such as `given-name`, `address-line1`, `postal-code`, `tel`".into()));
-            }
+        if let Some(a) = &f.autocomplete
+            && let Err(why) = check_autocomplete(&a.value, kind)
+        {
+            self.error(file, a.pos, a.len, why, Some("see the HTML list of autofill field names, such as `given-name`, `address-line1`, `postal-code`, `tel`".into()));
         }
         let max_length = f.max_length.as_ref().map_or(kind.default_max_length(), |m| m.value as usize);
         if let Some(m) = &f.max_length

@@ -59,8 +59,8 @@ impl Scenario {
     /// The persona of `seed`, with the traits of walkthrough `pinned` if any.
     /// Made once and kept a while: a persona is the same every time.
     pub fn persona_of(&self, seed: u64, pinned: Option<usize>) -> std::sync::Arc<crate::persona::Persona> {
-        static MADE: std::sync::LazyLock<moka::sync::Cache<(u64, u64, Option<usize>), std::sync::Arc<crate::persona::Persona>>> =
-            std::sync::LazyLock::new(|| moka::sync::Cache::builder().max_capacity(20_000).build());
+        type Made = moka::sync::Cache<(u64, u64, Option<usize>), std::sync::Arc<crate::persona::Persona>>;
+        static MADE: std::sync::LazyLock<Made> = std::sync::LazyLock::new(|| moka::sync::Cache::builder().max_capacity(20_000).build());
         MADE.get_with((self.fingerprint, seed, pinned), || {
             std::sync::Arc::new(match pinned.and_then(|i| self.tests.get(i)) {
                 Some(test) => crate::persona::generate(&test.pins.apply(&self.persona), seed),

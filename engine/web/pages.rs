@@ -143,7 +143,9 @@ pub(super) fn render_base(state: &Shared, loaded: &Loaded, template: &str, statu
     render(state, loaded, crate::theme::BASE, template, status, ctx)
 }
 
-/// A page's bytes, or the error page to answer instead.
+/// A page's bytes, or the error page to answer instead (a rare path: its
+/// size does not matter).
+#[allow(clippy::result_large_err)]
 fn rendered(state: &Shared, loaded: &Loaded, theme: &str, template: &str, ctx: impl Into<Value>) -> Result<Bytes, Response> {
     loaded.renderer.render(theme, template, ctx.into()).map(Bytes::from).map_err(|e| {
         tracing::error!(theme, template, error = %e, "template failed");
