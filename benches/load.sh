@@ -8,9 +8,9 @@
 #       submit with a new amount: every page is rendered,
 #   (c) the catalogue;
 # and against nginx serving the byte-identical step page as a static file,
-# measured the same way. Prints requests per second, p50 and p99 latency,
-# and the miroir/nginx ratio of each; then the time of `miroir check` over
-# 1 000 generated scenario files.
+# measured the same way, first and last. Prints requests per second, p50
+# and p99 latency, and the ratio of each to nginx's mean; then the time of
+# `miroir check` over 1 000 generated scenario files.
 #
 #   benches/load.sh                       # 10 s per run, 64 connections
 #   DURATION=30s CONNECTIONS=64 benches/load.sh
@@ -186,20 +186,26 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -H "Cookie: $plain_cookie" "$plain$plain_
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$work/cycle.lua" "$plain$loop_path" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s "http://127.0.0.1:$NGINX_PORT/" >/dev/null
 
+# nginx is measured first and last: the reference is the mean of the two,
+# so that a machine that slows down or speeds up during the run (a shared
+# VM does) weighs on both sides of the ratios.
+nginx_first=$(run "nginx: the step page, static (first)" "http://127.0.0.1:$NGINX_PORT/")
 results=()
-results+=("$(run "nginx: the step page, static" "http://127.0.0.1:$NGINX_PORT/")")
 results+=("$(run "miroir: GET a step page (reload)" "$base$step_path" -H "Cookie: $step_cookie")")
 results+=("$(run "miroir: GET a step page, rendered" "$plain$plain_path" -H "Cookie: $plain_cookie")")
 results+=("$(run "miroir: POST-redirect-GET, rendered" "$plain$loop_path" -s "$work/cycle.lua")")
 results+=("$(run "miroir: the catalogue" "$base/")")
+nginx_last=$(run "nginx: the step page, static (last)" "http://127.0.0.1:$NGINX_PORT/")
+results=("$nginx_first" "${results[@]}" "$nginx_last")
 
-nginx_rps=$(cut -d'|' -f2 <<<"${results[0]}")
-printf '\n%-38s %12s %9s %9s %12s %7s\n' "test ($CONNECTIONS connections, $DURATION)" "requests/s" "p50 ms" "p99 ms" "vs nginx" "errors"
+nginx_rps=$(awk -v a="$(cut -d'|' -f2 <<<"$nginx_first")" -v b="$(cut -d'|' -f2 <<<"$nginx_last")" 'BEGIN { printf "%.2f", (a + b) / 2 }')
+printf '\n%-40s %12s %9s %9s %12s %7s\n' "test ($CONNECTIONS connections, $DURATION)" "requests/s" "p50 ms" "p99 ms" "vs nginx" "errors"
 for r in "${results[@]}"; do
   IFS='|' read -r name rps p50 p99 errors <<<"$r"
   ratio=$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a/b }')
-  printf '%-38s %12s %9s %9s %12s %7s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$errors"
+  printf '%-40s %12s %9s %9s %12s %7s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$errors"
 done
+echo "reference: nginx's mean, $nginx_rps requests/s"
 page_bytes=$(wc -c < "$work/www/index.html")
 echo "step page: $page_bytes bytes; cold start of miroir serve with the bundled library: ${cold_ms} ms"
 
