@@ -2,16 +2,16 @@
 //! generating a persona, rendering a step page, submitting a step.
 //! Run with `cargo bench --bench engine`.
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use miroir::library::{self, Library};
-use miroir::rehearsal::{Rehearsal, Stage};
 use axum::body::Body;
 use axum::http::Request;
+use criterion::{Criterion, criterion_group, criterion_main};
+use miroir::library::{self, Library};
+use miroir::rehearsal::{Rehearsal, Stage};
 use miroir::session::{MemoryStore, Session};
-use std::sync::Arc;
 use miroir::web::{self, AppState};
-use tower::ServiceExt;
 use std::hint::black_box;
+use std::sync::Arc;
+use tower::ServiceExt;
 
 // The allocator of the `miroir` binary, so that figures match the server's.
 #[global_allocator]

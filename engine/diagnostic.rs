@@ -44,14 +44,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(file: impl Into<String>, pos: Pos, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            file: file.into(),
-            pos,
-            severity: Severity::Error,
-            message: message.into(),
-            hint: None,
-            width: 1,
-        }
+        Diagnostic { file: file.into(), pos, severity: Severity::Error, message: message.into(), hint: None, width: 1 }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
@@ -85,9 +78,7 @@ impl Diagnostic {
     pub fn render(&self, source: Option<&str>) -> String {
         let mut out = self.headline();
         out.push('\n');
-        let line = source
-            .filter(|_| self.pos.is_known())
-            .and_then(|s| s.lines().nth(self.pos.line as usize - 1));
+        let line = source.filter(|_| self.pos.is_known()).and_then(|s| s.lines().nth(self.pos.line as usize - 1));
         let gutter = self.pos.line.to_string().len();
         if let Some(line) = line {
             let line: String = line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
@@ -136,14 +127,9 @@ mod tests {
 
     #[test]
     fn renders_headline_source_caret_and_hint() {
-        let d = Diagnostic::error("a.yaml", Pos::new(2, 3), "unknown key `nxet`")
-            .with_hint("did you mean `next`?")
-            .with_width(4);
+        let d = Diagnostic::error("a.yaml", Pos::new(2, 3), "unknown key `nxet`").with_hint("did you mean `next`?").with_width(4);
         let text = d.render(Some("id: x\n  nxet: y\n"));
-        assert_eq!(
-            text,
-            "a.yaml:2:3: error: unknown key `nxet`\n  |\n2 |   nxet: y\n  |   ^^^^\n  = help: did you mean `next`?\n"
-        );
+        assert_eq!(text, "a.yaml:2:3: error: unknown key `nxet`\n  |\n2 |   nxet: y\n  |   ^^^^\n  = help: did you mean `next`?\n");
     }
 
     #[test]

@@ -61,11 +61,7 @@ pub fn qr_markup(text: &str) -> Result<String, ExprError> {
 fn qr_svg(text: String) -> Result<Value, Error> {
     let code = qrcode::QrCode::new(text.as_bytes())
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("no QR code for this text: {e}")))?;
-    let svg = code
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(160, 160)
-        .quiet_zone(true)
-        .build();
+    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).quiet_zone(true).build();
     // Drop the XML prolog: the SVG goes inside an HTML page.
     let svg = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]).to_owned();
     let labelled = svg.replacen("<svg", "<svg role=\"img\" aria-label=\"Code QR\" class=\"qr\"", 1);
@@ -99,10 +95,8 @@ pub fn number(v: &Value) -> String {
     if rest == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped},{rest:02}") }
 }
 
-const MONTHS: [&str; 12] = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
-    "décembre",
-];
+const MONTHS: [&str; 12] =
+    ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
 
 /// `mois(-2)`: the month two months before today, as `septembre 2026`.
 fn month_label(state: &State, offset: i64) -> Result<String, Error> {

@@ -286,9 +286,7 @@ pub fn same(kind: FieldType, a: &str, b: &str) -> bool {
     use FieldType as F;
     match kind {
         F::Password => a == b,
-        F::Iban | F::Nir | F::NumeroFiscal | F::Phone | F::Email => {
-            ids::compact(a).eq_ignore_ascii_case(&ids::compact(b))
-        }
+        F::Iban | F::Nir | F::NumeroFiscal | F::Phone | F::Email => ids::compact(a).eq_ignore_ascii_case(&ids::compact(b)),
         F::Number | F::Money => match (parse_number(a, true), parse_number(b, true)) {
             (Some(x), Some(y)) => (x - y).abs() < 0.005,
             _ => a.trim() == b.trim(),
@@ -309,8 +307,8 @@ pub fn parse_number(s: &str, money: bool) -> Option<f64> {
         .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\''))
         .collect();
     // Dots are thousands separators in money: "1.234,50" or "12.000".
-    let thousands = (t.contains('.') && t.contains(','))
-        || (t.matches('.').count() == 1 && t.rsplit('.').next().is_some_and(|d| d.len() == 3));
+    let thousands =
+        (t.contains('.') && t.contains(',')) || (t.matches('.').count() == 1 && t.rsplit('.').next().is_some_and(|d| d.len() == 3));
     if money && thousands {
         t = t.replace('.', "");
     }

@@ -2,9 +2,9 @@
 //! made by playing its first walkthrough (the happy path) and writing down,
 //! step by step, what the page asks, what to enter, and the aidant hint.
 
-use crate::persona::Persona;
-use crate::rehearsal::{inbox, Rehearsal, Stage};
 use crate::field::FieldType;
+use crate::persona::Persona;
+use crate::rehearsal::{Rehearsal, Stage, inbox};
 use crate::scenario::Scenario;
 use crate::walkthrough::{self, As, Failure, Move};
 use serde::Serialize;
@@ -120,11 +120,15 @@ fn page(r: &Rehearsal, stage: Stage, now: u64, m: &Move) -> Result<Option<GuideS
                         .filter_map(|o| o.label.render_plain(&ctx).ok())
                         .collect::<Vec<_>>()
                         .join(", "),
-                    FieldType::Checkbox => if values.first() == Some(&"on") { "Cocher la case".into() } else { "Laisser vide".into() },
-                    // A code changes with every message: say where to find it.
-                    _ if f.expect.as_ref().is_some_and(|e| e.source().contains("inbox")) => {
-                        "Le code reçu dans la messagerie".to_owned()
+                    FieldType::Checkbox => {
+                        if values.first() == Some(&"on") {
+                            "Cocher la case".into()
+                        } else {
+                            "Laisser vide".into()
+                        }
                     }
+                    // A code changes with every message: say where to find it.
+                    _ if f.expect.as_ref().is_some_and(|e| e.source().contains("inbox")) => "Le code reçu dans la messagerie".to_owned(),
                     _ => values.first().map_or_else(String::new, |v| (*v).to_owned()),
                 };
                 let value = if value.is_empty() { "Laisser vide".to_owned() } else { value };

@@ -7,19 +7,19 @@
 //! YAML text ([`yaml`]) -> scenario model ([`scenario`]) -> rehearsal
 //! engine ([`rehearsal`], pure Rust) -> web layer -> theme templates.
 
+pub mod cli;
 pub mod diagnostic;
-pub mod yaml;
 pub mod expr;
-pub mod persona;
 pub mod field;
 pub mod files;
-pub mod theme;
-pub mod scenario;
-pub mod rehearsal;
-pub mod walkthrough;
 pub mod handout;
 pub mod library;
+pub mod persona;
+pub mod rehearsal;
+pub mod scenario;
 pub mod session;
-pub mod workshop;
+pub mod theme;
+pub mod walkthrough;
 pub mod web;
-pub mod cli;
+pub mod workshop;
+pub mod yaml;

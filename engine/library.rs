@@ -5,9 +5,9 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::files::{FileSet, SourceFile};
+use crate::scenario::Scenario;
 use crate::scenario::build::{self, GroupDef, World};
 use crate::scenario::file::{GroupFile, ScenarioFile};
-use crate::scenario::Scenario;
 use crate::theme::ThemeSet;
 use crate::walkthrough;
 use crate::yaml;
@@ -140,12 +140,12 @@ impl Library {
     /// stays live in its last good version from `old`; one whose files
     /// disappeared goes. The new diagnostics stay, for the author page.
     pub fn keep_last_good(mut self, old: &Library) -> Library {
-        let broken: std::collections::BTreeSet<&str> =
-            self.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.file.as_str()).collect();
+        let broken: std::collections::BTreeSet<&str> = self.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.file.as_str()).collect();
         for name in old.themes.names() {
             let theme_file = old.sources.keys().find(|f| f.ends_with(&format!("{name}/theme.yaml")));
             let theme_broke = broken.iter().any(|f| f.contains(&format!("/{name}/")) || theme_file.is_some_and(|t| t == f));
-            if !self.themes.has(name) && theme_broke
+            if !self.themes.has(name)
+                && theme_broke
                 && let Some(theme) = old.themes.get(name)
             {
                 self.themes.insert(theme.clone());
@@ -182,11 +182,7 @@ impl Library {
 
     /// Every diagnostic, with its source line and hint.
     pub fn render_diagnostics(&self) -> String {
-        self.diagnostics
-            .iter()
-            .map(|d| d.render(self.sources.get(&d.file).map(String::as_str)))
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.diagnostics.iter().map(|d| d.render(self.sources.get(&d.file).map(String::as_str))).collect::<Vec<_>>().join("\n")
     }
 
     /// Scenarios grouped by operator, in catalogue order.

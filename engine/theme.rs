@@ -82,15 +82,14 @@ impl ThemeSet {
                 );
                 continue;
             };
-            let meta: ThemeFile = match meta_file.text().map_err(|d| vec![d]).and_then(|text| {
-                yaml::read_checked(&meta_file.display, text, &THEME_SCHEMA)
-            }) {
-                Ok(meta) => meta,
-                Err(d) => {
-                    diagnostics.extend(d);
-                    continue;
-                }
-            };
+            let meta: ThemeFile =
+                match meta_file.text().map_err(|d| vec![d]).and_then(|text| yaml::read_checked(&meta_file.display, text, &THEME_SCHEMA)) {
+                    Ok(meta) => meta,
+                    Err(d) => {
+                        diagnostics.extend(d);
+                        continue;
+                    }
+                };
             let mut theme = Theme {
                 name: name.to_owned(),
                 label: meta.label.value.clone(),
@@ -154,9 +153,7 @@ impl ThemeSet {
                 None
             });
             let Some((name, message)) = bad else { break };
-            let file = files
-                .get(&format!("{name}/theme.yaml"))
-                .map_or_else(|| format!("{name}/theme.yaml"), |f| f.display.clone());
+            let file = files.get(&format!("{name}/theme.yaml")).map_or_else(|| format!("{name}/theme.yaml"), |f| f.display.clone());
             diagnostics.push(Diagnostic::error(file, Pos::UNKNOWN, message).with_hint("name an existing theme in `extends`"));
             self.themes.remove(&name);
         }

@@ -102,16 +102,13 @@ impl<'a> Script<'a> {
             return Ok(Next::Done);
         }
         if r.is_finished(scenario) {
-            return Err(self.fail(
-                self.test.ends_at_pos,
-                format!("the rehearsal ended at step `{}`, not at `{}`", step.id, self.test.ends_at),
-            ));
+            return Err(
+                self.fail(self.test.ends_at_pos, format!("the rehearsal ended at step `{}`, not at `{}`", step.id, self.test.ends_at))
+            );
         }
         let test = self.test;
-        let scenario_error = |e: ScenarioError| Failure {
-            pos: test.pos,
-            message: format!("walkthrough `{}`: scenario error {e}", test.name),
-        };
+        let scenario_error =
+            |e: ScenarioError| Failure { pos: test.pos, message: format!("walkthrough `{}`: scenario error {e}", test.name) };
         let Some(attempt) = attempt else {
             if step.wait_for_link {
                 return Err(self.fail(
@@ -136,9 +133,9 @@ impl<'a> Script<'a> {
         for (field, values, pos) in &attempt.values {
             let mut rendered = Vec::new();
             for v in values {
-                let text = v.render_plain(&ctx).map_err(|e| {
-                    self.fail(*pos, format!("at step `{}`, the value of `{field}` does not render: {e}", step.id))
-                })?;
+                let text = v
+                    .render_plain(&ctx)
+                    .map_err(|e| self.fail(*pos, format!("at step `{}`, the value of `{field}` does not render: {e}", step.id)))?;
                 rendered.push(text);
             }
             match field.as_str() {
@@ -154,9 +151,7 @@ impl<'a> Script<'a> {
             }
         }
         if follow {
-            let index = r.inbox.iter().rposition(|s| {
-                crate::rehearsal::inbox::message(scenario, s).is_some_and(|m| m.link.is_some())
-            });
+            let index = r.inbox.iter().rposition(|s| crate::rehearsal::inbox::message(scenario, s).is_some_and(|m| m.link.is_some()));
             let Some(index) = index else {
                 return Err(self.fail(attempt.pos, format!("at step `{}`, there is no link in the inbox to follow", step.id)));
             };
@@ -175,10 +170,7 @@ impl<'a> Script<'a> {
     pub fn check(&self, step: &str, form: &[(String, String)], outcome: &Outcome) -> Result<(), Failure> {
         match outcome {
             Outcome::Moved | Outcome::Incident => Ok(()),
-            Outcome::Waiting => Err(self.fail(
-                self.attempt_pos,
-                format!("step `{step}` waits for a link: answer it with `_link: follow`"),
-            )),
+            Outcome::Waiting => Err(self.fail(self.attempt_pos, format!("step `{step}` waits for a link: answer it with `_link: follow`"))),
             Outcome::Invalid { .. } if !self.last_attempt => Ok(()),
             Outcome::Invalid { errors, .. } => {
                 let e = &errors[0];
@@ -270,9 +262,7 @@ pub fn reach(scenario: &Scenario, seed: u64, step: &str) -> Option<Rehearsal> {
     if scenario.steps[scenario.start].id == step {
         return Some(Rehearsal::start(scenario, seed, clock(scenario)));
     }
-    fallbacks(scenario, seed)
-        .into_iter()
-        .find_map(|(i, who)| walk(scenario, i, who, Some(step), &mut |_, _, _, _| {}).ok())
+    fallbacks(scenario, seed).into_iter().find_map(|(i, who)| walk(scenario, i, who, Some(step), &mut |_, _, _, _| {}).ok())
 }
 
 /// Plays walkthrough `index` to its end, calling `observe` before each move
@@ -337,9 +327,7 @@ fn walk(
                             }
                         },
                         Move::Submit(form) => {
-                            let outcome = r
-                                .submit(stage, &form, now)
-                                .map_err(|e| script.fail(test.pos, format!("scenario error {e}")))?;
+                            let outcome = r.submit(stage, &form, now).map_err(|e| script.fail(test.pos, format!("scenario error {e}")))?;
                             script.check(&step_id, &form, &outcome)?;
                         }
                     }

@@ -4,9 +4,9 @@
 //! Run it with `cargo run --example embed`, then open
 //! <http://127.0.0.1:3000/>. `ADDR=0.0.0.0:3000` listens on the network.
 
+use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
-use axum::Router;
 use miroir::library::Library;
 use miroir::session::MemoryStore;
 use miroir::web::{self, AppState, Config};

@@ -40,9 +40,17 @@ fn new_scaffolds_a_scenario_that_checks_clean() {
 fn the_committed_schemas_are_the_generated_ones() {
     let (code, stdout, _) = run(&["schema"]);
     assert_eq!(code, Some(0));
-    assert_eq!(stdout, std::fs::read_to_string("docs/schema/scenario.schema.json").unwrap(), "run `miroir schema > docs/schema/scenario.schema.json`");
+    assert_eq!(
+        stdout,
+        std::fs::read_to_string("docs/schema/scenario.schema.json").unwrap(),
+        "run `miroir schema > docs/schema/scenario.schema.json`"
+    );
     let (_, stdout, _) = run(&["schema", "--group"]);
-    assert_eq!(stdout, std::fs::read_to_string("docs/schema/group.schema.json").unwrap(), "run `miroir schema --group > docs/schema/group.schema.json`");
+    assert_eq!(
+        stdout,
+        std::fs::read_to_string("docs/schema/group.schema.json").unwrap(),
+        "run `miroir schema --group > docs/schema/group.schema.json`"
+    );
 }
 
 fn validator(path: &str) -> jsonschema::Validator {

@@ -47,7 +47,7 @@ fn every_problem_has_its_exact_position_and_message() {
         "tests/broken/demo/references.yaml:35:31: error: step `debut` has no field `montnat`",
         "tests/broken/demo/syntax.yaml:7:8: error: unclosed bracket '['",
         "tests/broken/demo/walkthrough.yaml:25:68: error: walkthrough `mauvais mot de passe`: at step `connexion`, field `mot_de_passe`: expected the answer `pas le bon` to be accepted, but the page said «Le mot de passe est incorrect.»",
-        "tests/broken/demo/walkthrough.yaml:30:14: error: walkthrough `fin attendue ailleurs`: the rehearsal ended at step `fin`, not at `bloque`"
+        "tests/broken/demo/walkthrough.yaml:30:14: error: walkthrough `fin attendue ailleurs`: the rehearsal ended at step `fin`, not at `bloque`",
     ];
     assert_eq!(got, expected);
 }
@@ -56,11 +56,7 @@ fn every_problem_has_its_exact_position_and_message() {
 fn hints_say_how_to_fix() {
     let lib = broken();
     let hint = |file: &str, line: u32| {
-        lib.diagnostics
-            .iter()
-            .find(|d| d.file.ends_with(file) && d.pos.line == line)
-            .and_then(|d| d.hint.clone())
-            .unwrap_or_default()
+        lib.diagnostics.iter().find(|d| d.file.ends_with(file) && d.pos.line == line).and_then(|d| d.hint.clone()).unwrap_or_default()
     };
     assert_eq!(hint("keys-and-types.yaml", 14), "did you mean `next`?");
     assert_eq!(hint("references.yaml", 27), "did you mean `fin`?");
@@ -81,9 +77,8 @@ fn the_valid_scenario_is_kept() {
 #[test]
 fn oversized_files_and_absurd_step_counts_are_refused() {
     let huge = format!("title: x\nsummary: \"{}\"\n", "a".repeat(1_100_000));
-    let mut many = String::from(
-        "title: x\noperator: demo\nsummary: x\nlevel: debutant\nduration_minutes: 1\nvalid_as_of: 2026-04\nsteps:\n",
-    );
+    let mut many =
+        String::from("title: x\noperator: demo\nsummary: x\nlevel: debutant\nduration_minutes: 1\nvalid_as_of: 2026-04\nsteps:\n");
     for i in 0..600 {
         many.push_str(&format!("  - {{ id: s{i}, kind: info, title: T, next: s{} }}\n", i + 1));
     }
@@ -121,10 +116,7 @@ fn the_bundled_library_checks_clean_from_the_command() {
 
 #[test]
 fn a_single_file_can_be_checked() {
-    let out = Command::new(env!("CARGO_BIN_EXE_miroir"))
-        .args(["check", "tests/broken/demo/good.yaml"])
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_miroir")).args(["check", "tests/broken/demo/good.yaml"]).output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("1 scenario valid"), "{stdout}");

@@ -49,7 +49,8 @@ fn option<'a>(marker: &'a str, key: &str) -> Option<&'a str> {
     marker.split_whitespace().find_map(|w| w.strip_prefix(&format!("{key}=")))
 }
 
-const HEADER: &str = "title: Exemple\noperator: demo\nsummary: Exemple de la documentation.\nlevel: debutant\nduration_minutes: 5\nvalid_as_of: 2026-04\n";
+const HEADER: &str =
+    "title: Exemple\noperator: demo\nsummary: Exemple de la documentation.\nlevel: debutant\nduration_minutes: 5\nvalid_as_of: 2026-04\n";
 
 fn indent(text: &str, by: usize) -> String {
     text.lines().map(|l| if l.is_empty() { String::new() } else { format!("{}{l}", " ".repeat(by)) }).collect::<Vec<_>>().join("\n") + "\n"

@@ -5,18 +5,15 @@
 
 mod common;
 
-use common::walk::walk_over_http;
 use common::Client;
+use common::walk::walk_over_http;
 use miroir::library::Library;
 
 #[tokio::test]
 async fn every_scenario_walks_over_http() {
     let library = Library::embedded();
-    let ids: Vec<(String, usize, String)> = library
-        .scenarios
-        .values()
-        .flat_map(|s| s.tests.iter().enumerate().map(|(i, t)| (s.id.clone(), i, t.ends_at.clone())))
-        .collect();
+    let ids: Vec<(String, usize, String)> =
+        library.scenarios.values().flat_map(|s| s.tests.iter().enumerate().map(|(i, t)| (s.id.clone(), i, t.ends_at.clone()))).collect();
     assert!(!ids.is_empty());
     // The library of the issue: ten procedures across five operators and the
     // welcome one, each with its happy path first.

@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{card_value, unescape, Client, Page};
+use common::{Client, Page, card_value, unescape};
 
 const BASE: &str = "/scenarios/impots/declaration-revenus";
 
@@ -51,7 +51,10 @@ async fn reach_review(c: &mut Client) -> Page {
     let email = page.between("name=\"courriel\" value=\"", "\"").map(|v| unescape(&v)).unwrap();
     // Declared as single: a couple would go through "Déclarant 2".
     let page = c
-        .post_follow(&format!("{BASE}/etape/informations"), &[("situation", "celibataire"), ("adresse_identique", "oui"), ("courriel", &email)])
+        .post_follow(
+            &format!("{BASE}/etape/informations"),
+            &[("situation", "celibataire"), ("adresse_identique", "oui"), ("courriel", &email)],
+        )
         .await;
     assert!(page.body.contains("Traitements, salaires"), "{}", page.body);
     c.post_follow(&format!("{BASE}/etape/revenus"), &[("1AJ", "24000")]).await
@@ -89,7 +92,13 @@ async fn validation_errors_show_a_summary_linking_to_each_field() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.title().starts_with("[Simulation] Erreur : "), "{}", page.title());
     assert!(page.body.contains("class=\"error-summary\" role=\"alert\""));
-    assert!(unescape(&page.body).contains("<a href=\"#champ-1AJ\">Salaires, déclarant 1 (case 1AJ) : Le montant doit être un nombre entier d'euros, sans centimes.</a>"), "{}", page.body);
+    assert!(
+        unescape(&page.body).contains(
+            "<a href=\"#champ-1AJ\">Salaires, déclarant 1 (case 1AJ) : Le montant doit être un nombre entier d'euros, sans centimes.</a>"
+        ),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("value=\"beaucoup\""));
     assert!(page.body.contains("aria-invalid=\"true\""));
 }

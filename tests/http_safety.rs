@@ -5,8 +5,8 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use common::{unescape, Client};
+use axum::http::{Request, StatusCode, header};
+use common::{Client, unescape};
 use miroir::files::FileSet;
 use miroir::library::{self, Library};
 use miroir::web::render::{BANNER, TITLE_PREFIX};
@@ -143,9 +143,7 @@ async fn a_script_typed_as_an_answer_comes_back_escaped() {
     // Re-shown in an input after a refusal, still escaped.
     let mut c = Client::embedded();
     c.post_follow("/scenarios/impots/declaration-revenus/commencer", &[]).await;
-    let page = c
-        .post("/scenarios/impots/declaration-revenus/etape/connexion", &[("numero_fiscal", "\"><script>alert(1)</script>")])
-        .await;
+    let page = c.post("/scenarios/impots/declaration-revenus/etape/connexion", &[("numero_fiscal", "\"><script>alert(1)</script>")]).await;
     assert!(!page.body.contains("<script>alert(1)"));
     assert!(page.body.contains("&quot;&gt;&lt;script&gt;"));
 }
@@ -156,9 +154,7 @@ async fn a_simulated_upload_keeps_the_file_name_only() {
     let page = c.post_follow("/scenarios/demo/note/commencer", &[]).await;
     assert!(page.body.contains("type=\"file\""));
     assert!(page.body.contains("seul le nom du fichier est envoyé"));
-    let page = c
-        .post_follow("/scenarios/demo/note/etape/message", &[("texte", "x"), ("piece", "C:\\fakepath\\bulletin-2026.pdf")])
-        .await;
+    let page = c.post_follow("/scenarios/demo/note/etape/message", &[("texte", "x"), ("piece", "C:\\fakepath\\bulletin-2026.pdf")]).await;
     assert!(page.body.contains("<dd>Fichier joint : bulletin-2026.pdf</dd>"), "{}", page.body);
     let refused = {
         c.post_follow("/scenarios/demo/note/precedent", &[]).await;
@@ -247,7 +243,8 @@ async fn no_theme_can_remove_the_banner_or_the_title_prefix() {
     let page = c.post_follow("/scenarios/demo/note/commencer", &[]).await;
     assert_eq!(page.title(), format!("{TITLE_PREFIX}Service officiel"));
     let body_at = page.body.find("<body>").unwrap();
-    let banner = format!("<section class=\"miroir-banner\" aria-label=\"Avertissement\"><p class=\"miroir-banner-text\">{BANNER}</p></section>");
+    let banner =
+        format!("<section class=\"miroir-banner\" aria-label=\"Avertissement\"><p class=\"miroir-banner-text\">{BANNER}</p></section>");
     assert_eq!(page.body.find(&banner), Some(body_at + "<body>".len()));
     // The engine's style sheet comes after the theme's, and wins.
     let theme_css = page.body.find("/static/sournois/hide.css").unwrap();

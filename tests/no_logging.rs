@@ -69,7 +69,8 @@ async fn answers_never_reach_the_logs() {
         assert_eq!(post("code-securite", &[("code", &code)]).status, 303);
         assert_eq!(post("accueil", &[]).status, 303);
         assert_eq!(
-            post("informations", &[("situation", "celibataire"), ("adresse_identique", "oui"), ("courriel", "zyxwvut4242@example.org")]).status,
+            post("informations", &[("situation", "celibataire"), ("adresse_identique", "oui"), ("courriel", "zyxwvut4242@example.org")])
+                .status,
             303
         );
         assert_eq!(post("revenus", &[("1AJ", "7351937")]).status, 303);
@@ -82,7 +83,9 @@ async fn answers_never_reach_the_logs() {
     server.await.unwrap().unwrap();
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    if std::env::var("SHOW_LOGS").is_ok() { eprintln!("{text}"); }
+    if std::env::var("SHOW_LOGS").is_ok() {
+        eprintln!("{text}");
+    }
     assert!(text.contains("route=/scenarios/{op}/{name}/etape/{step}"), "{text}");
     assert!(text.contains("status=303") && text.contains("latency_us="));
     for value in distinctive.iter().copied().chain([nf.as_str(), password.as_str(), code.as_str()]) {

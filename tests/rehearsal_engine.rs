@@ -5,7 +5,7 @@
 use miroir::expr::plain;
 use miroir::field::{Problem, REAL_DATA_MESSAGE};
 use miroir::library::Library;
-use miroir::persona::{self, ids, Persona};
+use miroir::persona::{self, Persona, ids};
 use miroir::rehearsal::{Outcome, Rehearsal, Stage};
 use miroir::scenario::Scenario;
 use std::sync::{Arc, LazyLock};
@@ -46,10 +46,7 @@ fn walk_to(target: &str, seed: u64) -> (Rehearsal, Arc<Scenario>, Persona) {
     let p = persona_of(&s, seed);
     let mut r = Rehearsal::start(&s, seed, NOW);
     let path: Vec<(&str, Vec<(String, String)>)> = vec![
-        (
-            "connexion",
-            form(&[("numero_fiscal", &p.text("numero_fiscal")), ("mot_de_passe", &p.text("mot_de_passe"))]),
-        ),
+        ("connexion", form(&[("numero_fiscal", &p.text("numero_fiscal")), ("mot_de_passe", &p.text("mot_de_passe"))])),
         ("code-securite", vec![]),
         ("accueil", vec![]),
         // Declared as single, whatever the persona's situation: the path
@@ -130,10 +127,7 @@ fn three_wrong_passwords_lock_the_account() {
     let wrong = [("numero_fiscal", nf.as_str()), ("mot_de_passe", "Faux-0000")];
     let first = submit(&mut r, &s, &p, &wrong);
     let Outcome::Invalid { errors, .. } = first else { panic!("{first:?}") };
-    assert_eq!(
-        plain(&errors[0].message),
-        "Le mot de passe est incorrect. Il vous reste 2 essais avant le blocage de votre espace."
-    );
+    assert_eq!(plain(&errors[0].message), "Le mot de passe est incorrect. Il vous reste 2 essais avant le blocage de votre espace.");
     let second = submit(&mut r, &s, &p, &wrong);
     let Outcome::Invalid { errors, .. } = second else { panic!("{second:?}") };
     assert!(plain(&errors[0].message).ends_with("Il vous reste 1 essai avant le blocage de votre espace."));
@@ -190,7 +184,10 @@ fn modifier_from_the_review_comes_back_to_the_review() {
     // Modifier an earlier step: the answers after it are kept, and the
     // path comes back to the review through them.
     assert!(r.edit(&s, "informations"));
-    assert_eq!(submit(&mut r, &s, &p, &[("situation", "celibataire"), ("adresse_identique", "non"), ("courriel", "autre@example.org")]), Outcome::Moved);
+    assert_eq!(
+        submit(&mut r, &s, &p, &[("situation", "celibataire"), ("adresse_identique", "non"), ("courriel", "autre@example.org")]),
+        Outcome::Moved
+    );
     assert_eq!(step(&r, &s), "recapitulatif");
     assert_eq!(r.answers["1AJ"], "30000");
 
@@ -284,7 +281,15 @@ fn the_persona_card_lists_what_the_scenario_asks_for() {
     let labels: Vec<&str> = card.identifiers.iter().map(|l| l.label.as_str()).collect();
     assert_eq!(
         labels,
-        vec!["Numéro fiscal", "Mot de passe", "Adresse électronique", "Situation familiale", "Téléphone portable", "Salaires", "Salaires du conjoint"]
+        vec![
+            "Numéro fiscal",
+            "Mot de passe",
+            "Adresse électronique",
+            "Situation familiale",
+            "Téléphone portable",
+            "Salaires",
+            "Salaires du conjoint"
+        ]
     );
     assert_eq!(card.identifiers[0].value, ids::format_numero_fiscal(&p.text("numero_fiscal")));
 }

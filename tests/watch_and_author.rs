@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use common::Client;
 use miroir::files::FileSet;
 use miroir::library::Library;
-use miroir::web::{watch, AppState};
+use miroir::web::{AppState, watch};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -46,12 +46,7 @@ async fn a_reload_keeps_the_last_good_version_and_unchanged_rehearsals() {
     std::fs::write(scenarios.join("demo/good.yaml"), &good).unwrap();
     std::fs::write(scenarios.join("demo/autre.yaml"), good.replace("Un scénario correct", "Un autre scénario")).unwrap();
 
-    let load = || {
-        Library::load(
-            &FileSet::from_dir(&scenarios, "scenarios").unwrap(),
-            &FileSet::from_dir(&themes, "themes").unwrap(),
-        )
-    };
+    let load = || Library::load(&FileSet::from_dir(&scenarios, "scenarios").unwrap(), &FileSet::from_dir(&themes, "themes").unwrap());
     let state = AppState::in_memory(load());
     let _watching = watch::spawn(state.clone(), watch::Folders { scenarios: scenarios.clone(), themes: themes.clone() }).unwrap();
     let mut c = Client::with_state(state.clone());

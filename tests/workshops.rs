@@ -6,7 +6,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{card_value, Client, Page};
+use common::{Client, Page, card_value};
 use futures_util::StreamExt;
 use miroir::library::Library;
 use miroir::session::MemoryStore;
@@ -57,9 +57,8 @@ async fn log_in(c: &mut Client) {
     let card = c.get(&format!("/scenarios/{SCENARIO}/fiche")).await;
     let nf = card_value(&card, "Numéro fiscal").replace(' ', "");
     let password = card_value(&card, "Mot de passe");
-    let page = c
-        .post_follow(&format!("/scenarios/{SCENARIO}/etape/connexion"), &[("numero_fiscal", &nf), ("mot_de_passe", &password)])
-        .await;
+    let page =
+        c.post_follow(&format!("/scenarios/{SCENARIO}/etape/connexion"), &[("numero_fiscal", &nf), ("mot_de_passe", &password)]).await;
     assert!(page.body.contains("Saisissez votre code de sécurité"), "{}", page.body);
 }
 
@@ -311,9 +310,7 @@ async fn thirty_learners_at_once_and_a_consistent_dashboard() {
     for t in tasks {
         clients.push(t.await.unwrap());
     }
-    let last = feed
-        .until(|d| learners(d).len() == 30 && learners(d).iter().all(|l| l["step"] == "code-securite"))
-        .await;
+    let last = feed.until(|d| learners(d).len() == 30 && learners(d).iter().all(|l| l["step"] == "code-securite")).await;
     let errors: u64 = learners(&last).iter().map(|l| l["errors_total"].as_u64().unwrap()).sum();
     assert_eq!(errors, 15);
     let heat = last["heat"].as_array().unwrap();
@@ -340,10 +337,7 @@ async fn live_streams_end_when_the_server_stops() {
     }));
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    stream
-        .write_all(format!("GET /atelier/animation/{token}/flux HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
+    stream.write_all(format!("GET /atelier/animation/{token}/flux HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
     let mut first = [0u8; 512];
     let n = stream.read(&mut first).await.unwrap();
     assert!(String::from_utf8_lossy(&first[..n]).contains("text/event-stream"));

@@ -25,7 +25,9 @@ fn slug_ok(s: &str) -> bool {
 
 pub fn new(id: &str, dir: &Path) -> ExitCode {
     let Some((operator, name)) = id.split_once('/').filter(|(o, n)| slug_ok(o) && slug_ok(n)) else {
-        eprintln!("error: `{id}` is not `<operator>/<name>`\n  = help: use lower-case letters, digits and dashes, such as `caf/prime-activite`");
+        eprintln!(
+            "error: `{id}` is not `<operator>/<name>`\n  = help: use lower-case letters, digits and dashes, such as `caf/prime-activite`"
+        );
         return ExitCode::from(2);
     };
     let path = dir.join(operator).join(format!("{name}.yaml"));
@@ -34,7 +36,8 @@ pub fn new(id: &str, dir: &Path) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let today = time::OffsetDateTime::now_utc().date();
-    let written = std::fs::create_dir_all(path.parent().unwrap_or(dir)).and_then(|_| std::fs::write(&path, scaffold(operator, name, today)));
+    let written =
+        std::fs::create_dir_all(path.parent().unwrap_or(dir)).and_then(|_| std::fs::write(&path, scaffold(operator, name, today)));
     if let Err(e) = written {
         eprintln!("error: cannot write {}: {e}", path.display());
         return ExitCode::FAILURE;

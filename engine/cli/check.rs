@@ -2,7 +2,7 @@
 //! summary; a non-zero exit code when there is any error.
 
 use crate::files::{FileSet, SourceFile};
-use crate::library::{self, Library, GROUP_SUFFIX};
+use crate::library::{self, GROUP_SUFFIX, Library};
 use std::borrow::Cow;
 use std::path::Path;
 use std::process::ExitCode;
@@ -52,10 +52,7 @@ fn scenario_set(path: &Path) -> std::io::Result<FileSet> {
         return FileSet::from_dir(path, display.trim_end_matches('/'));
     }
     let bytes = std::fs::read(path)?;
-    let operator = path
-        .parent()
-        .and_then(|p| p.file_name())
-        .map_or_else(|| "local".to_owned(), |n| n.to_string_lossy().into_owned());
+    let operator = path.parent().and_then(|p| p.file_name()).map_or_else(|| "local".to_owned(), |n| n.to_string_lossy().into_owned());
     let name = path.file_name().map_or_else(|| "scenario.yaml".into(), |n| n.to_string_lossy().into_owned());
     let mut set = library::embedded_scenarios();
     set.files.retain(|f| f.path.ends_with(GROUP_SUFFIX) && f.path != format!("{operator}/{name}"));

@@ -94,18 +94,26 @@ pub fn main() -> ExitCode {
         Command::New { id, dir } => author::new(&id, &dir),
         Command::Schema { group } => author::schema(group),
         Command::Persona { scenario, seed, json, scenarios } => author::persona(&scenario, seed, json, scenarios.as_ref()),
-        Command::Serve { addr, scenarios, themes, secure_cookies, json_logs, page_cache_mb, trainer_passphrase, watch, frame_ancestors } => {
-            serve::run(serve::Options {
-                addr,
-                scenarios,
-                themes,
-                secure_cookies,
-                json_logs,
-                trainer_passphrase,
-                watch,
-                frame_ancestors,
-                page_cache_mb,
-            })
-        }
+        Command::Serve {
+            addr,
+            scenarios,
+            themes,
+            secure_cookies,
+            json_logs,
+            page_cache_mb,
+            trainer_passphrase,
+            watch,
+            frame_ancestors,
+        } => serve::run(serve::Options {
+            addr,
+            scenarios,
+            themes,
+            secure_cookies,
+            json_logs,
+            trainer_passphrase,
+            watch,
+            frame_ancestors,
+            page_cache_mb,
+        }),
     }
 }

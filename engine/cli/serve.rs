@@ -71,13 +71,17 @@ pub fn run(mut opts: Options) -> ExitCode {
     if broken > 0 {
         eprintln!("warning: {broken} file(s) have errors (above) and are not served; serving the {served} valid scenario(s)");
     }
-    let state = AppState::new(library, Arc::new(MemoryStore::default()), Config {
+    let state = AppState::new(
+        library,
+        Arc::new(MemoryStore::default()),
+        Config {
             secure_cookies: opts.secure_cookies,
             trainer_passphrase: opts.trainer_passphrase,
             frame_ancestors,
             page_cache_bytes: opts.page_cache_mb.saturating_mul(1 << 20),
             ..Config::default()
-        });
+        },
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -125,17 +129,14 @@ pub fn load(scenarios: Option<&PathBuf>, themes: Option<&PathBuf>) -> Result<Lib
         None => library::embedded_scenarios(),
     };
     let theme_files = match themes {
-        Some(dir) => {
-            library::themes_over(dir).map_err(|e| format!("cannot read themes folder {}: {e}", dir.display()))?
-        }
+        Some(dir) => library::themes_over(dir).map_err(|e| format!("cannot read themes folder {}: {e}", dir.display()))?,
         None => library::embedded_themes(),
     };
     Ok(Library::load(&scenario_files, &theme_files))
 }
 
 fn init_logs(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colours only for a terminal: a log file or journal gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);

@@ -42,10 +42,7 @@ pub fn generate_numero_fiscal(rng: &mut (impl Rng + ?Sized)) -> String {
 
 pub fn numero_fiscal_valid(s: &str) -> bool {
     let s = compact(s);
-    s.len() == 13
-        && all_digits(&s)
-        && matches!(s.as_bytes()[0], b'0'..=b'3')
-        && numero_fiscal_key(&s[..10]).as_deref() == Some(&s[10..])
+    s.len() == 13 && all_digits(&s) && matches!(s.as_bytes()[0], b'0'..=b'3') && numero_fiscal_key(&s[..10]).as_deref() == Some(&s[10..])
 }
 
 pub fn numero_fiscal_fictitious(s: &str) -> bool {
@@ -91,9 +88,7 @@ pub fn generate_nir(rng: &mut (impl Rng + ?Sized), sexe: char, birth_year: i32, 
 /// A 15-character NIR with a correct key.
 pub fn nir_valid(s: &str) -> bool {
     let s = compact(s).to_ascii_uppercase();
-    s.len() == 15
-        && matches!(s.as_bytes()[0], b'1' | b'2' | b'3' | b'4' | b'7' | b'8')
-        && s[13..].parse::<u32>().ok() == nir_key(&s[..13])
+    s.len() == 15 && matches!(s.as_bytes()[0], b'1' | b'2' | b'3' | b'4' | b'7' | b'8') && s[13..].parse::<u32>().ok() == nir_key(&s[..13])
 }
 
 /// A 13-character NIR without its key, as some logins ask for it.
@@ -263,8 +258,7 @@ pub fn normalize_phone(s: &str) -> Option<String> {
     } else {
         s
     };
-    (national.len() == 10 && all_digits(&national) && national.starts_with('0') && national.as_bytes()[1] != b'0')
-        .then_some(national)
+    (national.len() == 10 && all_digits(&national) && national.starts_with('0') && national.as_bytes()[1] != b'0').then_some(national)
 }
 
 /// `0639981234` shown as `06 39 98 12 34`.

@@ -13,7 +13,7 @@ pub mod spec;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use spec::{Generator, IntRange, PersonaSpecFile, Sexe, Situation};
 use time::{Date, Duration, Month};
 
@@ -38,9 +38,7 @@ impl PersonaSpec {
         PersonaSpec {
             age: file.age.as_ref().map_or(IntRange::new(25, 75), |a| a.value),
             sexes: match &file.sexe {
-                Some(list) if !list.is_empty() => {
-                    list.iter().map(|s| if s.value == Sexe::F { 'F' } else { 'M' }).collect()
-                }
+                Some(list) if !list.is_empty() => list.iter().map(|s| if s.value == Sexe::F { 'F' } else { 'M' }).collect(),
                 _ => vec!['F', 'M'],
             },
             situations: match &file.situation_familiale {
@@ -117,12 +115,7 @@ pub const BUILTIN: &[Builtin] = &[
     b("date_naissance", "Date de naissance"),
     b("age", "Âge"),
     b("lieu_naissance", "Lieu de naissance"),
-    Builtin {
-        name: "adresse",
-        label: "Adresse",
-        sub: &["numero", "voie", "code_postal", "commune", "ligne", "complete"],
-        list: false,
-    },
+    Builtin { name: "adresse", label: "Adresse", sub: &["numero", "voie", "code_postal", "commune", "ligne", "complete"], list: false },
     b("telephone", "Téléphone portable"),
     b("telephone_fixe", "Téléphone fixe"),
     b("email", "Adresse électronique"),
@@ -245,13 +238,19 @@ fn age_on(birth: Date, reference: Date) -> i64 {
     age
 }
 
-const PASSWORD_WORDS: &[&str] = &[
-    "Cerise", "Soleil", "Jardin", "Horizon", "Violette", "Marine", "Printemps", "Lumiere", "Colline", "Rivage",
-    "Noisette", "Azur",
-];
+const PASSWORD_WORDS: &[&str] =
+    &["Cerise", "Soleil", "Jardin", "Horizon", "Violette", "Marine", "Printemps", "Lumiere", "Colline", "Rivage", "Noisette", "Azur"];
 const TRADES: &[&str] = &[
-    "Boulangerie", "Transports", "Menuiserie", "Jardins", "Services à domicile", "Nettoyage", "Restaurant",
-    "Garage", "Librairie", "Maraîchage",
+    "Boulangerie",
+    "Transports",
+    "Menuiserie",
+    "Jardins",
+    "Services à domicile",
+    "Nettoyage",
+    "Restaurant",
+    "Garage",
+    "Librairie",
+    "Maraîchage",
 ];
 
 /// Generates the persona of `seed` under `spec`.
@@ -301,20 +300,14 @@ pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
     v.insert("numero_fiscal".into(), json!(ids::generate_numero_fiscal(&mut r("numero_fiscal"))));
     v.insert("numero_acces_en_ligne".into(), json!(ids::generate_numero_acces(&mut r("numero_acces_en_ligne"))));
     v.insert("revenu_fiscal_reference".into(), json!(in_range(&mut r("revenu_fiscal_reference"), spec.rfr)));
-    v.insert(
-        "reference_avis".into(),
-        json!(ids::generate_reference_avis(&mut r("reference_avis"), spec.reference.year())),
-    );
+    v.insert("reference_avis".into(), json!(ids::generate_reference_avis(&mut r("reference_avis"), spec.reference.year())));
     v.insert("nir".into(), json!(nir));
     v.insert("nir_sans_cle".into(), json!(nir[..13].to_owned()));
     v.insert("iban".into(), json!(ids::generate_iban(&mut r("iban"))));
     v.insert("bic".into(), json!(ids::FICTITIOUS_BIC));
     v.insert("banque".into(), json!("Banque Simulée du Centre"));
     v.insert("numero_allocataire".into(), json!(ids::generate_numero_allocataire(&mut r("numero_allocataire"))));
-    v.insert(
-        "identifiant_france_travail".into(),
-        json!(ids::generate_identifiant_ft(&mut r("identifiant_france_travail"))),
-    );
+    v.insert("identifiant_france_travail".into(), json!(ids::generate_identifiant_ft(&mut r("identifiant_france_travail"))));
     v.insert("employeur".into(), json!(employer(&mut r("employeur"))));
 
     let situation = {
@@ -330,7 +323,14 @@ pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
         let age = (age + rng.random_range(-6..=6)).max(18);
         let naissance = birth_date(&mut rng, age, spec.reference);
         let lieu = places::pick_commune(&mut rng);
-        json!(person(&prenom, &nom, other, naissance, spec.reference, Some(ids::generate_nir(&mut rng, other, naissance.year(), lieu.insee))))
+        json!(person(
+            &prenom,
+            &nom,
+            other,
+            naissance,
+            spec.reference,
+            Some(ids::generate_nir(&mut rng, other, naissance.year(), lieu.insee))
+        ))
     } else {
         Value::Null
     };

@@ -82,13 +82,38 @@ const STREET_KINDS: &[&str] = &["rue", "allée", "impasse", "chemin", "avenue", 
 
 /// Two halves that together name no real street that we know of.
 const STREET_NOUNS: &[&str] = &[
-    "des Mésanges", "du Vieux Pressoir", "des Glycines", "du Moulin", "des Coquelicots", "de la Source",
-    "des Hirondelles", "du Clos", "des Érables", "de la Fontaine", "des Tisserands", "du Verger",
-    "des Lavandières", "de l'Étang", "des Charmes", "du Pré", "des Rossignols", "de la Tuilerie",
+    "des Mésanges",
+    "du Vieux Pressoir",
+    "des Glycines",
+    "du Moulin",
+    "des Coquelicots",
+    "de la Source",
+    "des Hirondelles",
+    "du Clos",
+    "des Érables",
+    "de la Fontaine",
+    "des Tisserands",
+    "du Verger",
+    "des Lavandières",
+    "de l'Étang",
+    "des Charmes",
+    "du Pré",
+    "des Rossignols",
+    "de la Tuilerie",
 ];
 const STREET_QUALIFIERS: &[&str] = &[
-    "Bleues", "d'Argent", "Sous-le-Vent", "des Quatre Saisons", "Haut", "du Soir", "Tranquille", "de Lune",
-    "aux Oies", "d'Été", "des Brumes", "Fleuri",
+    "Bleues",
+    "d'Argent",
+    "Sous-le-Vent",
+    "des Quatre Saisons",
+    "Haut",
+    "du Soir",
+    "Tranquille",
+    "de Lune",
+    "aux Oies",
+    "d'Été",
+    "des Brumes",
+    "Fleuri",
 ];
 
 /// For example `allée des Mésanges d'Argent`.

@@ -55,8 +55,7 @@ pub enum Situation {
 }
 
 impl Situation {
-    pub const ALL: [Situation; 5] =
-        [Situation::Celibataire, Situation::Marie, Situation::Pacse, Situation::Divorce, Situation::Veuf];
+    pub const ALL: [Situation; 5] = [Situation::Celibataire, Situation::Marie, Situation::Pacse, Situation::Divorce, Situation::Veuf];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -73,10 +72,34 @@ impl Situation {
         let f = sexe == 'F';
         match self {
             Situation::Celibataire => "Célibataire",
-            Situation::Marie => if f { "Mariée" } else { "Marié" },
-            Situation::Pacse => if f { "Pacsée" } else { "Pacsé" },
-            Situation::Divorce => if f { "Divorcée" } else { "Divorcé" },
-            Situation::Veuf => if f { "Veuve" } else { "Veuf" },
+            Situation::Marie => {
+                if f {
+                    "Mariée"
+                } else {
+                    "Marié"
+                }
+            }
+            Situation::Pacse => {
+                if f {
+                    "Pacsée"
+                } else {
+                    "Pacsé"
+                }
+            }
+            Situation::Divorce => {
+                if f {
+                    "Divorcée"
+                } else {
+                    "Divorcé"
+                }
+            }
+            Situation::Veuf => {
+                if f {
+                    "Veuve"
+                } else {
+                    "Veuf"
+                }
+            }
         }
     }
 
@@ -206,9 +229,7 @@ impl<'de> Deserialize<'de> for IntRange {
                 i64::try_from(v).map(|v| IntRange::new(v, v)).map_err(|_| E::custom("number too large"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<IntRange, E> {
-                IntRange::parse(v).ok_or_else(|| {
-                    E::custom(format!("`{v}` is not a range: write it as `min..max`, with min <= max"))
-                })
+                IntRange::parse(v).ok_or_else(|| E::custom(format!("`{v}` is not a range: write it as `min..max`, with min <= max")))
             }
         }
         d.deserialize_any(RangeVisitor)

@@ -9,13 +9,13 @@ pub mod markup;
 pub mod view;
 
 use crate::field::{self, FieldType, Problem};
-use crate::persona::{ids, Persona};
+use crate::persona::{Persona, ids};
 use crate::scenario::{Scenario, Step, StepKind};
 use minijinja::value::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::fmt;
+use std::sync::Arc;
 
 pub use inbox::Sent;
 pub use view::{FieldView, StepView};
@@ -290,10 +290,7 @@ impl Rehearsal {
                         attempts_left => attempts_left,
                         ..ctx.clone()
                     };
-                    let message = f
-                        .message(problem)
-                        .render(&local)
-                        .map_err(|e| err(format!("error message of `{}`: {e}", f.name)))?;
+                    let message = f.message(problem).render(&local).map_err(|e| err(format!("error message of `{}`: {e}", f.name)))?;
                     Ok(FieldError { field: f.name.clone(), problem, message })
                 })
                 .collect::<Result<Vec<_>, ScenarioError>>()?;
@@ -335,9 +332,8 @@ impl Rehearsal {
         let grown = Arc::new(Computed::from(&self.computed));
         let ctx = minijinja::context! { computed => Value::from_dyn_object(grown.clone()), ..self.context(stage, now) };
         for (name, expr) in &s.compute {
-            let value = expr
-                .eval(&ctx)
-                .map_err(|e| ScenarioError { step: s.id.clone(), message: format!("computed value `{name}`: {e}") })?;
+            let value =
+                expr.eval(&ctx).map_err(|e| ScenarioError { step: s.id.clone(), message: format!("computed value `{name}`: {e}") })?;
             let json = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
             self.computed.insert(name.clone(), json);
             grown.insert(name, value);

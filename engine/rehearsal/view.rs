@@ -2,10 +2,10 @@
 //! its texts rendered, its fields filled, its errors; the review; the
 //! inbox; the persona card. Every text here is HTML-escaped already.
 
-use super::{inbox, markup, FieldError, Rehearsal, ScenarioError, Stage};
-use crate::expr::{money, number, Text};
+use super::{FieldError, Rehearsal, ScenarioError, Stage, inbox, markup};
+use crate::expr::{Text, money, number};
 use crate::field::FieldType;
-use crate::persona::{ids, Persona};
+use crate::persona::{Persona, ids};
 use crate::scenario::{Channel, Field, Scenario, Step, StepKind};
 use minijinja::value::Value;
 use serde::Serialize;
@@ -145,9 +145,7 @@ pub struct CardView {
 /// Whether "Modifier" may lead back to this step from the review: a form
 /// or a choice, unless every field is a check (a code, an identifier).
 pub fn editable(step: &Step) -> bool {
-    matches!(step.kind, StepKind::Form | StepKind::Choice)
-        && !step.fields.is_empty()
-        && !step.fields.iter().all(|f| f.expect.is_some())
+    matches!(step.kind, StepKind::Form | StepKind::Choice) && !step.fields.is_empty() && !step.fields.iter().all(|f| f.expect.is_some())
 }
 
 fn render(text: &Text, ctx: &Value, step: &Step, what: &str) -> Result<String, ScenarioError> {
@@ -183,10 +181,9 @@ impl Rehearsal {
                     Some(v) => v.clone(),
                     None => match &f.prefill {
                         Some(p) => {
-                            let v = p.eval(&ctx).map_err(|e| ScenarioError {
-                                step: step.id.clone(),
-                                message: format!("`prefill` of `{}`: {e}", f.name),
-                            })?;
+                            let v = p
+                                .eval(&ctx)
+                                .map_err(|e| ScenarioError { step: step.id.clone(), message: format!("`prefill` of `{}`: {e}", f.name) })?;
                             if v.is_none() { String::new() } else { v.as_str().map_or_else(|| v.to_string(), str::to_owned) }
                         }
                         None => String::new(),
@@ -399,11 +396,7 @@ pub fn display(f: &Field, value: &str, ctx: &Value) -> String {
 
 /// The label of an option as plain text (the review escapes it again).
 fn label_of(f: &Field, value: &str, ctx: &Value) -> String {
-    f.options
-        .iter()
-        .find(|o| o.value == value)
-        .and_then(|o| o.label.render_plain(ctx).ok())
-        .unwrap_or_else(|| value.to_owned())
+    f.options.iter().find(|o| o.value == value).and_then(|o| o.label.render_plain(ctx).ok()).unwrap_or_else(|| value.to_owned())
 }
 
 fn train(scenario: &Scenario, step: &Step) -> Vec<TrainItem> {
@@ -430,7 +423,10 @@ pub fn card(scenario: &Scenario, persona: &Persona) -> CardView {
     let name = format!("{} {} {}", t("civilite"), t("prenom"), t("nom"));
     let mut identity = vec![
         CardLine { label: "Nom".into(), value: name.clone() },
-        CardLine { label: "Date de naissance".into(), value: format!("{} ({} ans), à {}", t("date_naissance"), t("age"), t("lieu_naissance")) },
+        CardLine {
+            label: "Date de naissance".into(),
+            value: format!("{} ({} ans), à {}", t("date_naissance"), t("age"), t("lieu_naissance")),
+        },
         CardLine {
             label: "Adresse".into(),
             value: persona.path("adresse.complete").and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
@@ -452,10 +448,8 @@ pub fn card(scenario: &Scenario, persona: &Persona) -> CardView {
         });
     }
     if let Some(children) = persona.get("enfants").and_then(|e| e.as_array()).filter(|e| !e.is_empty()) {
-        let list: Vec<String> = children
-            .iter()
-            .map(|c| format!("{} ({} ans)", c["prenom"].as_str().unwrap_or_default(), c["age"]))
-            .collect();
+        let list: Vec<String> =
+            children.iter().map(|c| format!("{} ({} ans)", c["prenom"].as_str().unwrap_or_default(), c["age"])).collect();
         identity.push(CardLine { label: "Enfants".into(), value: list.join(", ") });
     }
     let identifiers = scenario

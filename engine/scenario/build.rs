@@ -3,13 +3,11 @@
 //! templates, step groups, expressions. Every problem is reported; the
 //! scenario is kept only when there is none.
 
-use super::file::{
-    self, AnswerFile, AttemptsFile, CodeFile, GroupFile, NextFile, OptionFile, ScenarioFile, StepFile, StepKind,
-};
+use super::file::{self, AnswerFile, AttemptsFile, CodeFile, GroupFile, NextFile, OptionFile, ScenarioFile, StepFile, StepKind};
 use super::*;
-use crate::diagnostic::{did_you_mean, Diagnostic, Pos};
+use crate::diagnostic::{Diagnostic, Pos, did_you_mean};
 use crate::expr::{Expr, Text};
-use crate::field::{default_message, FieldType, Problem};
+use crate::field::{FieldType, Problem, default_message};
 use crate::persona::spec::Sexe;
 use crate::persona::{self, PersonaSpec};
 use crate::theme::ThemeSet;
@@ -184,11 +182,8 @@ impl<'a> Builder<'a> {
         };
 
         // The scenario's own steps, then those of its groups.
-        let mut raw: Vec<RawStep> = f
-            .steps
-            .iter()
-            .map(|s| RawStep { step: s, file: file.clone(), group: None, then: None, group_theme: None })
-            .collect();
+        let mut raw: Vec<RawStep> =
+            f.steps.iter().map(|s| RawStep { step: s, file: file.clone(), group: None, then: None, group_theme: None }).collect();
         let mut fingerprint = std::hash::DefaultHasher::new();
         source.hash(&mut fingerprint);
         for include in &f.includes {
@@ -213,13 +208,7 @@ impl<'a> Builder<'a> {
                         None if known.is_empty() => "no step group is loaded".to_owned(),
                         None => format!("known groups: {}", known.join(", ")),
                     };
-                    self.error(
-                        &file,
-                        include.group.pos,
-                        include.group.len,
-                        format!("no step group `{}`", include.group.value),
-                        Some(hint),
-                    );
+                    self.error(&file, include.group.pos, include.group.len, format!("no step group `{}`", include.group.value), Some(hint));
                 }
             }
         }
@@ -314,7 +303,13 @@ impl<'a> Builder<'a> {
             if let persona::spec::Generator::Choice(options) = &generator.value
                 && options.is_empty()
             {
-                self.error(&file, generator.pos, generator.len, format!("`{}` has no choices", name.value), Some("list at least one value".into()));
+                self.error(
+                    &file,
+                    generator.pos,
+                    generator.len,
+                    format!("`{}` has no choices", name.value),
+                    Some("list at least one value".into()),
+                );
             }
         }
     }
@@ -402,7 +397,13 @@ impl<'a> Builder<'a> {
                 continue;
             }
             if id.value.is_empty() || (id.value.starts_with('$') && id.value != "$fin") {
-                self.error(&r.file, id.pos, id.len, format!("`{}` is not a valid step id", id.value), Some("use letters, digits and dashes".into()));
+                self.error(
+                    &r.file,
+                    id.pos,
+                    id.len,
+                    format!("`{}` is not a valid step id", id.value),
+                    Some("use letters, digits and dashes".into()),
+                );
             }
             first_seen.insert(id.value.clone(), id.pos);
             self.index.insert(id.value.clone(), i);
@@ -521,11 +522,7 @@ impl<'a> Builder<'a> {
             Some(OnFailure { after: of.after.value.max(1), goto })
         });
         let send = s.send.iter().filter_map(|m| self.message(m, r)).collect();
-        let compute = s
-            .compute
-            .iter()
-            .filter_map(|(name, e)| self.expr(e, &file, &[]).map(|e| (name.value.clone(), e)))
-            .collect();
+        let compute = s.compute.iter().filter_map(|(name, e)| self.expr(e, &file, &[]).map(|e| (name.value.clone(), e))).collect();
         let theme_known = self.world.themes.has(&effective_theme);
         if let Some(t) = s.template.as_ref().filter(|_| theme_known) {
             let name = template_name(&t.value);
@@ -598,10 +595,22 @@ impl<'a> Builder<'a> {
             .collect();
         let name = &f.name.value;
         if kind.has_options() && options.is_empty() {
-            self.error(file, f.kind.pos, f.kind.len, format!("field `{name}` is a `{}` without `options`", kind.name()), Some("list the choices under `options:`".into()));
+            self.error(
+                file,
+                f.kind.pos,
+                f.kind.len,
+                format!("field `{name}` is a `{}` without `options`", kind.name()),
+                Some("list the choices under `options:`".into()),
+            );
         }
         if !options.is_empty() && !kind.has_options() && kind != FieldType::Checkbox {
-            self.error(file, f.options[0].pos, 1, format!("a `{}` field has no `options`", kind.name()), Some("use `select`, `radio` or `checkbox`".into()));
+            self.error(
+                file,
+                f.options[0].pos,
+                1,
+                format!("a `{}` field has no `options`", kind.name()),
+                Some("use `select`, `radio` or `checkbox`".into()),
+            );
         }
         let mut values = BTreeSet::new();
         for (o, raw) in options.iter().zip(&f.options) {
@@ -613,7 +622,13 @@ impl<'a> Builder<'a> {
             if let Some(b) = bound
                 && !matches!(kind, FieldType::Number | FieldType::Money)
             {
-                self.error(file, b.pos, b.len, format!("`{what}` applies to `number` and `money` fields"), Some("use `max_length` or `pattern` for text".into()));
+                self.error(
+                    file,
+                    b.pos,
+                    b.len,
+                    format!("`{what}` applies to `number` and `money` fields"),
+                    Some("use `max_length` or `pattern` for text".into()),
+                );
             }
         }
         if let (Some(min), Some(max)) = (&f.min, &f.max)
@@ -621,16 +636,15 @@ impl<'a> Builder<'a> {
         {
             self.error(file, max.pos, max.len, format!("`max` ({}) is below `min` ({})", max.value, min.value), None);
         }
-        let pattern = f.pattern.as_ref().and_then(|p| {
-            match regex::RegexBuilder::new(&format!("^(?:{})$", p.value)).size_limit(1 << 20).build() {
+        let pattern =
+            f.pattern.as_ref().and_then(|p| match regex::RegexBuilder::new(&format!("^(?:{})$", p.value)).size_limit(1 << 20).build() {
                 Ok(re) => Some(re),
                 Err(e) => {
                     let detail = e.to_string().lines().last().unwrap_or_default().trim().to_owned();
                     self.error(file, p.pos, p.len, format!("`pattern` is not a valid regular expression: {detail}"), None);
                     None
                 }
-            }
-        });
+            });
         if !f.accept.is_empty() && kind != FieldType::File {
             self.error(file, f.kind.pos, f.kind.len, "`accept` applies to `file` fields".into(), None);
         }
@@ -665,7 +679,13 @@ impl<'a> Builder<'a> {
         if let Some(a) = &f.autocomplete
             && let Err(why) = check_autocomplete(&a.value, kind)
         {
-            self.error(file, a.pos, a.len, why, Some("see the HTML list of autofill field names, such as `given-name`, `address-line1`, `postal-code`, `tel`".into()));
+            self.error(
+                file,
+                a.pos,
+                a.len,
+                why,
+                Some("see the HTML list of autofill field names, such as `given-name`, `address-line1`, `postal-code`, `tel`".into()),
+            );
         }
         let max_length = f.max_length.as_ref().map_or(kind.default_max_length(), |m| m.value as usize);
         if let Some(m) = &f.max_length
@@ -699,7 +719,13 @@ impl<'a> Builder<'a> {
         let local = ["code", "link"];
         let subject = m.subject.as_ref().map(|s| self.text(s, &file, &local));
         if m.channel.value == Channel::Sms && m.subject.is_some() {
-            self.error(&file, m.channel.pos, m.channel.len, "an SMS has no subject".into(), Some("remove `subject:` or use `channel: email`".into()));
+            self.error(
+                &file,
+                m.channel.pos,
+                m.channel.len,
+                "an SMS has no subject".into(),
+                Some("remove `subject:` or use `channel: email`".into()),
+            );
         }
         let body = self.text(&m.body, &file, &local);
         let code = m.code.as_ref().map(|c| match &c.value {
@@ -720,7 +746,13 @@ impl<'a> Builder<'a> {
             None => None,
         };
         if m.code.is_some() && m.body.value.contains("{{") && !m.body.value.contains("code") {
-            self.error(&file, m.body.pos, m.body.len, "the message has a code but its body does not show it".into(), Some("add `{{ code }}` to the body".into()));
+            self.error(
+                &file,
+                m.body.pos,
+                m.body.len,
+                "the message has a code but its body does not show it".into(),
+                Some("add `{{ code }}` to the body".into()),
+            );
         }
         Some(Message {
             channel: m.channel.value,
@@ -741,7 +773,13 @@ impl<'a> Builder<'a> {
                 text
             }
             Err(e) => {
-                self.error(file, t.pos, t.len, format!("this text does not parse: {e}"), Some("check the `{{ }}` and `{% %}` pairs".into()));
+                self.error(
+                    file,
+                    t.pos,
+                    t.len,
+                    format!("this text does not parse: {e}"),
+                    Some("check the `{{ }}` and `{% %}` pairs".into()),
+                );
                 Text::compile("").expect("empty text")
             }
         }
@@ -755,7 +793,13 @@ impl<'a> Builder<'a> {
                 Some(expr)
             }
             Err(err) => {
-                self.error(file, e.pos, e.len, format!("this expression does not parse: {err}"), Some("expressions are minijinja expressions, such as `answers.montant > 0`".into()));
+                self.error(
+                    file,
+                    e.pos,
+                    e.len,
+                    format!("this expression does not parse: {err}"),
+                    Some("expressions are minijinja expressions, such as `answers.montant > 0`".into()),
+                );
                 None
             }
         }
@@ -892,11 +936,7 @@ impl<'a> Builder<'a> {
                 answers.push(StepAnswers { step: step_id.value.clone(), pos: step_id.pos, attempts: converted });
             }
             self.resolve(&t.ends_at, &file);
-            let expect = t
-                .expect
-                .iter()
-                .filter_map(|(e, v)| self.expr(e, &file, &[]).map(|x| (x, v.value.clone(), e.pos)))
-                .collect();
+            let expect = t.expect.iter().filter_map(|(e, v)| self.expr(e, &file, &[]).map(|x| (x, v.value.clone(), e.pos))).collect();
             out.push(Walkthrough {
                 name: t.name.value.clone(),
                 pos: t_pos,
@@ -926,14 +966,60 @@ const CARD_SKIP: &[&str] = &["prenom", "nom", "civilite", "sexe", "age", "adress
 /// The HTML autofill field names (WCAG 1.3.5 asks for them on inputs
 /// about the user).
 const AUTOFILL: &[&str] = &[
-    "off", "on", "name", "honorific-prefix", "given-name", "additional-name", "family-name", "honorific-suffix",
-    "nickname", "username", "new-password", "current-password", "one-time-code", "organization-title",
-    "organization", "street-address", "address-line1", "address-line2", "address-line3", "address-level4",
-    "address-level3", "address-level2", "address-level1", "country", "country-name", "postal-code", "cc-name",
-    "cc-given-name", "cc-additional-name", "cc-family-name", "cc-number", "cc-exp", "cc-exp-month", "cc-exp-year",
-    "cc-csc", "cc-type", "transaction-currency", "transaction-amount", "language", "bday", "bday-day",
-    "bday-month", "bday-year", "sex", "url", "photo", "tel", "tel-country-code", "tel-national",
-    "tel-area-code", "tel-local", "tel-extension", "email", "impp",
+    "off",
+    "on",
+    "name",
+    "honorific-prefix",
+    "given-name",
+    "additional-name",
+    "family-name",
+    "honorific-suffix",
+    "nickname",
+    "username",
+    "new-password",
+    "current-password",
+    "one-time-code",
+    "organization-title",
+    "organization",
+    "street-address",
+    "address-line1",
+    "address-line2",
+    "address-line3",
+    "address-level4",
+    "address-level3",
+    "address-level2",
+    "address-level1",
+    "country",
+    "country-name",
+    "postal-code",
+    "cc-name",
+    "cc-given-name",
+    "cc-additional-name",
+    "cc-family-name",
+    "cc-number",
+    "cc-exp",
+    "cc-exp-month",
+    "cc-exp-year",
+    "cc-csc",
+    "cc-type",
+    "transaction-currency",
+    "transaction-amount",
+    "language",
+    "bday",
+    "bday-day",
+    "bday-month",
+    "bday-year",
+    "sex",
+    "url",
+    "photo",
+    "tel",
+    "tel-country-code",
+    "tel-national",
+    "tel-area-code",
+    "tel-local",
+    "tel-extension",
+    "email",
+    "impp",
 ];
 
 /// An `autocomplete` value the HTML checker accepts for this kind of field.
@@ -953,9 +1039,7 @@ fn to_set(items: &[&str]) -> BTreeSet<String> {
 }
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !name.is_empty() && !name.starts_with('_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn template_name(name: &str) -> String {

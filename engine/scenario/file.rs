@@ -6,8 +6,8 @@ use crate::field::FieldType;
 use crate::persona::spec::{PersonaSpecFile, Sexe, Situation};
 use crate::yaml::{Located, Pairs};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 

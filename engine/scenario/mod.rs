@@ -50,10 +50,7 @@ impl Scenario {
 
     /// The step that asks for the field `name`, and the field.
     pub fn field(&self, name: &str) -> Option<(usize, &Field)> {
-        self.steps
-            .iter()
-            .enumerate()
-            .find_map(|(i, s)| s.fields.iter().find(|f| f.name == name).map(|f| (i, f)))
+        self.steps.iter().enumerate().find_map(|(i, s)| s.fields.iter().find(|f| f.name == name).map(|f| (i, f)))
     }
 
     /// The persona of `seed`, with the traits of walkthrough `pinned` if any.

@@ -5,11 +5,11 @@
 
 use super::pages::{base_page as base, error_page, new_seed, now, render_base as render};
 use super::visitor::Visitor;
-use super::{flow, Loaded, Shared};
+use super::{Loaded, Shared, flow};
 use crate::scenario::Scenario;
 use crate::walkthrough::{self, As, Move};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Value;
@@ -66,7 +66,9 @@ pub async fn index(State(state): State<Shared>) -> Response {
 fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
     match v {
         serde_json::Value::Object(m) => m.iter().for_each(|(k, x)| flatten(&join(prefix, k), x, out)),
-        serde_json::Value::Array(a) if !a.is_empty() => a.iter().enumerate().for_each(|(i, x)| flatten(&join(prefix, &i.to_string()), x, out)),
+        serde_json::Value::Array(a) if !a.is_empty() => {
+            a.iter().enumerate().for_each(|(i, x)| flatten(&join(prefix, &i.to_string()), x, out))
+        }
         serde_json::Value::Array(_) => out.push((prefix.to_owned(), "(aucun)".into())),
         serde_json::Value::Null => out.push((prefix.to_owned(), "(aucun)".into())),
         serde_json::Value::String(s) => out.push((prefix.to_owned(), s.clone())),
@@ -93,7 +95,11 @@ fn reached(s: &Scenario) -> BTreeSet<String> {
     seen
 }
 
-pub async fn scenario(State(state): State<Shared>, Path((op, name)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn scenario(
+    State(state): State<Shared>,
+    Path((op, name)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let loaded = state.loaded();
     let Some(s) = loaded.library.get(&format!("{op}/{name}")).cloned() else { return error_page(&state, StatusCode::NOT_FOUND) };
     let seed = q.get("graine").and_then(|g| g.trim().parse::<u64>().ok()).filter(|g| *g >= 1 && *g <= u64::from(u32::MAX)).unwrap_or(1);
@@ -144,7 +150,11 @@ pub async fn scenario(State(state): State<Shared>, Path((op, name)): Path<(Strin
 
 /// "Commencer ici": a rehearsal at `step`, the earlier answers filled from
 /// a walkthrough.
-pub async fn start_here(State(state): State<Shared>, Path((op, name, step)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
+pub async fn start_here(
+    State(state): State<Shared>,
+    Path((op, name, step)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let loaded = state.loaded();
     let Some(s) = loaded.library.get(&format!("{op}/{name}")).cloned() else { return error_page(&state, StatusCode::NOT_FOUND) };
     let mut visitor = Visitor::of(&state, &headers).await;

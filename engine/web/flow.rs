@@ -72,11 +72,7 @@ fn xml(text: &str) -> String {
 }
 
 fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        format!("{}…", text.chars().take(max - 1).collect::<String>())
-    }
+    if text.chars().count() <= max { text.to_owned() } else { format!("{}…", text.chars().take(max - 1).collect::<String>()) }
 }
 
 /// Rows: steps by distance from the start; unreachable ones in a last row.
@@ -170,7 +166,13 @@ pub fn svg(s: &Scenario, titles: &[String]) -> String {
             r##"<g><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{}" stroke="{stroke}" stroke-width="{width}"{dash}/>"##,
             fill(step.kind)
         );
-        let _ = write!(out, r##"<text x="{}" y="{}" font-size="13" font-weight="bold" fill="#1b1b1b">{}</text>"##, x + 10, y + 20, xml(&cut(&step.id, 26)));
+        let _ = write!(
+            out,
+            r##"<text x="{}" y="{}" font-size="13" font-weight="bold" fill="#1b1b1b">{}</text>"##,
+            x + 10,
+            y + 20,
+            xml(&cut(&step.id, 26))
+        );
         let title = titles.get(i).map_or("", String::as_str);
         let _ = write!(out, r##"<text x="{}" y="{}" font-size="12" fill="#1b1b1b">{}</text>"##, x + 10, y + 38, xml(&cut(title, 30)));
         let tag = if lost { "inaccessible !".to_owned() } else { kind_label(step.kind).to_owned() };

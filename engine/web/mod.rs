@@ -14,8 +14,8 @@ pub mod workshops;
 use crate::library::Library;
 use crate::session::{MemoryStore, SessionStore};
 use arc_swap::ArcSwap;
-use axum::routing::{get, post};
 use axum::Router;
+use axum::routing::{get, post};
 use render::Renderer;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -95,10 +95,7 @@ impl AppState {
             current: ArcSwap::from_pointee(Loaded::new(library, &config)),
             store,
             workshops: crate::workshop::Registry::new(config.workshop_idle),
-            join_failures: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(std::time::Duration::from_secs(600))
-                .build(),
+            join_failures: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(std::time::Duration::from_secs(600)).build(),
             shutdown: tokio::sync::watch::channel(false).0,
             config,
         })

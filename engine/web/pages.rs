@@ -11,7 +11,7 @@ use crate::rehearsal::{LinkOutcome, Outcome, Rehearsal, ScenarioError, Stage};
 use crate::scenario::Scenario;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Value;
@@ -160,7 +160,10 @@ pub fn error_page(state: &Shared, status: StatusCode) -> Response {
         404 => ("Page introuvable", "Cette page n'existe pas, ou plus. Revenez à la liste des entraînements."),
         405 => ("Action impossible", "Cette page ne permet pas cette action."),
         413 => ("Envoi trop volumineux", "Les informations envoyées dépassent la taille autorisée."),
-        _ => ("Le service a rencontré un problème", "Réessayez dans quelques instants. Si le problème continue, prévenez l'équipe qui gère ce site."),
+        _ => (
+            "Le service a rencontré un problème",
+            "Réessayez dans quelques instants. Si le problème continue, prévenez l'équipe qui gère ce site.",
+        ),
     };
     let loaded = state.loaded();
     let ctx = context! { status => status.as_u16(), title => title, text => text, ..page(&loaded, crate::theme::BASE, None, "/") };
@@ -169,7 +172,9 @@ pub fn error_page(state: &Shared, status: StatusCode) -> Response {
         Err(_) => html(
             status,
             super::render::inject(
-                &format!("<!doctype html><html lang=\"fr\"><head><title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p></main></body></html>"),
+                &format!(
+                    "<!doctype html><html lang=\"fr\"><head><title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p></main></body></html>"
+                ),
                 &state.config.base_path,
             ),
         ),
@@ -384,7 +389,11 @@ async fn show_step(
     }
 }
 
-pub async fn step_page(State(state): State<Shared>, Path((op, name, step)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
+pub async fn step_page(
+    State(state): State<Shared>,
+    Path((op, name, step)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
     let mut visitor = Visitor::of(&state, &headers).await;
@@ -693,11 +702,10 @@ pub async fn theme_asset(State(state): State<Shared>, Path((theme, path)): Path<
     }
     let loaded = state.loaded();
     match loaded.library.themes.asset(&theme, &path) {
-        Some(asset) => (
-            [(header::CONTENT_TYPE, asset.content_type), (header::CACHE_CONTROL, "public, max-age=3600")],
-            asset.bytes.to_vec(),
-        )
-            .into_response(),
+        Some(asset) => {
+            ([(header::CONTENT_TYPE, asset.content_type), (header::CACHE_CONTROL, "public, max-age=3600")], asset.bytes.to_vec())
+                .into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -53,11 +53,7 @@ impl Renderer {
 
     /// Renders `template` of `theme`, with the banner and title prefix.
     pub fn render(&self, theme: &str, template: &str, ctx: Value) -> Result<String, String> {
-        let env = self
-            .envs
-            .get(theme)
-            .or_else(|| self.envs.get(crate::theme::BASE))
-            .ok_or_else(|| format!("no theme `{theme}`"))?;
+        let env = self.envs.get(theme).or_else(|| self.envs.get(crate::theme::BASE)).ok_or_else(|| format!("no theme `{theme}`"))?;
         let t = env.get_template(template).map_err(|e| describe(&e))?;
         let html = t.render(ctx).map_err(|e| describe(&e))?;
         Ok(inject(&html, &self.root))
@@ -135,9 +131,8 @@ pub fn inject(html: &str, root: &str) -> String {
     let head_extra = format!(
         "<meta name=\"robots\" content=\"noindex, nofollow\"><link rel=\"icon\" href=\"{root}/_miroir/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"{root}/_miroir/miroir.css\">"
     );
-    let banner = format!(
-        "<section class=\"miroir-banner\" aria-label=\"Avertissement\"><p class=\"miroir-banner-text\">{BANNER}</p></section>"
-    );
+    let banner =
+        format!("<section class=\"miroir-banner\" aria-label=\"Avertissement\"><p class=\"miroir-banner-text\">{BANNER}</p></section>");
     // (where, what), in any order; inserted in the order of `where`.
     let mut inserts: Vec<(usize, String)> = Vec::with_capacity(3);
     match lower.find("<title>") {

@@ -2,12 +2,12 @@
 //! security headers, French error pages, and a log line per request that
 //! holds the route, never a value.
 
-use super::{pages, Shared};
+use super::{Shared, pages};
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use std::time::Instant;
 use tower_http::csrf::CsrfLayer;
 
@@ -28,20 +28,29 @@ pub fn content_security_policy(frame_ancestors: &[String]) -> String {
 /// plain http on the local machine.
 pub fn check_frame_ancestor(origin: &str) -> Result<String, String> {
     let o = origin.trim().trim_end_matches('/');
-    let rest = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://").filter(|r| r.starts_with("localhost") || r.starts_with("127.0.0.1")));
+    let rest = o
+        .strip_prefix("https://")
+        .or_else(|| o.strip_prefix("http://").filter(|r| r.starts_with("localhost") || r.starts_with("127.0.0.1")));
     let Some(host) = rest else {
         return Err(format!("`{origin}` is not an https origin such as https://www.ma-ville.fr"));
     };
     let valid = !host.is_empty()
         && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
         && !host.starts_with(['.', '-', ':']);
-    if valid { Ok(o.to_owned()) } else { Err(format!("`{origin}` is not an origin: write only the scheme and the host, such as https://www.ma-ville.fr")) }
+    if valid {
+        Ok(o.to_owned())
+    } else {
+        Err(format!("`{origin}` is not an origin: write only the scheme and the host, such as https://www.ma-ville.fr"))
+    }
 }
 
 pub fn wrap(routes: Router, state: Shared) -> Router {
     let csp = content_security_policy(&state.config.frame_ancestors);
     let mut headers = vec![
-        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"))),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'")),
+        ),
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         (HeaderName::from_static("x-robots-tag"), HeaderValue::from_static("noindex, nofollow")),
@@ -114,11 +123,7 @@ fn under_base_path(base: &str, response: &mut Response) {
 async fn error_pages(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+    let is_html = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if is_html || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }

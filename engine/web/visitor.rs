@@ -4,7 +4,7 @@
 
 use super::AppState;
 use crate::session::{Session, SessionId};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, header};
 use cookie::{Cookie, SameSite};
 
 pub const COOKIE: &str = "miroir";
@@ -70,8 +70,7 @@ impl Visitor {
     /// The `Set-Cookie` header for a new session.
     pub fn set_cookie(&self, state: &AppState, request: &HeaderMap) -> Option<HeaderValue> {
         self.fresh?;
-        let https = state.config.secure_cookies
-            || request.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+        let https = state.config.secure_cookies || request.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
         // Inside another site's frame, a Lax cookie is never sent: allowed
         // framing needs a partitioned cross-site cookie, over https.
         let framed = !state.config.frame_ancestors.is_empty();

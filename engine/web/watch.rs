@@ -6,7 +6,7 @@
 use super::Shared;
 use crate::files::FileSet;
 use crate::library::Library;
-use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode, DebounceEventResult};
+use notify_debouncer_mini::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,16 +21,10 @@ pub struct Folders {
 pub fn reload(state: &Shared, folders: &Folders) -> Result<(), String> {
     let scenarios = FileSet::from_dir(&folders.scenarios, &folders.scenarios.display().to_string())
         .map_err(|e| format!("cannot read {}: {e}", folders.scenarios.display()))?;
-    let themes = crate::library::themes_over(&folders.themes)
-        .map_err(|e| format!("cannot read {}: {e}", folders.themes.display()))?;
+    let themes = crate::library::themes_over(&folders.themes).map_err(|e| format!("cannot read {}: {e}", folders.themes.display()))?;
     let old = state.loaded();
     let fresh = Library::load(&scenarios, &themes).keep_last_good(&old.library);
-    tracing::info!(
-        scenarios = fresh.scenarios.len(),
-        errors = fresh.error_count(),
-        kept = fresh.kept.len(),
-        "reloaded"
-    );
+    tracing::info!(scenarios = fresh.scenarios.len(), errors = fresh.error_count(), kept = fresh.kept.len(), "reloaded");
     state.replace(fresh);
     Ok(())
 }
@@ -46,10 +40,7 @@ pub fn spawn(state: Shared, folders: Folders) -> Result<impl Drop, String> {
     })
     .map_err(|e| format!("cannot watch files: {e}"))?;
     for dir in [&folders.scenarios, &folders.themes] {
-        debouncer
-            .watcher()
-            .watch(dir, RecursiveMode::Recursive)
-            .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
+        debouncer.watcher().watch(dir, RecursiveMode::Recursive).map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
     }
     let mut stop = state.shutdown_signal();
     tokio::spawn(async move {

@@ -6,19 +6,19 @@ use super::pages::{base_page as base, error_page, new_seed, now, redirect, rende
 use super::visitor::Visitor;
 use super::{Loaded, Shared};
 use crate::handout;
-use crate::rehearsal::view::card as persona_card;
 use crate::rehearsal::Rehearsal;
+use crate::rehearsal::view::card as persona_card;
 use crate::scenario::{Scenario, StepKind};
 use crate::session::Seat;
 use crate::walkthrough;
 use crate::workshop::{self, PersonaMode, Progress, Room};
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use minijinja::context;
 use minijinja::value::Value;
 use std::collections::HashMap;
@@ -112,8 +112,7 @@ pub async fn join(State(state): State<Shared>, request: Request) -> Response {
     let typed_code = workshop::normalize_code(&field(&values, "code"));
     let typed_name = field(&values, "pseudonyme");
     let refuse = |state: &Shared, visitor: &Visitor, status: StatusCode, errors: Vec<(&str, &str)>| {
-        let errors: Vec<Value> =
-            errors.into_iter().map(|(id, message)| context! { id => id, message => message }).collect();
+        let errors: Vec<Value> = errors.into_iter().map(|(id, message)| context! { id => id, message => message }).collect();
         let ctx = context! { code => typed_code.clone(), pseudonym => typed_name.clone(), errors => errors, ..base(&loaded, "/atelier") };
         let response = render(state, &loaded, "atelier-rejoindre.html", status, ctx);
         match visitor.set_cookie(state, &headers) {
@@ -136,7 +135,12 @@ pub async fn join(State(state): State<Shared>, request: Request) -> Response {
     let Some(room) = state.workshops.by_code(&typed_code) else {
         state.join_failed(&keys);
         visitor.save(&state).await;
-        return refuse(&state, &visitor, StatusCode::OK, vec![("code", "Ce code ne correspond à aucun atelier en cours. Vérifiez-le auprès de la personne qui anime l'atelier.")]);
+        return refuse(
+            &state,
+            &visitor,
+            StatusCode::OK,
+            vec![("code", "Ce code ne correspond à aucun atelier en cours. Vérifiez-le auprès de la personne qui anime l'atelier.")],
+        );
     };
     let pseudonym = match workshop::check_pseudonym(&typed_name) {
         Ok(p) => p,
@@ -257,11 +261,8 @@ pub async fn open(State(state): State<Shared>, body: Bytes) -> Response {
     let loaded = state.loaded();
     let values = form(&body);
     let name = field(&values, "nom").trim().chars().take(80).collect::<String>();
-    let chosen: Vec<String> = values
-        .iter()
-        .filter(|(k, v)| k == "scenarios" && loaded.library.get(v).is_some())
-        .map(|(_, v)| v.clone())
-        .collect();
+    let chosen: Vec<String> =
+        values.iter().filter(|(k, v)| k == "scenarios" && loaded.library.get(v).is_some()).map(|(_, v)| v.clone()).collect();
     let mut errors = Vec::new();
     if !passphrase_ok(&state, &field(&values, "phrase")) {
         errors.push(context! { id => "phrase", message => "La phrase secrète des formateurs est incorrecte." });
@@ -442,7 +443,13 @@ fn done(token: &str) -> Response {
 }
 
 /// Changes the rehearsals of one learner, then reports where they are.
-async fn change_learner(state: &Shared, loaded: &Loaded, room: &Room, learner: u32, change: &(dyn Fn(&Scenario, &mut Rehearsal) -> bool + Sync)) -> bool {
+async fn change_learner(
+    state: &Shared,
+    loaded: &Loaded,
+    room: &Room,
+    learner: u32,
+    change: &(dyn Fn(&Scenario, &mut Rehearsal) -> bool + Sync),
+) -> bool {
     let Some(session_id) = room.read(|w| w.learner(learner).map(|l| l.session)) else { return false };
     let Ok(Some(mut session)) = state.store.load(session_id).await else { return false };
     let mut all_ok = true;
@@ -547,7 +554,9 @@ pub async fn cards(State(state): State<Shared>, Path(token): Path<String>) -> Re
         let Ok(Some(session)) = state.store.load(session_id).await else { continue };
         let Some((s, r)) = scenarios.iter().find_map(|s| session.rehearsals.get(&s.id).map(|r| (s, r))) else { continue };
         let persona = r.persona(s);
-        items.push(context! { heading => pseudonym, scenario => s.title.clone(), card => crate::expr::to_value(&persona_card(s, &persona)) });
+        items.push(
+            context! { heading => pseudonym, scenario => s.title.clone(), card => crate::expr::to_value(&persona_card(s, &persona)) },
+        );
     }
     let name = room.read(|w| w.name.clone());
     let ctx = context! { title => format!("Fiches personnage — {name}"), cards => items, back_url => format!("/atelier/animation/{token}"), ..base(&loaded, "/atelier") };
@@ -559,7 +568,11 @@ fn seed_of(q: &HashMap<String, String>) -> Option<u64> {
 }
 
 /// A printable persona card for a given seed (default: the first walkthrough's).
-pub async fn card_for_seed(State(state): State<Shared>, Path((op, name)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn card_for_seed(
+    State(state): State<Shared>,
+    Path((op, name)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let loaded = state.loaded();
     let Some(s) = loaded.library.get(&format!("{op}/{name}")).cloned() else { return error_page(&state, StatusCode::NOT_FOUND) };
     let persona = match seed_of(&q) {
@@ -567,13 +580,19 @@ pub async fn card_for_seed(State(state): State<Shared>, Path((op, name)): Path<(
         None if !s.tests.is_empty() => walkthrough::persona(&s, &s.tests[0]),
         None => s.persona_of(1, None),
     };
-    let items = vec![context! { heading => persona.text("prenom"), scenario => s.title.clone(), card => crate::expr::to_value(&persona_card(&s, &persona)) }];
+    let items = vec![
+        context! { heading => persona.text("prenom"), scenario => s.title.clone(), card => crate::expr::to_value(&persona_card(&s, &persona)) },
+    ];
     let ctx = context! { title => format!("Fiche personnage — {}", s.title), cards => items, back_url => format!("/scenarios/{}", s.id), ..base(&loaded, "/") };
     render(&state, &loaded, "fiches.html", StatusCode::OK, ctx)
 }
 
 /// The printable step-by-step handout of a scenario.
-pub async fn handout(State(state): State<Shared>, Path((op, name)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn handout(
+    State(state): State<Shared>,
+    Path((op, name)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let loaded = state.loaded();
     let Some(s) = loaded.library.get(&format!("{op}/{name}")).cloned() else { return error_page(&state, StatusCode::NOT_FOUND) };
     let played = handout::for_seed(&s, seed_of(&q));

@@ -76,11 +76,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let spanned = serde_saphyr::Spanned::<T>::deserialize(d)?;
         let at = spanned.referenced;
-        Ok(Located {
-            value: spanned.value,
-            pos: Pos::new(at.line() as u32, at.column() as u32),
-            len: at.span().len().max(1) as u32,
-        })
+        Ok(Located { value: spanned.value, pos: Pos::new(at.line() as u32, at.column() as u32), len: at.span().len().max(1) as u32 })
     }
 }
 
@@ -199,9 +195,7 @@ impl<'de> Deserialize<'de> for Node {
 /// Reads `text` into a located tree, refusing oversized or hostile input.
 pub fn read_tree(file: &str, text: &str) -> Result<Located<Node>, Diagnostic> {
     check_size(file, text)?;
-    on_big_stack(|| {
-        serde_saphyr::from_str_with_options::<Located<Node>>(text, options()).map_err(|e| to_diagnostic(file, &e))
-    })
+    on_big_stack(|| serde_saphyr::from_str_with_options::<Located<Node>>(text, options()).map_err(|e| to_diagnostic(file, &e)))
 }
 
 /// Reads `text` into a typed value through serde derive.
@@ -214,11 +208,7 @@ pub fn read_typed<T: DeserializeOwned + Send>(file: &str, text: &str) -> Result<
 /// against `schema` (generated from the same types), to report every
 /// problem rather than serde's first. A file that reads is not walked a
 /// second time: reading twice was half the time of `miroir check`.
-pub fn read_checked<T: DeserializeOwned + Send>(
-    file: &str,
-    text: &str,
-    schema: &serde_json::Value,
-) -> Result<T, Vec<Diagnostic>> {
+pub fn read_checked<T: DeserializeOwned + Send>(file: &str, text: &str, schema: &serde_json::Value) -> Result<T, Vec<Diagnostic>> {
     check_size(file, text).map_err(|d| vec![d])?;
     on_big_stack(|| {
         let first = match serde_saphyr::from_str_with_options::<T>(text, options()) {
@@ -263,12 +253,8 @@ fn on_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 
 fn check_size(file: &str, text: &str) -> Result<(), Diagnostic> {
     if text.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::error(
-            file,
-            Pos::UNKNOWN,
-            format!("file is too large ({} bytes, the limit is 1 MiB)", text.len()),
-        )
-        .with_hint("split the procedure into several scenarios or step groups"));
+        return Err(Diagnostic::error(file, Pos::UNKNOWN, format!("file is too large ({} bytes, the limit is 1 MiB)", text.len()))
+            .with_hint("split the procedure into several scenarios or step groups"));
     }
     Ok(())
 }
@@ -276,47 +262,37 @@ fn check_size(file: &str, text: &str) -> Result<(), Diagnostic> {
 /// Turns a parser error into a diagnostic with our own wording where the
 /// parser's would puzzle an author.
 fn to_diagnostic(file: &str, err: &serde_saphyr::Error) -> Diagnostic {
-    use serde_saphyr::budget::BudgetBreach;
     use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach;
     let mut inner = err.without_snippet();
     while let E::AliasError { error, .. } = inner {
         inner = error.without_snippet();
     }
-    let pos = err
-        .location()
-        .map(|l| Pos::new(l.line() as u32, l.column() as u32))
-        .unwrap_or(Pos::UNKNOWN);
+    let pos = err.location().map(|l| Pos::new(l.line() as u32, l.column() as u32)).unwrap_or(Pos::UNKNOWN);
     let (message, hint): (String, Option<&str>) = match inner {
-        E::Budget { breach: BudgetBreach::Depth { .. }, .. } => (
-            format!("nesting is deeper than {MAX_DEPTH} levels"),
-            Some("flatten the structure; no scenario needs this depth"),
-        ),
+        E::Budget { breach: BudgetBreach::Depth { .. }, .. } => {
+            (format!("nesting is deeper than {MAX_DEPTH} levels"), Some("flatten the structure; no scenario needs this depth"))
+        }
         E::Budget { breach: BudgetBreach::Aliases { .. } | BudgetBreach::Anchors { .. }, .. }
         | E::AliasReplayLimitExceeded { .. }
         | E::AliasExpansionLimitExceeded { .. }
         | E::AliasReplayStackDepthExceeded { .. }
-        | E::AliasReplayCounterOverflow { .. } => (
-            "too many alias expansions (an alias bomb?)".to_owned(),
-            Some("write the values out instead of nesting aliases"),
-        ),
-        E::Budget { .. } => (
-            "the file is too large or too complex to read".to_owned(),
-            Some("split the procedure into several scenarios or step groups"),
-        ),
+        | E::AliasReplayCounterOverflow { .. } => {
+            ("too many alias expansions (an alias bomb?)".to_owned(), Some("write the values out instead of nesting aliases"))
+        }
+        E::Budget { .. } => {
+            ("the file is too large or too complex to read".to_owned(), Some("split the procedure into several scenarios or step groups"))
+        }
         E::MultipleDocuments { .. } => (
             "a scenario file holds a single YAML document".to_owned(),
             Some("remove the extra `---` line, or move the other document to its own file"),
         ),
         E::InvalidUtf8Input => ("the file is not valid UTF-8 text".to_owned(), Some("save the file as UTF-8")),
-        E::UnknownAnchor { .. } => (
-            plain_message(inner),
-            Some("define the anchor (`&name`) before using it (`*name`)"),
-        ),
+        E::UnknownAnchor { .. } => (plain_message(inner), Some("define the anchor (`&name`) before using it (`*name`)")),
         E::DuplicateMappingKey { .. } => (plain_message(inner), Some("remove one of the two entries")),
-        _ if plain_message(inner).starts_with("mapping values are not allowed") => (
-            plain_message(inner),
-            Some("a text holding `: ` must be quoted (\"...\") or written on the next lines after `|`"),
-        ),
+        _ if plain_message(inner).starts_with("mapping values are not allowed") => {
+            (plain_message(inner), Some("a text holding `: ` must be quoted (\"...\") or written on the next lines after `|`"))
+        }
         _ => (plain_message(inner), None),
     };
     let diagnostic = Diagnostic::error(file, pos, message);
@@ -366,9 +342,7 @@ mod tests {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..10 {
             let p = i - 1;
-            text.push_str(&format!(
-                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
-            ));
+            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
         }
         let err = read_tree("t.yaml", &text).unwrap_err();
         assert_eq!(err.message, "too many alias expansions (an alias bomb?)");

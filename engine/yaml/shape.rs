@@ -8,16 +8,13 @@
 //! `minimum`/`maximum`.
 
 use super::{Located, Node};
-use crate::diagnostic::{did_you_mean, Diagnostic, Pos};
+use crate::diagnostic::{Diagnostic, Pos, did_you_mean};
 use schemars::JsonSchema;
 use serde_json::Value;
 
 /// The JSON Schema of `T`, as `miroir schema` prints it.
 pub fn schema_of<T: JsonSchema>() -> Value {
-    schemars::generate::SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<T>()
-        .to_value()
+    schemars::generate::SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>().to_value()
 }
 
 /// Every shape problem of `tree` against `T`'s schema.
@@ -74,12 +71,7 @@ impl<'a> Walker<'a> {
         let types = types_of(schema);
         if !types.is_empty() && !types.iter().any(|t| fits(t, &node.value)) {
             let expected = types.iter().map(|t| type_phrase(t)).collect::<Vec<_>>().join(" or ");
-            self.error(
-                node.pos,
-                node.len,
-                format!("expected {expected}, found {}", describe(&node.value)),
-                None,
-            );
+            self.error(node.pos, node.len, format!("expected {expected}, found {}", describe(&node.value)), None);
             return;
         }
         if let Some(allowed) = allowed_values(schema) {
@@ -120,12 +112,7 @@ impl<'a> Walker<'a> {
         if let Some(required) = schema.get("required").and_then(Value::as_array) {
             for name in required.iter().filter_map(Value::as_str) {
                 if !entries.iter().any(|(k, _)| k.value == name) {
-                    self.error(
-                        pos,
-                        1,
-                        format!("missing key `{name}` in {noun}"),
-                        Some(format!("add `{name}:` to this {noun}")),
-                    );
+                    self.error(pos, 1, format!("missing key `{name}` in {noun}"), Some(format!("add `{name}:` to this {noun}")));
                 }
             }
         }
@@ -151,12 +138,7 @@ impl<'a> Walker<'a> {
                         }
                     }
                 }
-                self.error(
-                    node.pos,
-                    node.len,
-                    format!("expected {}, found {}", kinds.join(" or "), describe(&node.value)),
-                    None,
-                );
+                self.error(node.pos, node.len, format!("expected {}, found {}", kinds.join(" or "), describe(&node.value)), None);
             }
             [only] => self.check(only, node, noun),
             many => {
@@ -221,10 +203,7 @@ impl<'a> Walker<'a> {
         if ok {
             return;
         }
-        let names: Vec<String> = allowed
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
-            .collect();
+        let names: Vec<String> = allowed.iter().map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let shown = text.clone().unwrap_or_else(|| describe(&node.value));
         let hint = match text.as_deref().and_then(|t| did_you_mean(t, refs.iter().copied())) {
@@ -413,10 +392,7 @@ mod tests {
 
     fn problems(text: &str) -> Vec<String> {
         let tree = read_tree("t.yaml", text).unwrap();
-        check::<ThingFile>("t.yaml", &tree)
-            .iter()
-            .map(|d| format!("{}|{}", d.headline(), d.hint.clone().unwrap_or_default()))
-            .collect()
+        check::<ThingFile>("t.yaml", &tree).iter().map(|d| format!("{}|{}", d.headline(), d.hint.clone().unwrap_or_default())).collect()
     }
 
     #[test]
@@ -441,9 +417,6 @@ mod tests {
 
     #[test]
     fn missing_keys_at_root() {
-        assert_eq!(
-            problems("count: 1\n"),
-            vec!["t.yaml:1:1: error: missing key `title` in thing|add `title:` to this thing"]
-        );
+        assert_eq!(problems("count: 1\n"), vec!["t.yaml:1:1: error: missing key `title` in thing|add `title:` to this thing"]);
     }
 }

@@ -2,9 +2,9 @@
 //! the layout at 320 CSS pixels and at 200 % zoom, and, once at the end,
 //! the Nu Html Checker over every HTML page the server sent.
 
-use crate::harness::{temp_dir, Page, Served, Tools, HEIGHT, WIDTH};
+use crate::harness::{HEIGHT, Page, Served, Tools, WIDTH, temp_dir};
 use fantoccini::Client;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -87,10 +87,7 @@ impl Checker {
             c.js(&self.axe_source, vec![]).await;
             assert_eq!(c.js("return typeof window.axe;", vec![]).await, json!("object"), "axe-core did not load on {where_}");
         }
-        let result = c
-            .execute_async(RUN_AXE, vec![json!(AXE_TAGS)])
-            .await
-            .unwrap_or_else(|e| panic!("axe-core failed on {where_}: {e}"));
+        let result = c.execute_async(RUN_AXE, vec![json!(AXE_TAGS)]).await.unwrap_or_else(|e| panic!("axe-core failed on {where_}: {e}"));
         let Value::Array(violations) = result else { panic!("axe-core failed on {where_}: {result}") };
         for v in violations {
             for node in v["nodes"].as_array().into_iter().flatten() {
@@ -125,7 +122,9 @@ impl Checker {
                 let over: Vec<&str> = m["over"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
                 self.problems.push(format!(
                     "layout: {where_}: scrolls horizontally at {what}: content {} px wide in {} px; too wide: {}",
-                    m["scroll"], m["client"], over.join(", ")
+                    m["scroll"],
+                    m["client"],
+                    over.join(", ")
                 ));
             }
         }
@@ -170,9 +169,7 @@ pub fn validate_html(tools: &Tools, served: &[Served]) -> HtmlReport {
     let mut files: BTreeMap<&str, (PathBuf, Vec<String>)> = BTreeMap::new();
     for s in served {
         let n = files.len();
-        let entry = files
-            .entry(s.body.as_str())
-            .or_insert_with(|| (dir.join(format!("page-{n:04}.html")), Vec::new()));
+        let entry = files.entry(s.body.as_str()).or_insert_with(|| (dir.join(format!("page-{n:04}.html")), Vec::new()));
         entry.1.push(format!("{} {} ({})", s.method, s.path, s.status));
     }
     for (body, (file, _)) in &files {
@@ -192,10 +189,7 @@ pub fn validate_html(tools: &Tools, served: &[Served]) -> HtmlReport {
     let report: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
         panic!("the Nu Html Checker said something unexpected ({e}):\n{text}\n{}", String::from_utf8_lossy(&output.stderr))
     });
-    let by_file: BTreeMap<String, &Vec<String>> = files
-        .values()
-        .map(|(f, requests)| (format!("file:{}", f.display()), requests))
-        .collect();
+    let by_file: BTreeMap<String, &Vec<String>> = files.values().map(|(f, requests)| (format!("file:{}", f.display()), requests)).collect();
     let mut errors = Vec::new();
     for m in report["messages"].as_array().into_iter().flatten() {
         if m["type"] != "error" && m["subType"] != "fatal" {

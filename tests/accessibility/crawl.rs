@@ -13,7 +13,7 @@ use miroir::rehearsal::{Rehearsal, Stage};
 use miroir::scenario::{Scenario, StepKind};
 use miroir::walkthrough::{self, Move, Next, Script};
 use miroir::web::pages::now;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 /// Pages outside any scenario, checked first: a label and a path. (The
@@ -98,8 +98,7 @@ async fn fill(c: &Client, form: &[(String, String)], files_dir: &std::path::Path
 
 /// Whether the focus is on the error summary.
 pub async fn focus_on_error_summary(c: &Client) -> bool {
-    c.js("return document.activeElement !== null && document.activeElement.matches('.error-summary');", vec![]).await
-        == json!(true)
+    c.js("return document.activeElement !== null && document.activeElement.matches('.error-summary');", vec![]).await == json!(true)
 }
 
 /// Every page of scenario `s`.
@@ -288,11 +287,7 @@ pub async fn session_expired(ch: &mut Checker, server: &Server, s: &Scenario) {
     server.state.store.remove(sid).await.unwrap();
     let first = &s.steps[s.start].id;
     c.open(&server.url(&format!("/scenarios/{}/etape/{first}", s.id))).await;
-    assert!(
-        c.has("form[action$='/commencer']").await,
-        "{}: a step with an unknown session did not show the session-expired page",
-        s.id
-    );
+    assert!(c.has("form[action$='/commencer']").await, "{}: a step with an unknown session did not show the session-expired page", s.id);
     ch.check(&format!("{}: session expired", s.id)).await;
 }
 

@@ -12,7 +12,7 @@ use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
 use miroir::library::Library;
 use miroir::web::{AppState, Shared};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -74,11 +74,7 @@ impl Tools {
                 missing.push(what);
             }
         }
-        assert!(
-            missing.is_empty(),
-            "\n\nThe browser accessibility suite cannot run: missing {}.\n{INSTALL}\n\n",
-            missing.join(", ")
-        );
+        assert!(missing.is_empty(), "\n\nThe browser accessibility suite cannot run: missing {}.\n{INSTALL}\n\n", missing.join(", "));
         Tools {
             chromium: chromium.unwrap(),
             chromedriver: chromedriver.unwrap(),
@@ -119,11 +115,7 @@ async fn tap(State(tap): State<Tap>, request: Request, next: Next) -> Response {
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
-    let html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+    let html = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if !html {
         return response;
     }
@@ -344,9 +336,7 @@ impl Page for Client {
     }
 
     async fn click_to(&self, css: &str) {
-        let element = self.find(Locator::Css(css)).await.unwrap_or_else(|e| {
-            panic!("no `{css}` on this page: {e}")
-        });
+        let element = self.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no `{css}` on this page: {e}"));
         self.leave(&format!("click on `{css}`"), async {
             element.click().await.unwrap_or_else(|e| panic!("cannot click `{css}`: {e}"));
         })

@@ -7,9 +7,9 @@
 //! error summary, whose links lead to the fields.
 
 use crate::harness::{Page, Server};
-use fantoccini::key::Key;
 use fantoccini::Client;
-use serde_json::{json, Value};
+use fantoccini::key::Key;
+use serde_json::{Value, json};
 
 pub const SCENARIO: &str = "impots/declaration-revenus";
 
@@ -262,7 +262,10 @@ impl Walk {
         self.send_form(Key::Enter, "« Déclarer mes revenus »").await;
         self.tab_to("input[name='adresse_identique'][value='oui']").await;
         self.key(Key::Space, false).await;
-        assert!(self.c.js("return document.activeElement.checked;", vec![]).await == json!(true), "keyboard: Space did not choose the radio button");
+        assert!(
+            self.c.js("return document.activeElement.checked;", vec![]).await == json!(true),
+            "keyboard: Space did not choose the radio button"
+        );
         self.send_form(Key::Enter, "« Continuer » on the personal details").await;
         // Pre-filled salaries; then the review, past its « Modifier » buttons.
         self.send_form(Key::Enter, "« Continuer » on the salaries").await;

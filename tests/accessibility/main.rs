@@ -29,8 +29,8 @@ mod crawl;
 mod harness;
 mod keyboard;
 
-use checks::{Checker, AXE_TAGS};
-use harness::{with_browser, Page, Server, Tools};
+use checks::{AXE_TAGS, Checker};
+use harness::{Page, Server, Tools, with_browser};
 use std::sync::Arc;
 
 /// Writes the report next to the test's other outputs, and prints it.
@@ -51,9 +51,8 @@ fn statement_names_the_tools(statement: &str) -> Vec<String> {
         .filter_map(|(package, named)| {
             let version = manifest["dependencies"][package].as_str().unwrap_or_default();
             let expected = format!("{named}{version}");
-            (!statement.contains(&expected)).then(|| {
-                format!("statement: /accessibilite should say «{expected}», the version tools/package.json pins")
-            })
+            (!statement.contains(&expected))
+                .then(|| format!("statement: /accessibilite should say «{expected}», the version tools/package.json pins"))
         })
         .collect()
 }

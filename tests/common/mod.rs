@@ -5,9 +5,9 @@
 
 pub mod walk;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use miroir::library::Library;
 use miroir::web::{self, AppState, Shared};
 use tower::ServiceExt;
