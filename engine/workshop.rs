@@ -143,19 +143,16 @@ pub struct Snapshot {
     pub ended: bool,
 }
 
+/// A learner as the dashboard shows them: where they are (the same keys
+/// as [`Progress`]) and their errors.
 #[derive(Clone, Debug, Serialize)]
 pub struct LearnerRow {
     pub id: u32,
     pub pseudonym: String,
-    pub scenario: String,
-    pub step: String,
-    pub step_title: String,
-    pub step_number: usize,
-    pub steps_total: usize,
-    pub since: u64,
+    #[serde(flatten)]
+    pub progress: Progress,
     pub errors_here: u32,
     pub errors_total: u32,
-    pub finished: bool,
 }
 
 impl Workshop {
@@ -166,22 +163,16 @@ impl Workshop {
             .map(|l| LearnerRow {
                 id: l.id,
                 pseudonym: l.pseudonym.clone(),
-                scenario: l.progress.scenario.clone(),
-                step: l.progress.step.clone(),
-                step_title: l.progress.step_title.clone(),
-                step_number: l.progress.step_number,
-                steps_total: l.progress.steps_total,
-                since: l.progress.since,
+                progress: l.progress.clone(),
                 errors_here: l.errors_here(),
                 errors_total: l.errors_total(),
-                finished: l.progress.finished,
             })
             .collect();
         Snapshot {
             version: self.version,
             code: self.code.clone(),
             name: self.name.clone(),
-            finished: learners.iter().filter(|l| l.finished).count(),
+            finished: learners.iter().filter(|l| l.progress.finished).count(),
             learners,
             ended: false,
         }

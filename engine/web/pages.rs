@@ -485,30 +485,28 @@ pub async fn edit(State(state): State<Shared>, Path((op, name, step)): Path<(Str
     .await
 }
 
-fn confirm(state: &Shared, loaded: &Loaded, s: &Scenario, visitor: &Visitor, kind: &str) -> Response {
+/// The page that asks before "Recommencer" (`reset`) or "Nouvelle
+/// personne" (`new_persona`): a palm on a tablet must not wipe a rehearsal.
+async fn confirm(state: Shared, op: String, name: String, headers: HeaderMap, kind: &str) -> Response {
+    let loaded = state.loaded();
+    let s = scenario_or_404!(&state, &loaded, op, name);
+    let mut visitor = Visitor::of(&state, &headers).await;
+    let _ = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     let ctx = context! {
         kind => kind,
-        scenario => scenario_value(loaded, s),
-        urls => urls(s),
-        ..page(loaded, &s.theme, Some(visitor), &scenario_url(s))
+        scenario => scenario_value(&loaded, &s),
+        urls => urls(&s),
+        ..page(&loaded, &s.theme, Some(&visitor), &scenario_url(&s))
     };
-    render(state, loaded, &s.theme, "confirm.html", StatusCode::OK, ctx)
+    render(&state, &loaded, &s.theme, "confirm.html", StatusCode::OK, ctx)
 }
 
 pub async fn confirm_reset(State(state): State<Shared>, Path((op, name)): ScenarioPath, headers: HeaderMap) -> Response {
-    let loaded = state.loaded();
-    let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
-    let _ = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
-    confirm(&state, &loaded, &s, &visitor, "reset")
+    confirm(state, op, name, headers, "reset").await
 }
 
 pub async fn confirm_new_persona(State(state): State<Shared>, Path((op, name)): ScenarioPath, headers: HeaderMap) -> Response {
-    let loaded = state.loaded();
-    let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
-    let _ = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
-    confirm(&state, &loaded, &s, &visitor, "new_persona")
+    confirm(state, op, name, headers, "new_persona").await
 }
 
 pub async fn reset(State(state): State<Shared>, Path((op, name)): ScenarioPath, headers: HeaderMap) -> Response {

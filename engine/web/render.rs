@@ -25,6 +25,7 @@ pub const FAVICON: &str = include_str!("assets/favicon.svg");
 pub struct Renderer {
     envs: BTreeMap<String, Environment<'static>>,
     root: String,
+    marks: Marks,
 }
 
 impl Renderer {
@@ -48,7 +49,7 @@ impl Renderer {
             env.add_global("root", root.to_owned());
             envs.insert(name, env);
         }
-        Renderer { envs, root: root.to_owned() }
+        Renderer { envs, root: root.to_owned(), marks: Marks::new(root) }
     }
 
     /// Renders `template` of `theme`, with the banner and title prefix.
@@ -56,7 +57,7 @@ impl Renderer {
         let env = self.envs.get(theme).or_else(|| self.envs.get(crate::theme::BASE)).ok_or_else(|| format!("no theme `{theme}`"))?;
         let t = env.get_template(template).map_err(|e| describe(&e))?;
         let html = t.render(ctx).map_err(|e| describe(&e))?;
-        Ok(inject(&html, &self.root))
+        Ok(self.marks.put_into(&html))
     }
 
     /// The catalogue's address as links write it after `{{ root }}`: `/`,
@@ -124,39 +125,62 @@ impl minijinja::value::Object for Sorted {
 }
 
 /// Puts the banner, the title prefix, the engine style sheet and noindex
-/// into a rendered page, whatever the theme did. One pass over the page:
-/// the places are found first, then the page is copied once around them.
+/// into a rendered page, whatever the theme did.
 pub fn inject(html: &str, root: &str) -> String {
-    let lower = html.to_ascii_lowercase();
-    let head_extra = format!(
-        "<meta name=\"robots\" content=\"noindex, nofollow\"><link rel=\"icon\" href=\"{root}/_miroir/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"{root}/_miroir/miroir.css\">"
-    );
-    let banner =
-        format!("<section class=\"miroir-banner\" aria-label=\"Avertissement\"><p class=\"miroir-banner-text\">{BANNER}</p></section>");
-    // (where, what), in any order; inserted in the order of `where`.
-    let mut inserts: Vec<(usize, String)> = Vec::with_capacity(3);
-    match lower.find("<title>") {
-        Some(i) => {
-            let at = i + "<title>".len();
-            if !html[at..].starts_with(TITLE_PREFIX) {
-                inserts.push((at, TITLE_PREFIX.to_owned()));
+    Marks::new(root).put_into(html)
+}
+
+/// What the engine adds to every page, made once per site root.
+struct Marks {
+    head_extra: String,
+    banner: String,
+}
+
+impl Marks {
+    fn new(root: &str) -> Marks {
+        Marks {
+            head_extra: format!(
+                "<meta name=\"robots\" content=\"noindex, nofollow\"><link rel=\"icon\" href=\"{root}/_miroir/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"{root}/_miroir/miroir.css\">"
+            ),
+            banner: format!(
+                "<section class=\"miroir-banner\" aria-label=\"Avertissement\"><p class=\"miroir-banner-text\">{BANNER}</p></section>"
+            ),
+        }
+    }
+
+    /// One pass over the page: the places are found first, then the page
+    /// is copied once around them.
+    fn put_into(&self, html: &str) -> String {
+        let lower = html.to_ascii_lowercase();
+        let title: String;
+        // (where, what), in any order; inserted in the order of `where`.
+        let mut inserts: Vec<(usize, &str)> = Vec::with_capacity(3);
+        match lower.find("<title>") {
+            Some(i) => {
+                let at = i + "<title>".len();
+                if !html[at..].starts_with(TITLE_PREFIX) {
+                    inserts.push((at, TITLE_PREFIX));
+                }
+            }
+            None => {
+                title = format!("<title>{}</title>", TITLE_PREFIX.trim_end());
+                inserts.push((head_end(&lower).unwrap_or(0), &title));
             }
         }
-        None => inserts.push((head_end(&lower).unwrap_or(0), format!("<title>{}</title>", TITLE_PREFIX.trim_end()))),
+        // The engine's style sheet goes last in the head, so it wins.
+        inserts.push((lower.find("</head>").unwrap_or(0), &self.head_extra));
+        inserts.push((body_start(&lower).unwrap_or(0), &self.banner));
+        inserts.sort_by_key(|(at, _)| *at);
+        let mut out = String::with_capacity(html.len() + inserts.iter().map(|(_, s)| s.len()).sum::<usize>());
+        let mut from = 0;
+        for (at, text) in &inserts {
+            out.push_str(&html[from..*at]);
+            out.push_str(text);
+            from = *at;
+        }
+        out.push_str(&html[from..]);
+        out
     }
-    // The engine's style sheet goes last in the head, so it wins.
-    inserts.push((lower.find("</head>").unwrap_or(0), head_extra));
-    inserts.push((body_start(&lower).unwrap_or(0), banner));
-    inserts.sort_by_key(|(at, _)| *at);
-    let mut out = String::with_capacity(html.len() + inserts.iter().map(|(_, s)| s.len()).sum::<usize>());
-    let mut from = 0;
-    for (at, text) in &inserts {
-        out.push_str(&html[from..*at]);
-        out.push_str(text);
-        from = *at;
-    }
-    out.push_str(&html[from..]);
-    out
 }
 
 /// Just after the `<head ...>` opening tag, in a lowercased page.
