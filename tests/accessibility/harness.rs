@@ -13,10 +13,10 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use miroir::library::Library;
 use miroir::web::{AppState, Shared};
 use serde_json::{Value, json};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -93,10 +93,6 @@ pub fn temp_dir(what: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// One HTML response the server sent, exactly as sent.
@@ -213,24 +209,57 @@ pub const WIDTH: u32 = 1280;
 pub const HEIGHT: u32 = 900;
 
 impl Browser {
+    /// Starts chromedriver and a Chromium session. A start can fail on a
+    /// loaded machine (the other test launching its own browser): it is
+    /// tried three times, each with a fresh chromedriver, and the last
+    /// failure says what chromedriver logged.
     pub async fn start(tools: &Tools) -> Browser {
-        let port = free_port();
+        // One launch at a time: two Chromiums starting together on two
+        // cores is what makes a start fail.
+        static LAUNCH: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _one = LAUNCH.lock().await;
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Browser::try_start(tools).await {
+                Ok(browser) => return browser,
+                Err(failure) => failures.push(failure),
+            }
+        }
+        panic!("chromedriver could not start Chromium, three times:\n{}\n{INSTALL}", failures.join("\n\n"));
+    }
+
+    async fn try_start(tools: &Tools) -> Result<Browser, String> {
         let dir = temp_dir("browser");
         let profile = dir.join("profile");
-        let log = std::fs::File::create(dir.join("chromedriver.log")).unwrap();
+        let log_path = dir.join("chromedriver.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        // Port 0: chromedriver takes a free port itself and says which,
+        // so no other listener can take it between the choice and the bind.
         let child = Command::new(&tools.chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+            .arg("--port=0")
+            .stdout(log.try_clone().unwrap())
             .stderr(log)
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}\n{INSTALL}", tools.chromedriver.display()));
-        let driver = Driver { child, dir };
+        let mut driver = Driver { child, dir };
+        let failed = |what: String| format!("{what}; chromedriver's log:\n{}", std::fs::read_to_string(&log_path).unwrap_or_default());
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen on port {port}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let port = loop {
+            let said = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if let Some(port) =
+                said.split("started successfully on port ").nth(1).and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            {
+                break port.parse::<u16>().map_err(|e| failed(format!("an unreadable port: {e}")))?;
+            }
+            if let Ok(Some(status)) = driver.child.try_wait() {
+                return Err(failed(format!("chromedriver ended ({status})")));
+            }
+            if Instant::now() > deadline {
+                return Err(failed("chromedriver did not say its port within 20 s".into()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
         let args = [
             "--headless".to_owned(),
             "--no-sandbox".to_owned(),
@@ -252,12 +281,10 @@ impl Browser {
         });
         let caps = caps.as_object().unwrap().clone();
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .unwrap_or_else(|e| panic!("chromedriver could not start Chromium: {e}\n{INSTALL}"));
-        Browser { client, driver: Some(driver) }
+        match ClientBuilder::new(connector).capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(client) => Ok(Browser { client, driver: Some(driver) }),
+            Err(e) => Err(failed(format!("no session on port {port}: {e}"))),
+        }
     }
 
     /// Ends the session (and so Chromium), then chromedriver.
