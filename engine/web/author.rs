@@ -3,7 +3,7 @@
 //! rehearsal at any step with the earlier answers filled from a walkthrough.
 //! Diagnostics show here only, never on a learner's page.
 
-use super::pages::{base_page as base, error_page, new_seed, now, render_base as render};
+use super::pages::{base_page as base, error_page, find, new_seed, now, render_base as render, seed_of};
 use super::visitor::Visitor;
 use super::{Loaded, Shared, flow};
 use crate::scenario::Scenario;
@@ -101,8 +101,8 @@ pub async fn scenario(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let loaded = state.loaded();
-    let Some(s) = loaded.library.get(&format!("{op}/{name}")).cloned() else { return error_page(&state, StatusCode::NOT_FOUND) };
-    let seed = q.get("graine").and_then(|g| g.trim().parse::<u64>().ok()).filter(|g| *g >= 1 && *g <= u64::from(u32::MAX)).unwrap_or(1);
+    let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
+    let seed = seed_of(&q).unwrap_or(1);
     let persona = s.persona_of(seed, None);
     let mut lines = Vec::new();
     flatten("", &serde_json::Value::Object(persona.values.clone()), &mut lines);
@@ -156,7 +156,7 @@ pub async fn start_here(
     headers: HeaderMap,
 ) -> Response {
     let loaded = state.loaded();
-    let Some(s) = loaded.library.get(&format!("{op}/{name}")).cloned() else { return error_page(&state, StatusCode::NOT_FOUND) };
+    let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
     let mut visitor = Visitor::of(&state, &headers).await;
     let Some(mut r) = walkthrough::reach(&s, new_seed(), &step) else {
         return error_page(&state, StatusCode::NOT_FOUND);

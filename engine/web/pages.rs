@@ -62,8 +62,14 @@ fn step_url(s: &Scenario, r: &Rehearsal) -> String {
     format!("{}/etape/{}", scenario_url(s), r.current(s).id)
 }
 
-fn find(loaded: &Loaded, op: &str, name: &str) -> Option<Arc<Scenario>> {
+/// The scenario at `/scenarios/{op}/{name}`, if the library has it.
+pub(super) fn find(loaded: &Loaded, op: &str, name: &str) -> Option<Arc<Scenario>> {
     loaded.library.get(&format!("{op}/{name}")).cloned()
+}
+
+/// The persona seed a page was asked for (`?graine=N`, 1 to 2³² − 1).
+pub(super) fn seed_of(q: &std::collections::HashMap<String, String>) -> Option<u64> {
+    q.get("graine").and_then(|g| g.trim().parse::<u64>().ok()).filter(|g| (1..=u64::from(u32::MAX)).contains(g))
 }
 
 /// The name of an operator as the catalogue shows it: its theme's label.

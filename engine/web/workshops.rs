@@ -2,7 +2,7 @@
 //! opens a room, follows it live (Server-Sent Events), resets or moves
 //! everyone, ends it, and prints handouts and persona cards.
 
-use super::pages::{base_page as base, error_page, new_seed, now, redirect, render_base as render};
+use super::pages::{base_page as base, error_page, find, new_seed, now, redirect, render_base as render, seed_of};
 use super::visitor::Visitor;
 use super::{Loaded, Shared};
 use crate::handout;
@@ -563,10 +563,6 @@ pub async fn cards(State(state): State<Shared>, Path(token): Path<String>) -> Re
     render(&state, &loaded, "fiches.html", StatusCode::OK, ctx)
 }
 
-fn seed_of(q: &HashMap<String, String>) -> Option<u64> {
-    q.get("graine").and_then(|g| g.trim().parse::<u64>().ok()).filter(|g| (1..=u64::from(u32::MAX)).contains(g))
-}
-
 /// A printable persona card for a given seed (default: the first walkthrough's).
 pub async fn card_for_seed(
     State(state): State<Shared>,
@@ -574,7 +570,7 @@ pub async fn card_for_seed(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let loaded = state.loaded();
-    let Some(s) = loaded.library.get(&format!("{op}/{name}")).cloned() else { return error_page(&state, StatusCode::NOT_FOUND) };
+    let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
     let persona = match seed_of(&q) {
         Some(seed) => s.persona_of(seed, None),
         None if !s.tests.is_empty() => walkthrough::persona(&s, &s.tests[0]),
@@ -594,7 +590,7 @@ pub async fn handout(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let loaded = state.loaded();
-    let Some(s) = loaded.library.get(&format!("{op}/{name}")).cloned() else { return error_page(&state, StatusCode::NOT_FOUND) };
+    let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
     let played = handout::for_seed(&s, seed_of(&q));
     let (steps, persona) = match played {
         Ok(x) => x,
