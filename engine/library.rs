@@ -69,7 +69,7 @@ impl Library {
 
         let yaml_files: Vec<&SourceFile> =
             scenario_files.files.iter().filter(|f| f.path.ends_with(".yaml") || f.path.ends_with(".yml")).collect();
-        lib.files_read = yaml_files.len();
+        lib.files_read = yaml_files.iter().filter(|f| !is_bundled_extra(f)).count();
         for f in &yaml_files {
             if let Ok(text) = f.text() {
                 lib.sources.insert(f.display.clone(), text.to_owned());
@@ -125,6 +125,8 @@ impl Library {
                 lib.scenarios.insert(s.id.clone(), Arc::new(s));
             }
         }
+        groups.retain(|id, g| used_groups.contains(id) || !g.file.starts_with(BUNDLED_GROUPS));
+        let world = World { themes: &lib.themes, groups: &groups, sources: &lib.sources };
         for group in groups.values() {
             if !used_groups.contains(&group.id) {
                 lib.diagnostics.extend(build::check_unused_group(group, &world));
@@ -203,11 +205,39 @@ pub fn embedded_themes() -> FileSet {
     FileSet::from_embedded(&EMBEDDED_THEMES, "themes")
 }
 
+/// How the bundled step groups are named when they come with a folder of
+/// the author's own: apart from the folder's files, and not counted as read
+/// or checked unless a scenario includes them.
+pub const BUNDLED_GROUPS: &str = "(bundled)";
+
+/// The bundled step groups, named under [`BUNDLED_GROUPS`].
+pub fn bundled_groups() -> FileSet {
+    let mut set = FileSet::from_embedded(&EMBEDDED_SCENARIOS, BUNDLED_GROUPS);
+    set.files.retain(|f| f.path.ends_with(GROUP_SUFFIX));
+    set
+}
+
+/// The scenarios of `dir`, with the bundled step groups beside them: a
+/// folder may include `franceconnect/connexion` without copying it, and a
+/// group of its own with the same path replaces the bundled one.
+pub fn scenarios_over(dir: &std::path::Path) -> std::io::Result<FileSet> {
+    let mut set = FileSet::from_dir(dir, dir.display().to_string().trim_end_matches('/'))?;
+    let own: std::collections::BTreeSet<String> = set.files.iter().map(|f| f.path.clone()).collect();
+    set.files.extend(bundled_groups().files.into_iter().filter(|f| !own.contains(&f.path)));
+    set.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(set)
+}
+
 /// The bundled themes with the themes of `dir` over them: a folder adds
 /// themes (which may extend the bundled ones) and replaces bundled files
 /// of the same path.
 pub fn themes_over(dir: &std::path::Path) -> std::io::Result<FileSet> {
     Ok(embedded_themes().overlaid(FileSet::from_dir(dir, &dir.display().to_string())?))
+}
+
+/// A bundled step group that came with a folder of the author's own.
+fn is_bundled_extra(f: &SourceFile) -> bool {
+    f.display.starts_with(BUNDLED_GROUPS)
 }
 
 fn fingerprint(bytes: &[u8]) -> u64 {

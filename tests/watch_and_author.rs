@@ -4,6 +4,8 @@
 //! scenarios go on.
 
 mod common;
+#[path = "common/raw.rs"]
+mod raw;
 
 use axum::http::StatusCode;
 use common::Client;
@@ -48,7 +50,7 @@ async fn a_reload_keeps_the_last_good_version_and_unchanged_rehearsals() {
 
     let load = || Library::load(&FileSet::from_dir(&scenarios, "scenarios").unwrap(), &FileSet::from_dir(&themes, "themes").unwrap());
     let state = AppState::in_memory(load());
-    let _watching = watch::spawn(state.clone(), watch::Folders { scenarios: scenarios.clone(), themes: themes.clone() }).unwrap();
+    let _watching = watch::spawn(state.clone(), watch::Folders { scenarios: scenarios.clone(), themes: Some(themes.clone()) }).unwrap();
     let mut c = Client::with_state(state.clone());
     c.post_follow("/scenarios/demo/good/commencer", &[]).await;
     c.post_follow("/scenarios/demo/autre/commencer", &[]).await;
@@ -115,13 +117,102 @@ async fn the_author_page_draws_the_flow_and_starts_anywhere() {
 }
 
 #[test]
-fn watch_needs_folders() {
+fn watch_needs_a_scenarios_folder() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_miroir"))
         .args(["serve", "--watch", "--scenarios", "/nulle/part", "--addr", "127.0.0.1:1"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--watch reloads folders on disk"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error: --watch reloads folders on disk: /nulle/part is not a folder"), "{stderr}");
+}
+
+/// A scenario of the author's own that includes the bundled FranceConnect
+/// step group, without copying it.
+const WITH_FRANCECONNECT: &str = r#"title: Se connecter avec FranceConnect
+operator: demo
+summary: Un scénario local qui inclut le groupe d'étapes FranceConnect livré avec miroir.
+level: debutant
+duration_minutes: 5
+valid_as_of: 2026-12
+includes:
+  - group: franceconnect/connexion
+    then: fin
+steps:
+  - id: accueil
+    kind: choice
+    title: Connexion
+    fields:
+      - { name: mode, label: Comment voulez-vous vous connecter ?, type: radio, options: [franceconnect] }
+    next: fc-choix
+  - id: fin
+    kind: receipt
+    title: Vous êtes connecté
+tests:
+  - name: par impots
+    answers:
+      accueil: { mode: franceconnect }
+      fc-choix: { fc_fournisseur: impots }
+      fc-impots: { fc_numero_fiscal: "{{ persona.numero_fiscal }}", fc_mdp_impots: "{{ persona.mot_de_passe }}" }
+      fc-impots-code: { fc_code_impots: "{{ inbox.code }}" }
+      fc-consentement: {}
+    ends_at: fin
+"#;
+
+/// The "reloaded" lines a server has logged so far.
+fn reloads(log: &Path) -> usize {
+    std::fs::read_to_string(log).unwrap_or_default().matches("reloaded").count()
+}
+
+/// The tutorial's own command, `miroir serve --scenarios scenarios --watch`,
+/// in a folder with no themes folder; then with one. Quiet folders are not
+/// reloaded (reading them for a reload is no change); one save is one reload.
+#[test]
+fn the_tutorials_watch_loop_reloads_once_per_save_and_never_when_quiet() {
+    for with_themes in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("scenarios/demo")).unwrap();
+        std::fs::write(dir.path().join("scenarios/demo/connexion.yaml"), WITH_FRANCECONNECT).unwrap();
+        let check =
+            std::process::Command::new(env!("CARGO_BIN_EXE_miroir")).args(["check", "scenarios"]).current_dir(dir.path()).output().unwrap();
+        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+        if with_themes {
+            copy_dir(Path::new("examples/custom/themes"), &dir.path().join("themes"));
+        }
+        let addr = raw::free_addr();
+        let log = dir.path().join("serve.log");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_miroir"))
+            .args(["serve", "--scenarios", "scenarios", "--watch", "--addr", &addr.to_string()])
+            .current_dir(dir.path())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let ready = raw::wait_ready(addr);
+        let health = raw::request(addr, "GET", "/healthz", None, None).map(|r| r.body).unwrap_or_default();
+        if !ready || !health.contains("\"scenarios\":1") {
+            let _ = child.kill();
+            panic!(
+                "the server did not serve the scenario (themes folder: {with_themes}): {health}\n{}",
+                std::fs::read_to_string(&log).unwrap()
+            );
+        }
+        // A page served reads the files it needs: still no change.
+        raw::request(addr, "GET", "/scenarios/demo/connexion", None, None).unwrap();
+        std::thread::sleep(Duration::from_secs(3));
+        let quiet = reloads(&log);
+        std::fs::write(dir.path().join("scenarios/demo/connexion.yaml"), WITH_FRANCECONNECT.replace("Vous êtes connecté", "Connecté"))
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while reloads(&log) == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_secs(2));
+        let after_save = reloads(&log);
+        let text = std::fs::read_to_string(&log).unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!((quiet, after_save), (0, 1), "themes folder: {with_themes}; reloads when quiet, then after one save:\n{text}");
+    }
 }
 
 #[tokio::test]

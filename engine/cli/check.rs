@@ -2,7 +2,7 @@
 //! summary; a non-zero exit code when there is any error.
 
 use crate::files::{FileSet, SourceFile};
-use crate::library::{self, GROUP_SUFFIX, Library};
+use crate::library::{self, Library};
 use std::borrow::Cow;
 use std::path::Path;
 use std::process::ExitCode;
@@ -44,18 +44,18 @@ pub fn run(paths: &[std::path::PathBuf], themes: Option<&Path>) -> ExitCode {
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
-/// A folder as it is; a single file with the bundled step groups, which
-/// it may include.
+/// A folder or a single file, with the bundled step groups, which they may
+/// include.
 fn scenario_set(path: &Path) -> std::io::Result<FileSet> {
     let display = path.display().to_string();
     if path.is_dir() {
-        return FileSet::from_dir(path, display.trim_end_matches('/'));
+        return library::scenarios_over(path);
     }
     let bytes = std::fs::read(path)?;
     let operator = path.parent().and_then(|p| p.file_name()).map_or_else(|| "local".to_owned(), |n| n.to_string_lossy().into_owned());
     let name = path.file_name().map_or_else(|| "scenario.yaml".into(), |n| n.to_string_lossy().into_owned());
-    let mut set = library::embedded_scenarios();
-    set.files.retain(|f| f.path.ends_with(GROUP_SUFFIX) && f.path != format!("{operator}/{name}"));
+    let mut set = library::bundled_groups();
+    set.files.retain(|f| f.path != format!("{operator}/{name}"));
     set.files.push(SourceFile { path: format!("{operator}/{name}"), display, bytes: Cow::Owned(bytes) });
     Ok(set)
 }

@@ -1,7 +1,6 @@
 //! `miroir serve`: the bundled scenarios and themes (embedded in the
 //! binary) or folders on disk, served until SIGINT or SIGTERM.
 
-use crate::files::FileSet;
 use crate::library::{self, Library};
 use crate::session::MemoryStore;
 use crate::web::{self, AppState, Config, ServeError};
@@ -39,19 +38,22 @@ pub fn run(mut opts: Options) -> ExitCode {
         }
     }
     let folders = if opts.watch {
-        // Watching needs folders: the given ones, else ./scenarios and ./themes.
+        // Watching needs a scenarios folder: the given one, else ./scenarios.
+        // Themes are watched when there is a folder (the given one, else
+        // ./themes if it exists); without one, the bundled themes serve.
         let scenarios = opts.scenarios.clone().unwrap_or_else(|| PathBuf::from("scenarios"));
-        let themes = opts.themes.clone().unwrap_or_else(|| PathBuf::from("themes"));
-        if !scenarios.is_dir() || !themes.is_dir() {
-            eprintln!(
-                "error: --watch reloads folders on disk: {} and {} must exist\n  = help: pass --scenarios DIR and --themes DIR",
-                scenarios.display(),
-                themes.display()
-            );
-            return ExitCode::from(2);
+        let themes = opts.themes.clone().or_else(|| Some(PathBuf::from("themes")).filter(|d| d.is_dir()));
+        for dir in std::iter::once(&scenarios).chain(themes.as_ref()) {
+            if !dir.is_dir() {
+                eprintln!(
+                    "error: --watch reloads folders on disk: {} is not a folder\n  = help: pass --scenarios DIR (and --themes DIR for a themes folder)",
+                    dir.display()
+                );
+                return ExitCode::from(2);
+            }
         }
         opts.scenarios = Some(scenarios.clone());
-        opts.themes = Some(themes.clone());
+        opts.themes = themes.clone();
         Some(crate::web::watch::Folders { scenarios, themes })
     } else {
         None
@@ -124,8 +126,7 @@ pub fn run(mut opts: Options) -> ExitCode {
 /// The library from folders on disk, or the embedded one.
 pub fn load(scenarios: Option<&PathBuf>, themes: Option<&PathBuf>) -> Result<Library, String> {
     let scenario_files = match scenarios {
-        Some(dir) => FileSet::from_dir(dir, &dir.display().to_string())
-            .map_err(|e| format!("cannot read scenarios folder {}: {e}", dir.display()))?,
+        Some(dir) => library::scenarios_over(dir).map_err(|e| format!("cannot read scenarios folder {}: {e}", dir.display()))?,
         None => library::embedded_scenarios(),
     };
     let theme_files = match themes {
