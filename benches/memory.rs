@@ -22,7 +22,7 @@ fn main() {
     }
     let lib = Library::embedded();
     let ids: Vec<String> = lib.scenarios.keys().cloned().collect();
-    let store = MemoryStore::new(200_000, std::time::Duration::from_secs(3600));
+    let store = MemoryStore::new(1 << 30, std::time::Duration::from_secs(3600));
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let before = resident();
     runtime.block_on(async {

@@ -14,6 +14,7 @@ pub mod field;
 pub mod files;
 pub mod handout;
 pub mod library;
+pub mod memory;
 pub mod persona;
 pub mod rehearsal;
 pub mod scenario;

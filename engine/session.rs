@@ -110,6 +110,19 @@ impl Session {
     }
 }
 
+impl Session {
+    /// About how many bytes this session holds, itself included: what the
+    /// memory store is bounded by.
+    pub fn approx_bytes(&self) -> usize {
+        use crate::memory::{text, vec_of};
+        std::mem::size_of::<Session>()
+            + vec_of::<Rehearsal>(self.rehearsals.len())
+            + self.rehearsals.iter().map(|r| r.approx_bytes() - std::mem::size_of::<Rehearsal>()).sum::<usize>()
+            + self.notice.as_deref().map_or(0, text)
+            + self.workshop.as_ref().map_or(0, |seat| text(&seat.code))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreError(pub String);
 
@@ -132,22 +145,45 @@ pub trait SessionStore: Send + Sync + 'static {
     fn count(&self) -> u64;
 }
 
-/// Sessions in memory: at most `capacity`, each forgotten after `idle`
-/// without use. Nothing is written to disk.
+/// Sessions in memory: at most `max_bytes` of them (as
+/// [`Session::approx_bytes`] counts), each forgotten after `idle` without
+/// use; beyond the bound the least used go first. Nothing is written to
+/// disk.
 pub struct MemoryStore {
     cache: moka::sync::Cache<SessionId, Session>,
 }
 
+/// What the store keeps for each session beyond the session itself: the
+/// key, moka's entry and its bookkeeping.
+const ENTRY_OVERHEAD: usize = 160;
+
+/// A session is forgotten after this long unused.
+pub const IDLE: Duration = Duration::from_secs(8 * 3600);
+
+/// The memory store's bound by default.
+pub const DEFAULT_MAX_BYTES: u64 = 256 << 20;
+
 impl MemoryStore {
-    pub fn new(capacity: u64, idle: Duration) -> MemoryStore {
-        MemoryStore { cache: moka::sync::Cache::builder().max_capacity(capacity).time_to_idle(idle).build() }
+    pub fn new(max_bytes: u64, idle: Duration) -> MemoryStore {
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|_: &SessionId, s: &Session| u32::try_from(ENTRY_OVERHEAD + s.approx_bytes()).unwrap_or(u32::MAX))
+            .time_to_idle(idle)
+            .build();
+        MemoryStore { cache }
+    }
+
+    /// The bytes held now, as the bound counts them.
+    pub fn weighted_bytes(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.cache.weighted_size()
     }
 }
 
 impl Default for MemoryStore {
-    /// 100 000 sessions, forgotten after 8 hours without use.
+    /// 256 MiB of sessions, each forgotten after 8 hours without use.
     fn default() -> Self {
-        MemoryStore::new(100_000, Duration::from_secs(8 * 3600))
+        MemoryStore::new(DEFAULT_MAX_BYTES, IDLE)
     }
 }
 
@@ -181,7 +217,7 @@ mod tests {
     fn memory_store_round_trip_and_expiry() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
         rt.block_on(async {
-            let store = MemoryStore::new(10, Duration::from_millis(200));
+            let store = MemoryStore::new(1 << 20, Duration::from_millis(200));
             let id = Uuid::new_v4();
             let session = Session { hints_hidden: true, ..Session::default() };
             store.save(id, session.clone()).await.unwrap();

@@ -80,6 +80,9 @@ enum Command {
         /// Megabytes of rendered step pages kept for reloads (0: render every time).
         #[arg(long, default_value_t = 32, value_name = "MB")]
         page_cache_mb: u64,
+        /// Megabytes of visitors' sessions kept in memory; beyond it the least used go first.
+        #[arg(long, default_value_t = 256, value_name = "MB", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+        sessions_mb: u64,
         /// Opening a workshop asks for this passphrase (default: anyone may).
         #[arg(long, env = "MIROIR_TRAINER_PASSPHRASE", hide_env_values = true)]
         trainer_passphrase: Option<String>,
@@ -101,6 +104,7 @@ pub fn main() -> ExitCode {
             secure_cookies,
             json_logs,
             page_cache_mb,
+            sessions_mb,
             trainer_passphrase,
             watch,
             frame_ancestors,
@@ -114,6 +118,7 @@ pub fn main() -> ExitCode {
             watch,
             frame_ancestors,
             page_cache_mb,
+            sessions_mb,
         }),
     }
 }

@@ -22,6 +22,7 @@ pub struct Options {
     pub watch: bool,
     pub frame_ancestors: Vec<String>,
     pub page_cache_mb: u64,
+    pub sessions_mb: u64,
 }
 
 pub fn run(mut opts: Options) -> ExitCode {
@@ -75,7 +76,7 @@ pub fn run(mut opts: Options) -> ExitCode {
     }
     let state = AppState::new(
         library,
-        Arc::new(MemoryStore::default()),
+        Arc::new(MemoryStore::new(opts.sessions_mb << 20, crate::session::IDLE)),
         Config {
             secure_cookies: opts.secure_cookies,
             trainer_passphrase: opts.trainer_passphrase,

@@ -172,6 +172,14 @@ impl Persona {
         Persona { seed, values, template_value: std::sync::OnceLock::new() }
     }
 
+    /// About how many bytes this persona holds, itself included: its
+    /// values, and their copy as templates read them (made on first use).
+    pub fn approx_bytes(&self) -> usize {
+        use crate::memory::{json, map_entry, text};
+        let values: usize = self.values.iter().map(|(k, v)| map_entry::<String, Value>() + text(k) + json(v)).sum();
+        std::mem::size_of::<Persona>() + 2 * values
+    }
+
     /// The persona as expressions read it (`persona.nom`...).
     pub fn template_value(&self) -> &minijinja::Value {
         self.template_value.get_or_init(|| crate::expr::to_value(&self.values))

@@ -123,6 +123,19 @@ pub const MAX_HISTORY: usize = 200;
 pub type Form = [(String, String)];
 
 impl Rehearsal {
+    /// About how many bytes this rehearsal holds, itself included.
+    pub fn approx_bytes(&self) -> usize {
+        use crate::memory::{json, map_entry, text, vec_of};
+        std::mem::size_of::<Rehearsal>()
+            + text(&self.scenario)
+            + self.answers.iter().map(|(k, v)| map_entry::<String, String>() + text(k) + text(v)).sum::<usize>()
+            + self.computed.iter().map(|(k, v)| map_entry::<String, serde_json::Value>() + text(k) + json(v)).sum::<usize>()
+            + vec_of::<u16>(self.history.len())
+            + vec_of::<u16>(self.resume.len())
+            + vec_of::<Sent>(self.inbox.len())
+            + self.failures.len() * map_entry::<u16, u8>()
+    }
+
     pub fn start(scenario: &Scenario, seed: u64, now: u64) -> Rehearsal {
         Rehearsal {
             scenario: scenario.id.clone(),

@@ -1,0 +1,39 @@
+//! Approximate heap sizes, for caches bounded by bytes rather than by
+//! count (moka's weighers): a session or a persona can be a few hundred
+//! bytes or tens of kilobytes, so a count alone bounds nothing. Each
+//! function counts what a value holds beyond its own inline size, with the
+//! allocator's and the maps' overhead; `tests/memory_bound.rs` checks the
+//! estimate against resident memory.
+
+use serde_json::Value;
+use std::mem::size_of;
+
+/// An allocation's overhead beyond its bytes (header, rounding).
+const ALLOCATION: usize = 16;
+
+/// The heap bytes of a string.
+pub fn text(s: &str) -> usize {
+    if s.is_empty() { 0 } else { s.len() + ALLOCATION }
+}
+
+/// The heap bytes of a vector of `len` items of `T` (their own heap aside).
+pub fn vec_of<T>(len: usize) -> usize {
+    if len == 0 { 0 } else { len * size_of::<T>() + ALLOCATION }
+}
+
+/// The bytes one entry takes in a `BTreeMap<K, V>` (their own heap aside):
+/// nodes hold up to eleven entries, and the small maps of a rehearsal
+/// leave about half of them empty.
+pub fn map_entry<K, V>() -> usize {
+    (size_of::<K>() + size_of::<V>()) * 2
+}
+
+/// The heap bytes of a JSON value, as `serde_json` holds it.
+pub fn json(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+        Value::String(s) => text(s),
+        Value::Array(items) => vec_of::<Value>(items.len()) + items.iter().map(json).sum::<usize>(),
+        Value::Object(map) => map.iter().map(|(k, v)| map_entry::<String, Value>() + text(k) + json(v)).sum(),
+    }
+}
