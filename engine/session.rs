@@ -3,6 +3,9 @@
 //! one is bounded and forgets idle sessions, and the trait's futures let a
 //! networked store (Redis) take its place without touching the handlers.
 
+pub mod redis;
+
+pub use self::redis::RedisStore;
 use crate::rehearsal::Rehearsal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -143,6 +146,11 @@ pub trait SessionStore: Send + Sync + 'static {
     fn remove(&self, id: SessionId) -> StoreFuture<'_, ()>;
     /// Sessions held, for health and metrics.
     fn count(&self) -> u64;
+    /// Whether the store answered its last request (a networked store may
+    /// be away for a while).
+    fn available(&self) -> bool {
+        true
+    }
 }
 
 /// Sessions in memory: at most `max_bytes` of them (as

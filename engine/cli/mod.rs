@@ -83,6 +83,9 @@ enum Command {
         /// Megabytes of visitors' sessions kept in memory; beyond it the least used go first.
         #[arg(long, default_value_t = 256, value_name = "MB", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
         sessions_mb: u64,
+        /// Keep sessions in Redis (redis://HOST:PORT/DB), shared by every instance, instead of in memory.
+        #[arg(long, env = "MIROIR_REDIS", hide_env_values = true, value_name = "URL")]
+        redis: Option<String>,
         /// Opening a workshop asks for this passphrase (default: anyone may).
         #[arg(long, env = "MIROIR_TRAINER_PASSPHRASE", hide_env_values = true)]
         trainer_passphrase: Option<String>,
@@ -105,6 +108,7 @@ pub fn main() -> ExitCode {
             json_logs,
             page_cache_mb,
             sessions_mb,
+            redis,
             trainer_passphrase,
             watch,
             frame_ancestors,
@@ -119,6 +123,7 @@ pub fn main() -> ExitCode {
             frame_ancestors,
             page_cache_mb,
             sessions_mb,
+            redis,
         }),
     }
 }

@@ -2,7 +2,7 @@
 //! binary) or folders on disk, served until SIGINT or SIGTERM.
 
 use crate::library::{self, Library};
-use crate::session::MemoryStore;
+use crate::session::{MemoryStore, RedisStore, SessionStore};
 use crate::web::{self, AppState, Config, ServeError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +23,8 @@ pub struct Options {
     pub frame_ancestors: Vec<String>,
     pub page_cache_mb: u64,
     pub sessions_mb: u64,
+    /// Sessions in this Redis instead of in memory.
+    pub redis: Option<String>,
 }
 
 pub fn run(mut opts: Options) -> ExitCode {
@@ -74,9 +76,26 @@ pub fn run(mut opts: Options) -> ExitCode {
     if broken > 0 {
         eprintln!("warning: {broken} file(s) have errors (above) and are not served; serving the {served} valid scenario(s)");
     }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let store: Arc<dyn SessionStore> = match &opts.redis {
+        None => Arc::new(MemoryStore::new(opts.sessions_mb << 20, crate::session::IDLE)),
+        Some(url) => match runtime.block_on(open_redis(url)) {
+            Ok(store) => Arc::new(store),
+            Err(message) => {
+                eprintln!("error: --redis: {message}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     let state = AppState::new(
         library,
-        Arc::new(MemoryStore::new(opts.sessions_mb << 20, crate::session::IDLE)),
+        store,
         Config {
             secure_cookies: opts.secure_cookies,
             trainer_passphrase: opts.trainer_passphrase,
@@ -85,13 +104,6 @@ pub fn run(mut opts: Options) -> ExitCode {
             ..Config::default()
         },
     );
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     eprintln!("miroir: serving {served} scenario(s) on http://{}/ (Ctrl-C to stop)", opts.addr);
     let _watching = match folders {
         Some(folders) => {
@@ -122,6 +134,20 @@ pub fn run(mut opts: Options) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The Redis session store; a Redis that does not answer yet is only a
+/// warning (pages say "service indisponible" until it does), a malformed
+/// URL an error. The URL is never printed: it may hold a password.
+async fn open_redis(url: &str) -> Result<RedisStore, String> {
+    let store = RedisStore::open(url, crate::session::IDLE).map_err(|e| e.0)?;
+    match store.ping().await {
+        Ok(()) => eprintln!("miroir: sessions in Redis"),
+        Err(e) => {
+            eprintln!("warning: sessions in Redis, which does not answer yet ({e}); pages needing a session answer 503 until it does")
+        }
+    }
+    Ok(store)
 }
 
 /// The library from folders on disk, or the embedded one.

@@ -4,7 +4,7 @@
 //! Diagnostics show here only, never on a learner's page.
 
 use super::pages::{base_page as base, error_page, find, new_seed, now, render_base as render, seed_of};
-use super::visitor::Visitor;
+use super::visitor::{saved_or_return, visitor_or_return};
 use super::{Loaded, Shared, flow};
 use crate::scenario::Scenario;
 use crate::walkthrough::{self, As, Move};
@@ -157,14 +157,14 @@ pub async fn start_here(
 ) -> Response {
     let loaded = state.loaded();
     let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let Some(mut r) = walkthrough::reach(&s, new_seed(), &step) else {
         return error_page(&state, StatusCode::NOT_FOUND);
     };
     r.restart_clock(now());
     let to = format!("/scenarios/{}/etape/{}", s.id, r.current(&s).id);
     visitor.session.put(r);
-    visitor.save(&state).await;
+    saved_or_return!(&state, visitor);
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(&to) {
         response.headers_mut().insert(header::LOCATION, v);

@@ -3,8 +3,8 @@
 
 use super::page_cache::Inputs;
 use super::render::Ctx;
-use super::visitor::Visitor;
-use super::{Loaded, Shared};
+use super::visitor::{Visitor, saved_or_return, visitor_or_return};
+use super::{AppState, Loaded, Shared};
 use crate::persona::Persona;
 use crate::rehearsal::view::card as persona_card;
 use crate::rehearsal::{LinkOutcome, Outcome, Rehearsal, ScenarioError, Stage};
@@ -159,13 +159,25 @@ fn rendered(state: &Shared, loaded: &Loaded, theme: &str, template: &str, ctx: i
     })
 }
 
+/// The page when visitors' sessions cannot be reached (Redis away): 503,
+/// to try again shortly; nothing is lost.
+pub fn unavailable(state: &AppState) -> Response {
+    let mut response = error_page(state, StatusCode::SERVICE_UNAVAILABLE);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+    response
+}
+
 /// A page of refusal or failure, from the base theme.
-pub fn error_page(state: &Shared, status: StatusCode) -> Response {
+pub fn error_page(state: &AppState, status: StatusCode) -> Response {
     let (title, text) = match status.as_u16() {
         403 => ("Action refusée", "Cette action venait d'une autre page que ce site : elle a été refusée pour vous protéger."),
         404 => ("Page introuvable", "Cette page n'existe pas, ou plus. Revenez à la liste des entraînements."),
         405 => ("Action impossible", "Cette page ne permet pas cette action."),
         413 => ("Envoi trop volumineux", "Les informations envoyées dépassent la taille autorisée."),
+        503 => (
+            "Service momentanément indisponible",
+            "Le site d'entraînement ne peut pas retrouver les entraînements en cours pour le moment. Réessayez dans quelques instants.",
+        ),
         _ => (
             "Le service a rencontré un problème",
             "Réessayez dans quelques instants. Si le problème continue, prévenez l'équipe qui gère ce site.",
@@ -205,7 +217,7 @@ fn scenario_error(state: &Shared, loaded: &Loaded, s: &Scenario, e: &ScenarioErr
 
 pub async fn catalogue(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let loaded = state.loaded();
-    let visitor = Visitor::of(&state, &headers).await;
+    let visitor = visitor_or_return!(&state, &headers);
     let groups: Vec<Value> = loaded
         .library
         .by_operator()
@@ -227,7 +239,7 @@ pub async fn catalogue(State(state): State<Shared>, headers: HeaderMap) -> Respo
 
 pub async fn accessibility(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let loaded = state.loaded();
-    let visitor = Visitor::of(&state, &headers).await;
+    let visitor = visitor_or_return!(&state, &headers);
     let ctx = page(&loaded, crate::theme::BASE, Some(&visitor), "/accessibilite");
     render(&state, &loaded, crate::theme::BASE, "accessibilite.html", StatusCode::OK, ctx)
 }
@@ -235,8 +247,11 @@ pub async fn accessibility(State(state): State<Shared>, headers: HeaderMap) -> R
 pub async fn scenario_page(State(state): State<Shared>, Path((op, name)): ScenarioPath, headers: HeaderMap) -> Response {
     let loaded = state.loaded();
     let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
-    let mut visitor = Visitor::of(&state, &headers).await;
-    let notice = take_notice(&state, &mut visitor).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
+    let notice = match take_notice(&state, &mut visitor).await {
+        Ok(notice) => notice,
+        Err(unavailable) => return unavailable,
+    };
     let started = visitor.session.rehearsals.get(&s.id).map(|r| r.current(&s).title.source().to_owned());
     let ctx = context! {
         scenario => scenario_value(&loaded, &s),
@@ -248,19 +263,19 @@ pub async fn scenario_page(State(state): State<Shared>, Path((op, name)): Scenar
     render(&state, &loaded, &s.theme, "scenario.html", StatusCode::OK, ctx)
 }
 
-/// The notice to show once, forgotten as it is shown.
-async fn take_notice(state: &Shared, visitor: &mut Visitor) -> Option<String> {
+/// The notice to show once, forgotten as it is shown (or the 503 page).
+async fn take_notice(state: &Shared, visitor: &mut Visitor) -> Result<Option<String>, Response> {
     let notice = visitor.session.notice.take();
     if notice.is_some() {
-        visitor.save(state).await;
+        visitor.save(state).await?;
     }
-    notice
+    Ok(notice)
 }
 
 pub async fn start(State(state): State<Shared>, Path((op, name)): ScenarioPath, headers: HeaderMap) -> Response {
     let loaded = state.loaded();
     let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let fresh_start = match visitor.session.rehearsals.get(&s.id) {
         Some(r) => r.version != s.fingerprint,
         None => true,
@@ -271,7 +286,7 @@ pub async fn start(State(state): State<Shared>, Path((op, name)): ScenarioPath, 
             visitor.session.notice = Some("Votre session d'entraînement avait expiré : un nouvel entraînement commence.".into());
         }
     }
-    visitor.save(&state).await;
+    saved_or_return!(&state, visitor);
     let to = step_url(&s, &visitor.session.rehearsals[&s.id]);
     with_cookie(redirect(&to), &state, &visitor, &headers)
 }
@@ -291,12 +306,16 @@ async fn rehearsal_of(state: &Shared, loaded: &Loaded, s: &Scenario, visitor: &m
             let to = step_url(s, &r);
             visitor.session.put(r);
             visitor.session.notice = Some("Ce scénario a été mis à jour : l'entraînement recommence au début.".into());
-            visitor.save(state).await;
-            Found::Response(redirect(&to))
+            match visitor.save(state).await {
+                Ok(()) => Found::Response(redirect(&to)),
+                Err(unavailable) => Found::Response(unavailable),
+            }
         }
         None if visitor.lost_a_session() => {
             // Said plainly, in the scenario's own look: never a 500.
-            visitor.save(state).await;
+            if let Err(unavailable) = visitor.save(state).await {
+                return Found::Response(unavailable);
+            }
             let ctx = context! {
                 scenario => scenario_value(loaded, s),
                 urls => urls(s),
@@ -330,7 +349,7 @@ macro_rules! scenario_or_404 {
 pub async fn current_step(State(state): State<Shared>, Path((op, name)): ScenarioPath, headers: HeaderMap) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let r = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     redirect(&step_url(&s, &r))
 }
@@ -349,7 +368,10 @@ async fn show_step(
     refused: Option<(&[crate::rehearsal::FieldError], &std::collections::BTreeMap<String, String>)>,
 ) -> Response {
     let t = now();
-    let notice = take_notice(state, visitor).await;
+    let notice = match take_notice(state, visitor).await {
+        Ok(notice) => notice,
+        Err(unavailable) => return unavailable,
+    };
     // A page with errors or a one-time notice is never kept.
     let key = match (refused, &notice) {
         (None, None) => loaded.pages.key(
@@ -402,7 +424,7 @@ pub async fn step_page(
 ) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let r = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     if r.current(&s).id != step {
         // Steps are reached by the buttons of the pages, not by address.
@@ -424,11 +446,11 @@ pub async fn submit(
 ) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let mut r = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     if r.current(&s).id != step {
         visitor.session.notice = Some("Cette page avait déjà été validée : voici où vous en êtes.".into());
-        visitor.save(&state).await;
+        saved_or_return!(&state, visitor);
         return redirect(&step_url(&s, &r));
     }
     let values = form(&body);
@@ -439,14 +461,14 @@ pub async fn submit(
         Ok(Outcome::Invalid { errors, values }) => {
             super::workshops::report(&state, &visitor, &s, &r, true);
             visitor.session.put(r.clone());
-            visitor.save(&state).await;
+            saved_or_return!(&state, visitor);
             show_step(&state, &loaded, &s, &mut visitor, &r, Some((&errors, &values))).await
         }
         Ok(_) => {
             super::workshops::report(&state, &visitor, &s, &r, false);
             let to = step_url(&s, &r);
             visitor.session.put(r);
-            visitor.save(&state).await;
+            saved_or_return!(&state, visitor);
             redirect(&to)
         }
         Err(e) => scenario_error(&state, &loaded, &s, &e),
@@ -463,7 +485,7 @@ async fn change_rehearsal(
 ) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let mut r = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     let notice = change(&s, &mut r);
     super::workshops::report(&state, &visitor, &s, &r, false);
@@ -472,7 +494,7 @@ async fn change_rehearsal(
     if notice.is_some() {
         visitor.session.notice = notice;
     }
-    visitor.save(&state).await;
+    saved_or_return!(&state, visitor);
     redirect(&to)
 }
 
@@ -496,7 +518,7 @@ pub async fn edit(State(state): State<Shared>, Path((op, name, step)): Path<(Str
 async fn confirm(state: Shared, op: String, name: String, headers: HeaderMap, kind: &str) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let _ = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     let ctx = context! {
         kind => kind,
@@ -538,7 +560,7 @@ pub async fn new_persona(State(state): State<Shared>, Path((op, name)): Scenario
 pub async fn card(State(state): State<Shared>, Path((op, name)): ScenarioPath, headers: HeaderMap) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let r = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     let persona = persona_of(&s, &r);
     let ctx = context! {
@@ -555,14 +577,17 @@ pub async fn card(State(state): State<Shared>, Path((op, name)): ScenarioPath, h
 pub async fn inbox(State(state): State<Shared>, Path((op, name)): ScenarioPath, headers: HeaderMap) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let r = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     let persona = persona_of(&s, &r);
     let messages = match r.inbox_view(Stage { scenario: &s, persona: &persona }, now()) {
         Ok(m) => m,
         Err(e) => return scenario_error(&state, &loaded, &s, &e),
     };
-    let notice = take_notice(&state, &mut visitor).await;
+    let notice = match take_notice(&state, &mut visitor).await {
+        Ok(notice) => notice,
+        Err(unavailable) => return unavailable,
+    };
     let ctx = context! {
         messages => crate::expr::to_value(&messages),
         email => persona.text("email"),
@@ -580,7 +605,7 @@ pub async fn inbox(State(state): State<Shared>, Path((op, name)): ScenarioPath, 
 pub async fn message(State(state): State<Shared>, Path((op, name, n)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let mut r = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     let Some(index) = n.parse::<usize>().ok().filter(|i| *i < r.inbox.len()) else {
         return error_page(&state, StatusCode::NOT_FOUND);
@@ -597,7 +622,7 @@ pub async fn message(State(state): State<Shared>, Path((op, name, n)): Path<(Str
     let unread = r.inbox.iter().filter(|m| !m.read).count();
     let step = step_url(&s, &r);
     visitor.session.put(r);
-    visitor.save(&state).await;
+    saved_or_return!(&state, visitor);
     let ctx = context! {
         message => crate::expr::to_value(&message),
         scenario => scenario_value(&loaded, &s),
@@ -628,7 +653,7 @@ pub const WAITS: [(u32, &str); 4] = [(15, "15 minutes"), (60, "1 heure"), (540, 
 pub async fn wait(State(state): State<Shared>, Path((op, name)): ScenarioPath, headers: HeaderMap, body: Bytes) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let mut r = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     let minutes = form(&body).into_iter().find(|(k, _)| k == "minutes").and_then(|(_, v)| v.parse::<u32>().ok());
     if let Some((m, label)) = WAITS.iter().find(|(m, _)| Some(*m) == minutes) {
@@ -636,14 +661,14 @@ pub async fn wait(State(state): State<Shared>, Path((op, name)): ScenarioPath, h
         visitor.session.notice = Some(format!("Le temps a passé : {label} de plus."));
     }
     visitor.session.put(r);
-    visitor.save(&state).await;
+    saved_or_return!(&state, visitor);
     redirect(&format!("{}/messagerie", scenario_url(&s)))
 }
 
 pub async fn document(State(state): State<Shared>, Path((op, name)): ScenarioPath, headers: HeaderMap) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let r = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     let step = r.current(&s);
     let Some(doc) = &step.document else { return redirect(&step_url(&s, &r)) };
@@ -665,9 +690,9 @@ pub async fn document(State(state): State<Shared>, Path((op, name)): ScenarioPat
 }
 
 pub async fn toggle_hints(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     visitor.session.hints_hidden = !visitor.session.hints_hidden;
-    visitor.save(&state).await;
+    saved_or_return!(&state, visitor);
     let back = form(&body).into_iter().find(|(k, _)| k == "retour").map(|(_, v)| v);
     // Only a path of this site: never an open redirect.
     let to = back.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')).unwrap_or_else(|| "/".into());
@@ -685,6 +710,7 @@ pub async fn healthz(State(state): State<Shared>) -> Response {
         "scenarios": loaded.library.scenarios.len(),
         "files_with_errors": loaded.library.broken_files().len(),
         "sessions": state.store.count(),
+        "session_store": if state.store.available() { "ok" } else { "unavailable" },
     });
     ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body.to_string()).into_response()
 }

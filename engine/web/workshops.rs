@@ -3,7 +3,7 @@
 //! everyone, ends it, and prints handouts and persona cards.
 
 use super::pages::{base_page as base, error_page, find, new_seed, now, redirect, render_base as render, seed_of};
-use super::visitor::Visitor;
+use super::visitor::{Visitor, saved_or_return, visitor_or_return};
 use super::{Loaded, Shared};
 use crate::handout;
 use crate::rehearsal::Rehearsal;
@@ -85,10 +85,10 @@ fn scenarios_of(loaded: &Loaded, room: &Room) -> Vec<Arc<Scenario>> {
 
 pub async fn join_form(State(state): State<Shared>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
     let loaded = state.loaded();
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let notice = visitor.session.notice.take();
     if notice.is_some() {
-        visitor.save(&state).await;
+        saved_or_return!(&state, visitor);
     }
     let code = q.get("code").map(|c| workshop::normalize_code(c)).unwrap_or_default();
     let ctx = context! { code => code, pseudonym => "", notice => notice, errors => Vec::<Value>::new(), ..base(&loaded, "/atelier") };
@@ -104,7 +104,7 @@ pub async fn join(State(state): State<Shared>, request: Request) -> Response {
     };
     let values = form(&body);
     let loaded = state.loaded();
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let mut keys = vec![(format!("session:{}", visitor.id), PER_VISITOR)];
     if let Some(a) = address {
         keys.push((format!("address:{a}"), PER_ADDRESS));
@@ -134,7 +134,7 @@ pub async fn join(State(state): State<Shared>, request: Request) -> Response {
     }
     let Some(room) = state.workshops.by_code(&typed_code) else {
         state.join_failed(&keys);
-        visitor.save(&state).await;
+        saved_or_return!(&state, visitor);
         return refuse(
             &state,
             &visitor,
@@ -162,7 +162,7 @@ pub async fn join(State(state): State<Shared>, request: Request) -> Response {
     };
     let code = room.read(|w| w.code.clone());
     visitor.session.workshop = Some(Seat { code, learner });
-    visitor.save(&state).await;
+    saved_or_return!(&state, visitor);
     let to = match scenarios.as_slice() {
         [only] => format!("/scenarios/{}/etape", only.id),
         _ => "/atelier/salle".to_owned(),
@@ -187,21 +187,21 @@ async fn leave_current(state: &Shared, visitor: &mut Visitor) {
 }
 
 pub async fn leave(State(state): State<Shared>, headers: HeaderMap) -> Response {
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     leave_current(&state, &mut visitor).await;
     visitor.session.notice = Some("Vous avez quitté l'atelier.".into());
-    visitor.save(&state).await;
+    saved_or_return!(&state, visitor);
     redirect("/atelier")
 }
 
 pub async fn room(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let loaded = state.loaded();
-    let mut visitor = Visitor::of(&state, &headers).await;
+    let mut visitor = visitor_or_return!(&state, &headers);
     let Some(seat) = visitor.session.workshop.clone() else { return redirect("/atelier") };
     let Some(room) = state.workshops.by_code(&seat.code) else {
         visitor.session.workshop = None;
         visitor.session.notice = Some("Cet atelier est terminé.".into());
-        visitor.save(&state).await;
+        saved_or_return!(&state, visitor);
         return redirect("/atelier");
     };
     let t = now();
