@@ -44,8 +44,15 @@ impl RedisStore {
     /// that does not answer yet is reached when it does, and meanwhile
     /// every operation fails fast. Must run inside a Tokio runtime.
     pub fn open(url: &str, idle: Duration) -> Result<RedisStore, StoreError> {
+        use ::redis::IntoConnectionInfo;
+        use ::redis::io::tcp::{TcpSettings, socket2::TcpKeepalive};
         // The crate's message is left out: it could quote the URL, password included.
-        let client = ::redis::Client::open(url).map_err(|_| StoreError("invalid Redis URL: expected redis://HOST:PORT/DB".into()))?;
+        let info = url.into_connection_info().map_err(|_| StoreError("invalid Redis URL: expected redis://HOST:PORT/DB".into()))?;
+        // No Nagle delay on requests of a few hundred bytes (the crate's
+        // default leaves it on); keepalive finds a vanished Redis host on an
+        // idle connection.
+        let tcp = TcpSettings::default().set_nodelay(true).set_keepalive(TcpKeepalive::new().with_time(Duration::from_secs(30)));
+        let client = ::redis::Client::open(info.set_tcp_settings(tcp)).map_err(|e| StoreError(e.to_string()))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(COMMAND_TIMEOUT))

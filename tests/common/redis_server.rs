@@ -16,6 +16,8 @@ pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
     dir: tempfile::TempDir,
+    /// More settings, after (and over) the ones above.
+    extra: Vec<String>,
 }
 
 fn binary() -> String {
@@ -24,9 +26,14 @@ fn binary() -> String {
 
 impl RedisServer {
     pub fn start() -> RedisServer {
+        RedisServer::start_with(&[])
+    }
+
+    /// With more settings, such as `["--appendfsync", "everysec"]`.
+    pub fn start_with(extra: &[&str]) -> RedisServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let dir = tempfile::tempdir().unwrap();
-        let mut server = RedisServer { child: None, port, dir };
+        let mut server = RedisServer { child: None, port, dir, extra: extra.iter().map(|s| s.to_string()).collect() };
         server.restart();
         server
     }
@@ -45,6 +52,7 @@ impl RedisServer {
             .arg(self.dir.path())
             .args(["--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"])
             .args(["--logfile", "redis.log"])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

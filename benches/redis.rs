@@ -1,0 +1,177 @@
+//! Sessions in Redis against sessions in memory, in the same run: the
+//! POST-redirect-GET cycle of a step through the router (one visitor at a
+//! time, then 64 at once), and the bytes an answered rehearsal takes in
+//! Redis (`MEMORY USAGE`). Starts its own `redis-server` (Debian's package,
+//! as the tests do). Run with `cargo bench --bench redis`.
+
+#[path = "../tests/common/redis_server.rs"]
+mod redis_server;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use miroir::library::{self, Library};
+use miroir::session::{MemoryStore, RedisStore, Session, SessionStore};
+use miroir::web::{self, AppState};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// A form step that loops onto itself: every submit is valid, so the cycle
+/// can repeat (the scenario of `benches/load.sh`).
+const LOOP: &str = r#"title: Formulaire en boucle
+operator: bench
+summary: Pour la mesure.
+level: debutant
+duration_minutes: 1
+valid_as_of: 2026-11
+steps:
+  - id: formulaire
+    kind: form
+    section: Mesure
+    title: Vos informations
+    hint: Un formulaire ordinaire.
+    fields:
+      - { name: nom, label: Nom, type: text, prefill: persona.nom }
+      - { name: montant, label: Montant, type: money, min: 0 }
+      - { name: date, label: Date de naissance, type: date, prefill: persona.date_naissance }
+      - { name: choix, label: Choix, type: radio, options: [oui, non] }
+    next: formulaire
+"#;
+const STEP: &str = "/scenarios/bench/boucle/etape/formulaire";
+
+/// A visitor on the looping step: their cookie.
+async fn visitor(router: &axum::Router) -> String {
+    let request = Request::post("/scenarios/bench/boucle/commencer").header("sec-fetch-site", "same-origin").body(Body::empty()).unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let set = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+/// One POST-redirect-GET cycle: a submit (303), then the page it leads to.
+async fn cycle(router: &axum::Router, cookie: &str, n: u64) {
+    let body = format!("nom=Durand&montant={n}&date=05%2F03%2F1961&choix=oui");
+    let post = Request::post(STEP)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body))
+        .unwrap();
+    let response = router.clone().oneshot(post).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let get = Request::get(STEP).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    let response = router.clone().oneshot(get).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+}
+
+/// Mean microseconds per cycle, one visitor, `n` cycles.
+async fn sequential(router: &axum::Router, n: u64) -> f64 {
+    let cookie = visitor(router).await;
+    let start = Instant::now();
+    for i in 0..n {
+        cycle(router, &cookie, i).await;
+    }
+    start.elapsed().as_secs_f64() * 1e6 / n as f64
+}
+
+/// Cycles per second with `visitors` at once for `time`.
+async fn concurrent(router: &axum::Router, visitors: usize, time: Duration) -> f64 {
+    let deadline = Instant::now() + time;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..visitors {
+        let router = router.clone();
+        tasks.push(tokio::spawn(async move {
+            let cookie = visitor(&router).await;
+            let mut done = 0u64;
+            while Instant::now() < deadline {
+                cycle(&router, &cookie, done).await;
+                done += 1;
+            }
+            done
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        println!("redis: bench");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("bench")).unwrap();
+    std::fs::write(dir.path().join("bench/boucle.yaml"), LOOP).unwrap();
+    let lib = Library::load(&library::scenarios_over(dir.path()).unwrap(), &library::embedded_themes());
+    assert!(lib.get("bench/boucle").is_some(), "{}", lib.render_diagnostics());
+
+    // The append-only file as production runs it: fsync once a second.
+    let redis = redis_server::RedisServer::start_with(&["--appendfsync", "everysec"]);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let _guard = runtime.enter();
+    let redis_store = Arc::new(RedisStore::open(&redis.url(), miroir::session::IDLE).unwrap());
+    let stores: [(&str, Arc<dyn SessionStore>); 2] = [("memory", Arc::new(MemoryStore::default())), ("redis", redis_store.clone())];
+    let routers: Vec<(&str, axum::Router)> = stores
+        .iter()
+        .map(|(name, store)| (*name, web::router(AppState::new(lib.clone(), store.clone(), web::Config::default()))))
+        .collect();
+
+    // Warm up, then memory, Redis, memory, Redis: a machine whose speed
+    // drifts during the run weighs on both sides.
+    runtime.block_on(async {
+        for (_, router) in &routers {
+            sequential(router, 300).await;
+        }
+    });
+    let mut one = [0.0f64; 2];
+    let mut many = [0.0f64; 2];
+    for _ in 0..2 {
+        for (i, (_, router)) in routers.iter().enumerate() {
+            one[i] += runtime.block_on(sequential(router, 3000)) / 2.0;
+            many[i] += runtime.block_on(concurrent(router, 64, Duration::from_secs(3))) / 2.0;
+        }
+    }
+    println!("POST-redirect-GET cycle of a step, through the router, in process");
+    println!("| store | one visitor: µs per cycle | 64 visitors: cycles/s |");
+    println!("| --- | --- | --- |");
+    for (i, (name, _)) in routers.iter().enumerate() {
+        println!("| {name} | {:.0} | {:.0} |", one[i], many[i]);
+    }
+    println!("| Redis / memory | {:.2} (time) | {:.2} (throughput) |", one[1] / one[0], many[1] / many[0]);
+
+    // Bytes per answered rehearsal: every walkthrough of every bundled
+    // scenario played to its end, one session each.
+    let bundled = Library::embedded();
+    let mut inside = redis.connection().unwrap();
+    let (mut count, mut usage, mut packed, mut json) = (0u64, 0u64, 0u64, 0u64);
+    for s in bundled.scenarios.values() {
+        for test in &s.tests {
+            let Ok(r) = miroir::walkthrough::run(s, test) else { continue };
+            let mut session = Session::default();
+            session.put(r);
+            let id = uuid::Uuid::new_v4();
+            json += serde_json::to_vec(&session).unwrap().len() as u64;
+            runtime.block_on(redis_store.save(id, session)).unwrap();
+            let key = format!("miroir:session:{id}");
+            usage += redis::cmd("MEMORY").arg("USAGE").arg(&key).arg("SAMPLES").arg(0).query::<u64>(&mut inside).unwrap();
+            packed += redis::cmd("STRLEN").arg(&key).query::<u64>(&mut inside).unwrap();
+            count += 1;
+        }
+    }
+    println!();
+    println!("{count} rehearsals played to their end (every walkthrough of the bundled scenarios), one session each:");
+    println!(
+        "MEMORY USAGE {:.0} bytes per session in Redis; the value {:.0} bytes in MessagePack ({:.0} in JSON)",
+        usage as f64 / count as f64,
+        packed as f64 / count as f64,
+        json as f64 / count as f64
+    );
+}
