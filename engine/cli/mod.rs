@@ -86,6 +86,11 @@ enum Command {
         /// Opening a workshop asks for this passphrase (default: anyone may).
         #[arg(long, env = "MIROIR_TRAINER_PASSPHRASE", hide_env_values = true)]
         trainer_passphrase: Option<String>,
+        /// Reverse proxies whose X-Forwarded-For names the client, for the per-address
+        /// limits: IP addresses or CIDR ranges, comma-separated (default: none).
+        #[arg(long, env = "MIROIR_TRUSTED_PROXIES", value_delimiter = ',', value_name = "ADDRESSES",
+              value_parser = crate::web::address::parse_trusted)]
+        trusted_proxies: Vec<ipnet::IpNet>,
     },
 }
 
@@ -108,6 +113,7 @@ pub fn main() -> ExitCode {
             trainer_passphrase,
             watch,
             frame_ancestors,
+            trusted_proxies,
         } => serve::run(serve::Options {
             addr,
             scenarios,
@@ -119,6 +125,7 @@ pub fn main() -> ExitCode {
             frame_ancestors,
             page_cache_mb,
             sessions_mb,
+            trusted_proxies,
         }),
     }
 }

@@ -23,11 +23,12 @@ pub struct Options {
     pub frame_ancestors: Vec<String>,
     pub page_cache_mb: u64,
     pub sessions_mb: u64,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 pub fn run(mut opts: Options) -> ExitCode {
     init_logs(opts.json_logs);
-    quiet_panics();
+    crate::web::security::log_panics_by_place();
     let mut frame_ancestors = Vec::new();
     for origin in &opts.frame_ancestors {
         match crate::web::security::check_frame_ancestor(origin) {
@@ -82,6 +83,7 @@ pub fn run(mut opts: Options) -> ExitCode {
             trainer_passphrase: opts.trainer_passphrase,
             frame_ancestors,
             page_cache_bytes: opts.page_cache_mb.saturating_mul(1 << 20),
+            trusted_proxies: opts.trusted_proxies,
             ..Config::default()
         },
     );
@@ -143,12 +145,4 @@ fn init_logs(json: bool) {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
-}
-
-/// A panic is logged with its place only: its message could hold a value.
-fn quiet_panics() {
-    std::panic::set_hook(Box::new(|info| {
-        let place = info.location().map_or_else(|| "unknown place".to_owned(), |l| format!("{}:{}", l.file(), l.line()));
-        tracing::error!(%place, "panic");
-    }));
 }

@@ -1,8 +1,10 @@
 //! The web layer: the rehearsal engine served over HTTP with axum. Pages
 //! are rendered by theme templates; sessions live in a [`SessionStore`].
 
+pub mod address;
 mod author;
 mod flow;
+pub mod limits;
 pub mod page_cache;
 pub mod pages;
 pub mod render;
@@ -59,6 +61,12 @@ pub struct Config {
     pub base_path: String,
     /// Bytes of rendered step pages kept for reloads (0: none kept).
     pub page_cache_bytes: u64,
+    /// Reverse proxies whose `X-Forwarded-For` gives the client's address
+    /// for the per-address limits; nobody's by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Live workshops at most: beyond, opening one is refused (a live one
+    /// is never forgotten to make room).
+    pub max_workshops: u64,
 }
 
 impl Default for Config {
@@ -70,6 +78,8 @@ impl Default for Config {
             frame_ancestors: Vec::new(),
             base_path: String::new(),
             page_cache_bytes: 32 << 20,
+            trusted_proxies: Vec::new(),
+            max_workshops: crate::workshop::MAX_WORKSHOPS,
         }
     }
 }
@@ -80,8 +90,10 @@ pub struct AppState {
     pub store: Arc<dyn SessionStore>,
     pub config: Config,
     pub workshops: crate::workshop::Registry,
-    /// Wrong join codes, per visitor and per address, over ten minutes.
-    join_failures: moka::sync::Cache<String, u32>,
+    /// Wrong join codes, per visitor and per address.
+    join_failures: limits::Limiter,
+    /// Workshops opened, per address.
+    openings: limits::Limiter,
     /// Set when the server stops: live streams end.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -94,8 +106,9 @@ impl AppState {
         Arc::new(AppState {
             current: ArcSwap::from_pointee(Loaded::new(library, &config)),
             store,
-            workshops: crate::workshop::Registry::new(config.workshop_idle),
-            join_failures: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(std::time::Duration::from_secs(600)).build(),
+            workshops: crate::workshop::Registry::new(config.workshop_idle, config.max_workshops),
+            join_failures: limits::Limiter::new(limits::WINDOW),
+            openings: limits::Limiter::new(limits::WINDOW),
             shutdown: tokio::sync::watch::channel(false).0,
             config,
         })
@@ -110,17 +123,12 @@ impl AppState {
         self.shutdown.subscribe()
     }
 
-    /// Whether wrong join codes from `keys` reached their limits.
-    pub fn join_blocked(&self, keys: &[(String, u32)]) -> bool {
-        keys.iter().any(|(k, limit)| self.join_failures.get(k).unwrap_or(0) >= *limit)
-    }
-
-    /// Counts a wrong join code against each key.
-    pub fn join_failed(&self, keys: &[(String, u32)]) {
-        for (k, _) in keys {
-            let n = self.join_failures.get(k).unwrap_or(0);
-            self.join_failures.insert(k.clone(), n + 1);
-        }
+    /// The address a request comes from: the peer, or behind a trusted
+    /// proxy, the client it forwards for. None when the server was not
+    /// given the peer (a router served without connect info).
+    pub fn client_address(&self, request: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
+        let peer = request.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        address::client(&self.config.trusted_proxies, peer, &request.headers)
     }
 
     /// A server on `library` with sessions in memory.
