@@ -12,6 +12,7 @@ use common::{Client, Page, card_value};
 use futures_util::StreamExt;
 use miroir::library::Library;
 use miroir::session::MemoryStore;
+use miroir::web::server::Limits;
 use miroir::web::{self, AppState, Config, Shared};
 use std::sync::Arc;
 use std::time::Duration;
@@ -551,4 +552,61 @@ fn trusted_proxies_must_be_addresses_or_ranges() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("proxy.local") && stderr.contains("--trusted-proxies"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_stream_outlasts_the_connection_timeouts() {
+    // Every timeout at one second: only reading a request is timed, never
+    // the stream that answers it.
+    let second = Duration::from_secs(1);
+    let limits =
+        Limits { header_timeout: second, idle_timeout: second, request_timeout: second, write_timeout: second, ..Limits::default() };
+    let state = state_with(Config { limits, ..Config::default() });
+    let (_, token, code) = open(&state, true).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(web::serve_on(listener, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(format!("GET /atelier/animation/{token}/flux HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
+    let mut chunk = [0u8; 4096];
+    let n = stream.read(&mut chunk).await.unwrap();
+    assert!(String::from_utf8_lossy(&chunk[..n]).contains("text/event-stream"));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    join(&state, &code, "Ali").await;
+    let mut got = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !got.contains("Ali") {
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await.expect("the learner's event").unwrap();
+        assert!(n > 0, "the stream was closed: {got}");
+        got.push_str(&String::from_utf8_lossy(&chunk[..n]));
+    }
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(8), server).await.expect("the server stops").unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_codes_are_counted_per_network_address_over_a_real_connection() {
+    let state = state_with(Config::default());
+    open(&state, true).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(web::serve_on(listener, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    // Thirty visitors (no cookie: a new one each time) from one address.
+    let statuses = tokio::task::spawn_blocking(move || {
+        let form = raw::encode(&[("code", "ZZZZZZ"), ("pseudonyme", "Ali")]);
+        (0..31).map(|_| raw::request(addr, "POST", "/atelier/rejoindre", None, Some(&form)).unwrap().status).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert!(statuses[..30].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses[30], 429, "the address reached its limit: the server knows who is connected");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
 }

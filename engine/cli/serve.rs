@@ -3,6 +3,7 @@
 
 use crate::library::{self, Library};
 use crate::session::MemoryStore;
+use crate::web::server::{Limits, RESERVED_FILES};
 use crate::web::{self, AppState, Config, ServeError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ pub struct Options {
     pub page_cache_mb: u64,
     pub sessions_mb: u64,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub limits: Limits,
 }
 
 pub fn run(mut opts: Options) -> ExitCode {
@@ -75,6 +77,8 @@ pub fn run(mut opts: Options) -> ExitCode {
     if broken > 0 {
         eprintln!("warning: {broken} file(s) have errors (above) and are not served; serving the {served} valid scenario(s)");
     }
+    let mut limits = opts.limits;
+    limits.max_connections = fit_open_files(limits.max_connections);
     let state = AppState::new(
         library,
         Arc::new(MemoryStore::new(opts.sessions_mb << 20, crate::session::IDLE)),
@@ -84,6 +88,7 @@ pub fn run(mut opts: Options) -> ExitCode {
             frame_ancestors,
             page_cache_bytes: opts.page_cache_mb.saturating_mul(1 << 20),
             trusted_proxies: opts.trusted_proxies,
+            limits,
             ..Config::default()
         },
     );
@@ -122,6 +127,28 @@ pub fn run(mut opts: Options) -> ExitCode {
         Err(ServeError::Io(e)) => {
             eprintln!("error: the server stopped: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Raises the open-file limit to what `max` connections need, as far as
+/// the hard limit allows; below that, lowers the cap to fit, and says so:
+/// past the open-file limit, connections could not even be refused and
+/// visitors would wait in vain.
+fn fit_open_files(max: u32) -> u32 {
+    let wanted = u64::from(max) + RESERVED_FILES;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(limit) if limit >= wanted => max,
+        Ok(limit) => {
+            let fits = u32::try_from(limit.saturating_sub(RESERVED_FILES)).unwrap_or(max).clamp(1, max);
+            eprintln!(
+                "warning: the open-file limit ({limit}) allows only {fits} connection(s) at once, not {max}; beyond, visitors get \"Service momentanément indisponible\"\n  = help: raise it to at least {wanted}: `ulimit -n {wanted}` before miroir serve, or LimitNOFILE={wanted} in its systemd unit; or lower --max-connections"
+            );
+            fits
+        }
+        Err(e) => {
+            eprintln!("warning: cannot read or raise the open-file limit: {e}");
+            max
         }
     }
 }

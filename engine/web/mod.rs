@@ -9,6 +9,7 @@ pub mod page_cache;
 pub mod pages;
 pub mod render;
 pub mod security;
+pub mod server;
 mod visitor;
 pub mod watch;
 pub mod workshops;
@@ -67,6 +68,8 @@ pub struct Config {
     /// Live workshops at most: beyond, opening one is refused (a live one
     /// is never forgotten to make room).
     pub max_workshops: u64,
+    /// Timeouts and the connection cap of [`serve_on`].
+    pub limits: server::Limits,
 }
 
 impl Default for Config {
@@ -80,6 +83,7 @@ impl Default for Config {
             page_cache_bytes: 32 << 20,
             trusted_proxies: Vec::new(),
             max_workshops: crate::workshop::MAX_WORKSHOPS,
+            limits: server::Limits::default(),
         }
     }
 }
@@ -210,20 +214,22 @@ pub async fn serve(state: Shared, addr: SocketAddr) -> Result<(), ServeError> {
     serve_on(listener, state, shutdown_signal()).await.map_err(ServeError::Io)
 }
 
-/// Serves on a bound listener until `stop` resolves, then finishes the
-/// requests under way.
+/// Serves on a bound listener, within `state.config.limits`, until `stop`
+/// resolves; then finishes the requests under way, within the shutdown
+/// deadline.
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     state: Shared,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state.clone());
+    let limits = state.config.limits.clone();
     let stop = async move {
         stop.await;
         // Live streams never end on their own: tell them.
         state.begin_shutdown();
     };
-    axum::serve(listener, app).with_graceful_shutdown(stop).await
+    server::serve(listener, app, limits, stop).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
