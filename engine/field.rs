@@ -187,6 +187,28 @@ pub struct Rules<'a> {
     pub accept: &'a [String],
 }
 
+/// Drops the control characters of a typed value (NUL, escape, DEL...).
+/// They cannot be seen, come only from a paste or a forged request, and
+/// would be kept and written back as they are. Dropped rather than refused:
+/// a refusal would point at something nobody can see on the screen, a dead
+/// end for the people helped. A multi-line text keeps its line breaks (the
+/// `\r\n` browsers send becomes `\n`) and tabs; in a one-line value they
+/// become spaces.
+pub fn strip_controls(raw: &str, multiline: bool) -> String {
+    let raw = if multiline && raw.contains('\r') { raw.replace("\r\n", "\n").replace('\r', "\n") } else { raw.to_owned() };
+    if !raw.chars().any(char::is_control) {
+        return raw;
+    }
+    raw.chars()
+        .filter_map(|c| match c {
+            '\n' | '\t' if multiline => Some(c),
+            '\n' | '\r' | '\t' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
 /// Cleans up and checks what was typed. Returns the canonical value to
 /// keep, or what is wrong. Checkbox groups arrive joined by `\n`.
 pub fn normalize(rules: &Rules, raw: &str) -> Result<String, Problem> {
@@ -416,6 +438,13 @@ mod tests {
         assert_eq!(normalize(&r, &"x".repeat(201)), Err(Problem::TooLong));
         let r = Rules { max_length: 100_000, ..rules(FieldType::Text) };
         assert_eq!(normalize(&r, &"x".repeat(301)), Err(Problem::TooLong));
+    }
+
+    #[test]
+    fn control_characters_are_dropped() {
+        assert_eq!(strip_controls("bon\u{0}jour\u{1b}[1m\u{7f}\u{9b}\tici", false), "bonjour[1m ici");
+        assert_eq!(strip_controls("a\r\nb\rc\n\td\u{0}", true), "a\nb\nc\n\td");
+        assert_eq!(strip_controls("Zoé — 24 000 €", false), "Zoé — 24 000 €");
     }
 
     #[test]

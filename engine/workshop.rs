@@ -22,6 +22,8 @@ pub const CODE_LENGTH: usize = 6;
 pub const MAX_LEARNERS: usize = 60;
 /// Longest pseudonym accepted, in characters.
 pub const MAX_PSEUDONYM: usize = 30;
+/// Live workshops at most, by default.
+pub const MAX_WORKSHOPS: u64 = 10_000;
 
 /// A fresh join code, from 32 random characters' worth of a v4 UUID.
 pub fn new_code() -> String {
@@ -45,16 +47,45 @@ pub fn normalize_code(typed: &str) -> String {
     typed.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
 }
 
-/// Why a pseudonym is refused, in the words shown to the learner.
+/// Characters that take a letter's place but show nothing: Hangul fillers
+/// (NFKC folds U+3164 and U+FFA0 into U+1160) and the blank braille cell.
+const BLANKS: [char; 3] = ['\u{115f}', '\u{1160}', '\u{2800}'];
+
+/// Whether a character of a pseudonym shows (or is a space): format
+/// characters (zero-width space, direction overrides...), controls other
+/// than spaces, unassigned and private-use code points are dropped.
+fn shows(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory as G, get_general_category};
+    if c.is_whitespace() {
+        return true;
+    }
+    !BLANKS.contains(&c) && !matches!(get_general_category(c), G::Control | G::Format | G::Unassigned | G::PrivateUse | G::Surrogate)
+}
+
+/// An e-mail address written with its `@` spelled out: `marie(at)example.org`,
+/// `marie [at] example [dot] org`, `marie at example dot org`.
+static SPELLED_EMAIL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)[(\[{<]\s*(at|arobase)\s*[)\]}>]|(^|\s)(at|arobase)\s+[^\s@]+?\s*(\.|[(\[{<]\s*(dot|point)\s*[)\]}>]|\s(dot|point)\s)\s*[a-z]{2,}",
+    )
+    .expect("a valid pattern")
+});
+
+/// Why a pseudonym is refused, in the words shown to the learner. The name
+/// is first folded with NFKC, so that fullwidth digits and `＠` are checked
+/// as the digits and `@` they show; invisible characters are dropped.
 pub fn check_pseudonym(typed: &str) -> Result<String, &'static str> {
-    let name = typed.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = typed.nfkc().filter(|c| shows(*c)).collect();
+    let name = folded.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !name.chars().any(char::is_alphanumeric) {
         return Err("Indiquez un prénom ou un pseudonyme.");
     }
     if name.chars().count() > MAX_PSEUDONYM {
         return Err("Le pseudonyme ne doit pas dépasser 30 caractères.");
     }
-    if name.contains('@') || name.chars().filter(char::is_ascii_digit).count() > 4 {
+    // Digits of any script count: ٠١٢ and ०१२ are digits too.
+    if name.contains('@') || SPELLED_EMAIL.is_match(&name) || name.chars().filter(|c| c.is_numeric()).count() > 4 {
         return Err("N'indiquez qu'un prénom ou un pseudonyme : pas d'adresse ni de numéro.");
     }
     Ok(name)
@@ -264,22 +295,38 @@ impl Room {
 }
 
 /// Every live workshop, by join code and by trainer token. Workshops left
-/// alone for `idle` are forgotten.
+/// alone for `idle` are forgotten; a live one never is to make room: when
+/// `capacity` workshops are live, opening another is refused.
 pub struct Registry {
     by_code: moka::sync::Cache<String, Arc<Room>>,
     by_token: moka::sync::Cache<String, String>,
+    capacity: u64,
+    /// Opening is one at a time, so that two cannot both take the last place.
+    opening: Mutex<()>,
 }
 
+/// Opening refused: `capacity` workshops are live.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Full;
+
 impl Registry {
-    pub fn new(idle: Duration) -> Registry {
+    pub fn new(idle: Duration, capacity: u64) -> Registry {
+        // No size bound on the caches: the capacity is checked on opening,
+        // and a size-bounded cache would forget live workshops.
         Registry {
-            by_code: moka::sync::Cache::builder().max_capacity(10_000).time_to_idle(idle).build(),
-            by_token: moka::sync::Cache::builder().max_capacity(10_000).time_to_idle(idle).build(),
+            by_code: moka::sync::Cache::builder().time_to_idle(idle).build(),
+            by_token: moka::sync::Cache::builder().time_to_idle(idle).build(),
+            capacity,
+            opening: Mutex::new(()),
         }
     }
 
     /// Opens a workshop; returns its code and the trainer's token.
-    pub fn open(&self, name: String, scenarios: Vec<String>, persona: PersonaMode, now: u64) -> (String, String) {
+    pub fn open(&self, name: String, scenarios: Vec<String>, persona: PersonaMode, now: u64) -> Result<(String, String), Full> {
+        let _one_at_a_time = self.opening.lock().unwrap_or_else(|p| p.into_inner());
+        if self.count() >= self.capacity {
+            return Err(Full);
+        }
         let code = loop {
             let code = new_code();
             if !self.by_code.contains_key(&code) {
@@ -301,7 +348,7 @@ impl Registry {
         let (updates, _) = watch::channel(1);
         self.by_code.insert(code.clone(), Arc::new(Room { state: Mutex::new(workshop), updates }));
         self.by_token.insert(token.clone(), code.clone());
-        (code, token)
+        Ok((code, token))
     }
 
     /// The room of a join code (typed by a learner).
@@ -329,6 +376,7 @@ impl Registry {
         Some(learners)
     }
 
+    /// Live workshops: the idle ones are forgotten first.
     pub fn count(&self) -> u64 {
         self.by_code.run_pending_tasks();
         self.by_code.entry_count()
@@ -338,7 +386,7 @@ impl Registry {
 impl Default for Registry {
     /// Workshops forgotten after 8 hours without activity.
     fn default() -> Self {
-        Registry::new(Duration::from_secs(8 * 3600))
+        Registry::new(Duration::from_secs(8 * 3600), MAX_WORKSHOPS)
     }
 }
 
@@ -363,12 +411,24 @@ mod tests {
         assert!(check_pseudonym("marie@example.org").is_err());
         assert!(check_pseudonym("2550814168025").is_err());
         assert!(check_pseudonym(&"x".repeat(31)).is_err());
+        // Folded and cleaned before the checks.
+        assert!(check_pseudonym("ｍａｒｉｅ＠ｅｘａｍｐｌｅ．ｏｒｇ").is_err());
+        assert!(check_pseudonym("２５５０８１４").is_err());
+        assert!(check_pseudonym("٢٥٥٠٨١٤").is_err());
+        assert!(check_pseudonym("marie (AT) example.org").is_err());
+        assert!(check_pseudonym("marie arobase example point org").is_err());
+        assert_eq!(check_pseudonym("Ali at home"), Ok("Ali at home".to_owned()));
+        assert_eq!(check_pseudonym("Ali-Ｂａｂａ 2"), Ok("Ali-Baba 2".to_owned()));
+        assert_eq!(check_pseudonym("Zoé\u{200d}\u{202e} \t Lou"), Ok("Zoé Lou".to_owned()));
+        for blank in ["\u{200b}", "\u{3164}", "\u{ffa0}\u{2800}", "\u{e000}", "\u{301}", "...", "\u{0}\u{7}"] {
+            assert_eq!(check_pseudonym(blank), Err("Indiquez un prénom ou un pseudonyme."), "{blank:?}");
+        }
     }
 
     #[test]
     fn reports_count_errors_and_keep_time_on_step() {
         let registry = Registry::default();
-        let (code, token) = registry.open("Atelier".into(), vec!["a/b".into()], PersonaMode::Shared(7), 100);
+        let (code, token) = registry.open("Atelier".into(), vec!["a/b".into()], PersonaMode::Shared(7), 100).unwrap();
         let room = registry.by_code(&code.to_lowercase()).unwrap();
         let at = |step: &str, since: u64| Progress { scenario: "a/b".into(), step: step.into(), since, ..Progress::default() };
         let id = room.join("Ali".into(), uuid::Uuid::new_v4(), 100, at("s1", 100)).unwrap();
@@ -392,10 +452,27 @@ mod tests {
 
     #[test]
     fn idle_workshops_expire() {
-        let registry = Registry::new(Duration::from_millis(100));
-        let (code, token) = registry.open("Atelier".into(), vec![], PersonaMode::Individual, 0);
+        let registry = Registry::new(Duration::from_millis(100), 1);
+        let (code, token) = registry.open("Atelier".into(), vec![], PersonaMode::Individual, 0).unwrap();
         std::thread::sleep(Duration::from_millis(250));
         assert!(registry.by_code(&code).is_none());
         assert!(registry.by_token(&token).is_none());
+        // Its place is free again.
+        assert!(registry.open("Atelier".into(), vec![], PersonaMode::Individual, 0).is_ok());
+    }
+
+    #[test]
+    fn a_full_registry_refuses_and_forgets_no_live_workshop() {
+        let registry = Registry::default();
+        let opened: Vec<(String, String)> =
+            (0..MAX_WORKSHOPS).map(|_| registry.open("Atelier".into(), vec![], PersonaMode::Individual, 0).unwrap()).collect();
+        assert_eq!(registry.open("Un de trop".into(), vec![], PersonaMode::Individual, 0), Err(Full));
+        assert_eq!(registry.count(), MAX_WORKSHOPS);
+        for (code, token) in &opened {
+            assert!(registry.by_code(code).is_some() && registry.by_token(token).is_some());
+        }
+        // Ending one frees a place.
+        registry.end(&opened[0].1).unwrap();
+        assert!(registry.open("Enfin".into(), vec![], PersonaMode::Individual, 0).is_ok());
     }
 }

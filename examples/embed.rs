@@ -36,5 +36,9 @@ async fn main() -> std::io::Result<()> {
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("serving http://{addr}/ (miroir under {PREFIX}/)");
-    axum::serve(listener, app()).with_graceful_shutdown(web::shutdown_signal()).await
+    // miroir's accept loop serves the whole application, with its timeouts,
+    // connection cap and shutdown deadline, and gives handlers the peer's
+    // address, so that miroir's limits (wrong join codes, workshops opened)
+    // count per address rather than for everyone together.
+    web::server::serve(listener, app(), web::server::Limits::default(), web::shutdown_signal()).await
 }

@@ -228,3 +228,41 @@ async fn a_reload_is_the_same_page_and_every_change_shows_at_once() {
     let reload = c.get(&url).await;
     assert!(!reload.body.contains("error-summary"), "{}", reload.body);
 }
+
+/// A message opened from another site (a link in a mail, a page that
+/// navigates here) is shown but not marked read: only a visit from this
+/// site's own pages, or typed in the address bar, changes the inbox.
+#[tokio::test]
+async fn a_message_opened_from_another_site_stays_unread() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let mut c = Client::embedded();
+    start(&mut c).await;
+    login(&mut c).await;
+    let unread = |page: &Page| page.body.contains("<strong>non lu</strong>");
+    let from = |site: Option<&str>, referer: Option<&str>| {
+        let mut request = Request::get(format!("{BASE}/messagerie/0")).header(header::HOST, "miroir.example.org");
+        if let Some(s) = site {
+            request = request.header("sec-fetch-site", s);
+        }
+        if let Some(r) = referer {
+            request = request.header(header::REFERER, r);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    for (site, referer) in [
+        (Some("cross-site"), None),
+        (Some("same-site"), None),
+        (Some("cross-site"), Some("http://miroir.example.org/")),
+        (None, None),
+        (None, Some("https://evil.example/")),
+    ] {
+        let message = c.send(from(site, referer)).await;
+        assert_eq!(message.status, StatusCode::OK, "{site:?} {referer:?}");
+        assert!(message.body.contains("<strong class=\"code\">"), "the message is shown");
+        assert!(unread(&c.get(&format!("{BASE}/messagerie")).await), "{site:?} {referer:?}: marked read");
+    }
+    // An older browser coming from this site's own page says so in its Referer.
+    c.send(from(None, Some(&format!("http://miroir.example.org{BASE}/messagerie")))).await;
+    assert!(!unread(&c.get(&format!("{BASE}/messagerie")).await));
+}

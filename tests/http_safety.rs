@@ -25,6 +25,7 @@ steps:
     title: Votre message
     fields:
       - { name: texte, label: Message, type: text }
+      - { name: details, label: Précisions, type: textarea, required: false }
       - { name: nir, label: Numéro de sécurité sociale, type: nir, required: false }
       - { name: piece, label: Pièce jointe, type: file, required: false, accept: [pdf, jpg] }
     next: recap
@@ -77,7 +78,7 @@ fn assert_security_headers(page: &common::Page, what: &str) {
     let csp = page.header("content-security-policy");
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{what}: {csp}");
     assert_eq!(page.header("x-content-type-options"), "nosniff", "{what}");
-    assert_eq!(page.header("referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(page.header("referrer-policy"), "same-origin", "{what}");
     assert_eq!(page.header("x-robots-tag"), "noindex, nofollow", "{what}");
 }
 
@@ -296,4 +297,93 @@ async fn unknown_pages_are_404_in_french() {
     let page = c.get("/n/importe/quoi").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.body.contains(BANNER));
+}
+
+/// Opens a workshop; returns its trainer token.
+async fn open_workshop(c: &mut Client) -> String {
+    let reply = c.post("/atelier/nouveau", &[("nom", "Atelier"), ("scenarios", "impots/declaration-revenus")]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    reply.location().trim_start_matches("/atelier/animation/").to_owned()
+}
+
+/// Older browsers send neither `Sec-Fetch-Site` nor `Origin` with a POST:
+/// their `Referer` (sent to this site only, `Referrer-Policy: same-origin`)
+/// must name this site, and without any of the three the POST is refused.
+#[tokio::test]
+async fn posts_without_origin_or_fetch_metadata_need_a_referer_of_this_site() {
+    let mut c = Client::embedded();
+    let token = open_workshop(&mut c).await;
+    let action = format!("/atelier/animation/{token}/recommencer");
+    let post = |referer: Option<&str>| {
+        let mut request = Request::post(&action).header(header::HOST, "miroir.example.org");
+        if let Some(r) = referer {
+            request = request.header(header::REFERER, r);
+        }
+        request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::empty()).unwrap()
+    };
+    for referer in [None, Some("https://evil.example/atelier"), Some("http://miroir.example.org.evil.example/"), Some("pas une adresse")] {
+        let page = c.send(post(referer)).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{referer:?}");
+        assert!(page.body.contains("Action refusée"), "{referer:?}");
+    }
+    let page = c.send(post(Some(&format!("http://miroir.example.org/atelier/animation/{token}")))).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // A learner's action too, and without even a Host to compare with.
+    let request = Request::post("/scenarios/impots/declaration-revenus/commencer").body(Body::empty()).unwrap();
+    assert_eq!(c.send(request).await.status, StatusCode::FORBIDDEN);
+    // Reading stays open to all.
+    let request = Request::get("/scenarios/impots/declaration-revenus").body(Body::empty()).unwrap();
+    assert_eq!(c.send(request).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_hints_button_leads_back_to_pages_of_this_site_only() {
+    let mut c = Client::embedded();
+    for away in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "/ /evil.example",
+        "//evil.example/",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/%2F/evil.example",
+        "/%09/evil.example",
+        "/scenarios/../..//evil.example",
+        "javascript:alert(1)",
+        "",
+    ] {
+        let reply = c.post("/indices", &[("retour", away)]).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{away:?}");
+        assert_eq!(reply.location(), "/", "{away:?}");
+    }
+    for own in ["/", "/scenarios/impots/declaration-revenus/etape/connexion", "/scenarios/impots/declaration-revenus/messagerie/0"] {
+        let reply = c.post("/indices", &[("retour", own)]).await;
+        assert_eq!(reply.location(), own);
+    }
+}
+
+/// NUL and control characters typed or pasted in a field are dropped: not
+/// kept, not shown back; a multi-line text keeps its lines and tabs.
+#[tokio::test]
+async fn control_characters_in_fields_are_stripped() {
+    let mut c = Client::new(library_with_sneaky_theme());
+    c.post_follow("/scenarios/demo/note/commencer", &[]).await;
+    let page = c
+        .post_follow(
+            "/scenarios/demo/note/etape/message",
+            &[("texte", "bon\u{0}jour\u{1b}[31m\u{7f}\u{85}\tici"), ("details", "ligne 1\r\nligne\t2\u{0}\u{8}\r\n")],
+        )
+        .await;
+    assert!(page.body.contains("<dd>bonjour[31m ici</dd>"), "{}", page.body);
+    let session = uuid::Uuid::parse_str(c.cookie.as_deref().unwrap().trim_start_matches("miroir=")).unwrap();
+    let answers = c.state.store.load(session).await.unwrap().unwrap().rehearsals["demo/note"].answers.clone();
+    assert_eq!(answers["texte"], "bonjour[31m ici");
+    assert_eq!(answers["details"], "ligne 1\nligne\t2\n");
+    // Shown back after a refusal: without them either.
+    c.post_follow("/scenarios/demo/note/precedent", &[]).await;
+    let long = format!("\u{0}{}", "x".repeat(250));
+    let refused = c.post("/scenarios/demo/note/etape/message", &[("texte", &long)]).await;
+    assert!(unescape(&refused.body).contains("Ce champ ne doit pas dépasser 200 caractères."), "{}", refused.body);
+    assert!(!refused.body.contains('\u{0}') && !refused.body.contains("&#0;") && refused.body.contains(&"x".repeat(250)));
 }

@@ -1,7 +1,8 @@
 //! The session store is bounded by bytes, not only by count: a flood of
 //! fat sessions (thirty answered rehearsals each) stays under the bound,
-//! and the estimate the bound counts is checked against resident memory,
-//! with the server's allocator.
+//! and the estimates the bounds count (sessions, personas) are checked
+//! against resident memory, with the server's allocator. One test, so that
+//! no other test allocates in this process while it measures.
 
 use miroir::library::Library;
 use miroir::session::{MemoryStore, Session, SessionStore};
@@ -79,6 +80,10 @@ fn a_flood_of_fat_sessions_stays_under_the_bound() {
     assert_eq!(roomy.count(), 1000);
     assert!((0.7..=1.5).contains(&(counted / grown)), "the estimate is off: {counted} bytes counted for {grown} resident");
 
+    // Each measure adds to what the ones before still hold: memory freed
+    // would be reused and hide what is measured.
+    the_persona_estimate_matches_resident_memory(&lib);
+
     // The newest session is there: a flood evicts the least used, and a
     // visitor who just came is kept.
     let id = uuid::Uuid::new_v4();
@@ -86,4 +91,23 @@ fn a_flood_of_fat_sessions_stays_under_the_bound() {
         store.save(id, templates[0].clone()).await.unwrap();
         assert!(store.load(id).await.unwrap().is_some());
     });
+}
+
+/// The persona cache is bounded by bytes too: its estimate against
+/// resident memory, for personas used by templates (their values, and
+/// their copy as templates read them).
+fn the_persona_estimate_matches_resident_memory(lib: &Library) {
+    let scenario = lib.get("impots/declaration-revenus").unwrap();
+    let before = resident();
+    let personas: Vec<_> = (0..2000u64)
+        .map(|seed| {
+            let p = miroir::persona::generate(&scenario.persona, seed);
+            let _ = p.template_value();
+            p
+        })
+        .collect();
+    let grown = resident().saturating_sub(before) as f64;
+    let counted = personas.iter().map(|p| p.approx_bytes()).sum::<usize>() as f64;
+    println!("2000 personas: {:.1} MiB resident, {:.1} MiB counted", grown / MIB, counted / MIB);
+    assert!((0.7..=1.5).contains(&(counted / grown)), "the estimate is off: {counted} bytes counted for {grown} resident");
 }

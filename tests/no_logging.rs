@@ -92,3 +92,37 @@ async fn answers_never_reach_the_logs() {
         assert!(!text.contains(value), "`{value}` appears in the logs:\n{text}");
     }
 }
+
+/// A panic's message may hold an answer: the log says that a request
+/// panicked, and where, never with what.
+#[tokio::test]
+async fn a_panic_is_logged_with_its_place_not_its_message() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(logs.clone()).with_ansi(false).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let state = AppState::in_memory(Library::embedded());
+    /// A handler that fails on what was typed, and says it.
+    fn read(typed: &str) -> &'static str {
+        panic!("cannot read {typed}")
+    }
+    let routes = axum::Router::new().route("/boum", axum::routing::get(|| async { read("Zyxwvut-4242-secret") }));
+    let app = web::security::wrap(routes, state);
+    // The hook `miroir serve` installs, for the time of the request.
+    let previous = std::panic::take_hook();
+    web::security::log_panics_by_place();
+    let response = app.oneshot(Request::get("/boum").body(Body::empty()).unwrap()).await;
+    std::panic::set_hook(previous);
+    let response = response.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("Le service a rencontré un problème"), "{body}");
+    assert!(!body.contains("Zyxwvut"));
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("ERROR") && text.contains("a request handler panicked"), "{text}");
+    assert!(text.contains("place=tests/no_logging.rs:"), "the place is logged:\n{text}");
+    assert!(!text.contains("Zyxwvut-4242-secret"), "the panic's message is in the logs:\n{text}");
+}

@@ -3,6 +3,8 @@
 //! handouts, and thirty learners at once.
 
 mod common;
+#[path = "common/raw.rs"]
+mod raw;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -10,6 +12,7 @@ use common::{Client, Page, card_value};
 use futures_util::StreamExt;
 use miroir::library::Library;
 use miroir::session::MemoryStore;
+use miroir::web::server::Limits;
 use miroir::web::{self, AppState, Config, Shared};
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,15 +142,52 @@ async fn learners_join_and_leave() {
 #[tokio::test]
 async fn pseudonyms_only() {
     let state = state_with(Config::default());
-    let (_, _, code) = open(&state, true).await;
-    let mut c = Client::with_state(state.clone());
-    let page = c.post("/atelier/rejoindre", &[("code", &code), ("pseudonyme", "marie.dupont@example.org")]).await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(common::unescape(&page.body).contains("N'indiquez qu'un prénom ou un pseudonyme"));
+    let (mut trainer, token, code) = open(&state, true).await;
+    let no_data = "N'indiquez qu'un prénom ou un pseudonyme : pas d'adresse ni de numéro.";
+    let empty = "Indiquez un prénom ou un pseudonyme.";
+    for (typed, message) in [
+        ("marie.dupont@example.org", no_data),
+        // Fullwidth and small forms become ASCII under NFKC.
+        ("ｍａｒｉｅ＠ｅｘａｍｐｌｅ．ｏｒｇ", no_data),
+        ("marie﹫example.org", no_data),
+        ("０６ ３９ ９８ １２ ３４", no_data),
+        ("06\u{a0}39\u{a0}98\u{a0}12\u{a0}34", no_data),
+        // Digits of other scripts.
+        ("٠٦٣٩٩٨١٢٣٤", no_data),
+        ("०६३९९८१२३४", no_data),
+        ("①②③④⑤⑥", no_data),
+        // Spelled-out at signs.
+        ("marie(at)example.org", no_data),
+        ("marie [at] example [dot] org", no_data),
+        ("marie at example dot org", no_data),
+        ("marie AT example.org", no_data),
+        ("marie{at}free", no_data),
+        // Nothing visible.
+        ("\u{200b}", empty),
+        ("\u{200b}\u{200c}\u{2060}\u{feff}", empty),
+        ("\u{3164}", empty),
+        ("\u{115f}\u{1160}", empty),
+        ("\u{2800}", empty),
+        ("\u{202e}\u{0}", empty),
+        ("\u{301}", empty),
+    ] {
+        let mut c = Client::with_state(state.clone());
+        let page = c.post("/atelier/rejoindre", &[("code", &code), ("pseudonyme", typed)]).await;
+        assert_eq!(page.status, StatusCode::OK, "{typed:?}");
+        assert!(common::unescape(&page.body).contains(message), "{typed:?}");
+    }
+    // Invisible characters are dropped, wide letters made plain.
+    join(&state, &code, "\u{200b}Ali\u{202e}").await;
+    join(&state, &code, "Ｋｅｎｊｉ").await;
+    join(&state, &code, "Nour at home").await;
+    let dashboard = trainer.get(&format!("/atelier/animation/{token}")).await;
+    for shown in ["<th scope=\"row\">Ali</th>", "<th scope=\"row\">Kenji</th>", "<th scope=\"row\">Nour at home</th>"] {
+        assert!(dashboard.body.contains(shown), "{shown}: {}", dashboard.body);
+    }
 }
 
 #[tokio::test]
-async fn wrong_codes_are_rate_limited() {
+async fn wrong_codes_are_rate_limited_but_the_right_code_always_gets_in() {
     let state = state_with(Config::default());
     let (_, _, code) = open(&state, true).await;
     let mut c = Client::with_state(state.clone());
@@ -156,12 +196,69 @@ async fn wrong_codes_are_rate_limited() {
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("Ce code ne correspond à aucun atelier en cours."));
     }
-    // Blocked now, even with the right code.
-    let page = c.post("/atelier/rejoindre", &[("code", &code), ("pseudonyme", "Ali")]).await;
+    // Blocked now for wrong codes...
+    let page = c.post("/atelier/rejoindre", &[("code", "ZZZZZY"), ("pseudonyme", "Ali")]).await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(page.body.contains("Trop de codes erronés"));
-    // Another visitor is not blocked.
-    join(&state, &code, "Béa").await;
+    // ...but never for the right one.
+    let page = c.post("/atelier/rejoindre", &[("code", &code), ("pseudonyme", "Ali")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+}
+
+/// A school or a proxy: many learners behind one address. Wrong codes from
+/// that address are limited (30 per ten minutes), the right code is not.
+#[tokio::test]
+async fn one_address_over_its_limit_still_lets_the_right_code_in() {
+    let state = state_with(Config::default());
+    let (_, _, code) = open(&state, true).await;
+    let school: std::net::SocketAddr = "192.0.2.10:40000".parse().unwrap();
+    for i in 0..30 {
+        // A new visitor each time: the address is what is counted.
+        let mut c = Client::with_state(state.clone());
+        c.peer = Some(school);
+        let page = c.post("/atelier/rejoindre", &[("code", "ZZZZZZ"), ("pseudonyme", "Ali")]).await;
+        assert_eq!(page.status, StatusCode::OK, "attempt {i}");
+    }
+    let mut guesser = Client::with_state(state.clone());
+    guesser.peer = Some(school);
+    let page = guesser.post("/atelier/rejoindre", &[("code", "ZZZZZZ"), ("pseudonyme", "Ali")]).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    let mut learner = Client::with_state(state.clone());
+    learner.peer = Some(school);
+    let page = learner.post("/atelier/rejoindre", &[("code", &code), ("pseudonyme", "Béa")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // Another address is not concerned.
+    let mut elsewhere = Client::with_state(state.clone());
+    elsewhere.peer = Some("198.51.100.20:40000".parse().unwrap());
+    let page = elsewhere.post("/atelier/rejoindre", &[("code", "ZZZZZZ"), ("pseudonyme", "Chloé")]).await;
+    assert_eq!(page.status, StatusCode::OK);
+}
+
+/// `X-Forwarded-For` is read from trusted proxies only: anyone else could
+/// write a new address there for every guess.
+#[tokio::test]
+async fn forwarded_addresses_are_ignored_from_untrusted_peers() {
+    let trusted = vec![miroir::web::address::parse_trusted("127.0.0.1").unwrap()];
+    let state = state_with(Config { trusted_proxies: trusted, ..Config::default() });
+    let (_, _, code) = open(&state, true).await;
+    let guess = |forwarded: String, peer: &str| {
+        let mut c = Client::with_state(state.clone());
+        c.peer = Some(peer.parse().unwrap());
+        c.headers.push(("x-forwarded-for".into(), forwarded));
+        c
+    };
+    for i in 0..30 {
+        let page =
+            guess(format!("203.0.113.{i}"), "192.0.2.50:1").post("/atelier/rejoindre", &[("code", "ZZZZZZ"), ("pseudonyme", "Ali")]).await;
+        assert_eq!(page.status, StatusCode::OK, "attempt {i}");
+    }
+    let page = guess("203.0.113.99".into(), "192.0.2.50:1").post("/atelier/rejoindre", &[("code", "ZZZZZZ"), ("pseudonyme", "Ali")]).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    // From the trusted proxy, the forwarded address is the one counted.
+    let page = guess("192.0.2.50".into(), "127.0.0.1:1").post("/atelier/rejoindre", &[("code", "ZZZZZZ"), ("pseudonyme", "Ali")]).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    let page = guess("203.0.113.99".into(), "127.0.0.1:1").post("/atelier/rejoindre", &[("code", &code), ("pseudonyme", "Ali")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
@@ -176,6 +273,61 @@ async fn a_passphrase_restricts_who_opens_workshops() {
     assert_eq!(state.workshops.count(), 0);
     let ok = c.post("/atelier/nouveau", &[("nom", "X"), ("scenarios", SCENARIO), ("phrase", "atelier-2026")]).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
+}
+
+/// Without a passphrase anyone may open a workshop: ten per address every
+/// ten minutes, then a French page with 429.
+#[tokio::test]
+async fn opening_workshops_is_limited_per_address() {
+    let state = state_with(Config::default());
+    let mut c = Client::with_state(state.clone());
+    c.peer = Some("192.0.2.30:50000".parse().unwrap());
+    let form = [("nom", "Atelier"), ("scenarios", SCENARIO)];
+    for i in 0..10 {
+        let reply = c.post("/atelier/nouveau", &form).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "workshop {i}");
+    }
+    let refused = c.post("/atelier/nouveau", &form).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(common::unescape(&refused.body).contains("Trop d'ateliers ouverts depuis cette adresse"), "{}", refused.body);
+    assert_eq!(state.workshops.count(), 10);
+    // Another address is not concerned.
+    c.peer = Some("192.0.2.31:50000".parse().unwrap());
+    assert_eq!(c.post("/atelier/nouveau", &form).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn wrong_passphrases_count_against_the_address() {
+    let state = state_with(Config { trainer_passphrase: Some("atelier-2026".into()), ..Config::default() });
+    let mut c = Client::with_state(state.clone());
+    c.peer = Some("192.0.2.40:50000".parse().unwrap());
+    for i in 0..10 {
+        let refused = c.post("/atelier/nouveau", &[("nom", "X"), ("scenarios", SCENARIO), ("phrase", &format!("essai-{i}"))]).await;
+        assert_eq!(refused.status, StatusCode::OK);
+    }
+    let page = c.post("/atelier/nouveau", &[("nom", "X"), ("scenarios", SCENARIO), ("phrase", "atelier-2026")]).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(state.workshops.count(), 0);
+}
+
+/// The server holds a bounded number of live workshops: when full, a new
+/// one is refused, and none of the live ones is forgotten to make room.
+#[tokio::test]
+async fn a_full_server_refuses_new_workshops_and_keeps_the_live_ones() {
+    let state = state_with(Config { max_workshops: 2, ..Config::default() });
+    let (mut trainer, first, code) = open(&state, true).await;
+    let (_, second, _) = open(&state, true).await;
+    let mut c = Client::with_state(state.clone());
+    let refused = c.post("/atelier/nouveau", &[("nom", "Un de trop"), ("scenarios", SCENARIO)]).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(common::unescape(&refused.body).contains("Le nombre maximal d'ateliers ouverts en même temps est atteint"), "{}", refused.body);
+    for token in [&first, &second] {
+        assert_eq!(trainer.get(&format!("/atelier/animation/{token}")).await.status, StatusCode::OK);
+    }
+    join(&state, &code, "Ali").await;
+    // Ending one makes room.
+    trainer.post(&format!("/atelier/animation/{second}/clore"), &[]).await;
+    assert_eq!(c.post("/atelier/nouveau", &[("nom", "Enfin"), ("scenarios", SCENARIO)]).await.status, StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
@@ -343,4 +495,118 @@ async fn live_streams_end_when_the_server_stops() {
     assert!(String::from_utf8_lossy(&first[..n]).contains("text/event-stream"));
     let _ = stop.send(());
     tokio::time::timeout(Duration::from_secs(5), server).await.expect("the server stops despite the open stream").unwrap().unwrap();
+}
+
+/// The server process behind a reverse proxy: `MIROIR_TRUSTED_PROXIES`
+/// names the proxy, whose `X-Forwarded-For` then tells learners apart.
+#[test]
+fn behind_a_trusted_proxy_each_learner_has_their_own_address() {
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let addr = raw::free_addr();
+    let _server = Server(
+        std::process::Command::new(env!("CARGO_BIN_EXE_miroir"))
+            .args(["serve", "--addr", &addr.to_string()])
+            .env("MIROIR_TRUSTED_PROXIES", "10.9.8.7, 127.0.0.0/8")
+            .env_remove("MIROIR_TRAINER_PASSPHRASE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(raw::wait_ready(addr), "the server did not start");
+    let opened =
+        raw::request(addr, "POST", "/atelier/nouveau", None, Some(&raw::encode(&[("nom", "Atelier"), ("scenarios", SCENARIO)]))).unwrap();
+    assert_eq!(opened.status, 303, "{}", opened.body);
+    let dashboard = raw::request(addr, "GET", &opened.header("location").unwrap(), None, None).unwrap();
+    let from = dashboard.body.find("<strong class=\"join-code\">").unwrap() + "<strong class=\"join-code\">".len();
+    let code = dashboard.body[from..from + 6].to_owned();
+    let join = |forwarded: &str, code: &str| {
+        let form = raw::encode(&[("code", code), ("pseudonyme", "Ali")]);
+        raw::request_with(addr, "POST", "/atelier/rejoindre", None, Some(&form), &[("X-Forwarded-For", forwarded)]).unwrap().status
+    };
+    for i in 0..30 {
+        assert_eq!(join("203.0.113.7", "ZZZZZZ"), 200, "attempt {i}");
+    }
+    assert_eq!(join("203.0.113.7", "ZZZZZZ"), 429);
+    // What a client writes before the proxy's own entry changes nothing.
+    assert_eq!(join("198.51.100.1, 203.0.113.7", "ZZZZZZ"), 429);
+    assert_eq!(join("203.0.113.7, 10.9.8.7", "ZZZZZZ"), 429, "trusted hops are skipped");
+    // Another learner behind the same proxy is not concerned.
+    assert_eq!(join("203.0.113.8", "ZZZZZZ"), 200);
+    // And the right code always gets in.
+    assert_eq!(join("203.0.113.7", &code), 303);
+}
+
+#[test]
+fn trusted_proxies_must_be_addresses_or_ranges() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_miroir"))
+        .args(["serve", "--addr", &raw::free_addr().to_string(), "--trusted-proxies", "127.0.0.1,proxy.local"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("proxy.local") && stderr.contains("--trusted-proxies"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_stream_outlasts_the_connection_timeouts() {
+    // Every timeout at one second: only reading a request is timed, never
+    // the stream that answers it.
+    let second = Duration::from_secs(1);
+    let limits =
+        Limits { header_timeout: second, idle_timeout: second, request_timeout: second, write_timeout: second, ..Limits::default() };
+    let state = state_with(Config { limits, ..Config::default() });
+    let (_, token, code) = open(&state, true).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(web::serve_on(listener, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(format!("GET /atelier/animation/{token}/flux HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
+    let mut chunk = [0u8; 4096];
+    let n = stream.read(&mut chunk).await.unwrap();
+    assert!(String::from_utf8_lossy(&chunk[..n]).contains("text/event-stream"));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    join(&state, &code, "Ali").await;
+    let mut got = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !got.contains("Ali") {
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await.expect("the learner's event").unwrap();
+        assert!(n > 0, "the stream was closed: {got}");
+        got.push_str(&String::from_utf8_lossy(&chunk[..n]));
+    }
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(8), server).await.expect("the server stops").unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_codes_are_counted_per_network_address_over_a_real_connection() {
+    let state = state_with(Config::default());
+    open(&state, true).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(web::serve_on(listener, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    // Thirty visitors (no cookie: a new one each time) from one address.
+    let statuses = tokio::task::spawn_blocking(move || {
+        let form = raw::encode(&[("code", "ZZZZZZ"), ("pseudonyme", "Ali")]);
+        (0..31).map(|_| raw::request(addr, "POST", "/atelier/rejoindre", None, Some(&form)).unwrap().status).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert!(statuses[..30].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses[30], 429, "the address reached its limit: the server knows who is connected");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
 }

@@ -4,10 +4,12 @@ mod author;
 mod check;
 pub mod serve;
 
+use crate::web::server::Limits;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(name = "miroir", version, about = "Sites miroir: rehearse French online procedures with fictitious personas")]
@@ -89,7 +91,37 @@ enum Command {
         /// Opening a workshop asks for this passphrase (default: anyone may).
         #[arg(long, env = "MIROIR_TRAINER_PASSPHRASE", hide_env_values = true)]
         trainer_passphrase: Option<String>,
+        /// Reverse proxies whose X-Forwarded-For names the client, for the per-address
+        /// limits: IP addresses or CIDR ranges, comma-separated (default: none).
+        #[arg(long, env = "MIROIR_TRUSTED_PROXIES", value_delimiter = ',', value_name = "ADDRESSES",
+              value_parser = crate::web::address::parse_trusted)]
+        trusted_proxies: Vec<ipnet::IpNet>,
+        /// Connections open at once; beyond, a visitor is told to come back (503). Needs as many open files, plus 128.
+        #[arg(long, default_value_t = Limits::default().max_connections, value_name = "N",
+              value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        max_connections: u32,
+        // The timeouts, in seconds: hidden, for tests and unusual networks.
+        /// Seconds from a request's first byte to the end of its header.
+        #[arg(long, hide = true, default_value_t = Limits::default().header_timeout.as_secs(), value_parser = seconds())]
+        header_timeout: u64,
+        /// Seconds a connection may wait for a request (new or kept alive).
+        #[arg(long, hide = true, default_value_t = Limits::default().idle_timeout.as_secs(), value_parser = seconds())]
+        idle_timeout: u64,
+        /// Seconds from a request's header to its answer, reading the body included.
+        #[arg(long, hide = true, default_value_t = Limits::default().request_timeout.as_secs(), value_parser = seconds())]
+        request_timeout: u64,
+        /// Seconds a client may read nothing of its answer.
+        #[arg(long, hide = true, default_value_t = Limits::default().write_timeout.as_secs(), value_parser = seconds())]
+        write_timeout: u64,
+        /// Seconds the requests under way have to finish after SIGTERM.
+        #[arg(long, hide = true, default_value_t = Limits::default().shutdown_deadline.as_secs(), value_parser = seconds())]
+        shutdown_deadline: u64,
     },
+}
+
+/// A timeout in whole seconds, at least one.
+fn seconds() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..=86_400)
 }
 
 /// Runs the command line; the process exit code is the result.
@@ -112,6 +144,13 @@ pub fn main() -> ExitCode {
             trainer_passphrase,
             watch,
             frame_ancestors,
+            trusted_proxies,
+            max_connections,
+            header_timeout,
+            idle_timeout,
+            request_timeout,
+            write_timeout,
+            shutdown_deadline,
         } => serve::run(serve::Options {
             addr,
             scenarios,
@@ -124,6 +163,15 @@ pub fn main() -> ExitCode {
             page_cache_mb,
             sessions_mb,
             redis,
+            trusted_proxies,
+            limits: Limits {
+                max_connections,
+                header_timeout: Duration::from_secs(header_timeout),
+                idle_timeout: Duration::from_secs(idle_timeout),
+                request_timeout: Duration::from_secs(request_timeout),
+                write_timeout: Duration::from_secs(write_timeout),
+                shutdown_deadline: Duration::from_secs(shutdown_deadline),
+            },
         }),
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::library::{self, Library};
 use crate::session::{MemoryStore, RedisStore, SessionStore};
+use crate::web::server::{Limits, RESERVED_FILES};
 use crate::web::{self, AppState, Config, ServeError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,11 +26,13 @@ pub struct Options {
     pub sessions_mb: u64,
     /// Sessions in this Redis instead of in memory.
     pub redis: Option<String>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub limits: Limits,
 }
 
 pub fn run(mut opts: Options) -> ExitCode {
     init_logs(opts.json_logs);
-    quiet_panics();
+    crate::web::security::log_panics_by_place();
     let mut frame_ancestors = Vec::new();
     for origin in &opts.frame_ancestors {
         match crate::web::security::check_frame_ancestor(origin) {
@@ -93,6 +96,8 @@ pub fn run(mut opts: Options) -> ExitCode {
             }
         },
     };
+    let mut limits = opts.limits;
+    limits.max_connections = fit_open_files(limits.max_connections);
     let state = AppState::new(
         library,
         store,
@@ -101,6 +106,8 @@ pub fn run(mut opts: Options) -> ExitCode {
             trainer_passphrase: opts.trainer_passphrase,
             frame_ancestors,
             page_cache_bytes: opts.page_cache_mb.saturating_mul(1 << 20),
+            trusted_proxies: opts.trusted_proxies,
+            limits,
             ..Config::default()
         },
     );
@@ -150,6 +157,28 @@ async fn open_redis(url: &str) -> Result<RedisStore, String> {
     Ok(store)
 }
 
+/// Raises the open-file limit to what `max` connections need, as far as
+/// the hard limit allows; below that, lowers the cap to fit, and says so:
+/// past the open-file limit, connections could not even be refused and
+/// visitors would wait in vain.
+fn fit_open_files(max: u32) -> u32 {
+    let wanted = u64::from(max) + RESERVED_FILES;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(limit) if limit >= wanted => max,
+        Ok(limit) => {
+            let fits = u32::try_from(limit.saturating_sub(RESERVED_FILES)).unwrap_or(max).clamp(1, max);
+            eprintln!(
+                "warning: the open-file limit ({limit}) allows only {fits} connection(s) at once, not {max}; beyond, visitors get \"Service momentanément indisponible\"\n  = help: raise it to at least {wanted}: `ulimit -n {wanted}` before miroir serve, or LimitNOFILE={wanted} in its systemd unit; or lower --max-connections"
+            );
+            fits
+        }
+        Err(e) => {
+            eprintln!("warning: cannot read or raise the open-file limit: {e}");
+            max
+        }
+    }
+}
+
 /// The library from folders on disk, or the embedded one.
 pub fn load(scenarios: Option<&PathBuf>, themes: Option<&PathBuf>) -> Result<Library, String> {
     let scenario_files = match scenarios {
@@ -169,12 +198,4 @@ fn init_logs(json: bool) {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
-}
-
-/// A panic is logged with its place only: its message could hold a value.
-fn quiet_panics() {
-    std::panic::set_hook(Box::new(|info| {
-        let place = info.location().map_or_else(|| "unknown place".to_owned(), |l| format!("{}:{}", l.file(), l.line()));
-        tracing::error!(%place, "panic");
-    }));
 }

@@ -250,8 +250,11 @@ impl Rehearsal {
         let mut values = BTreeMap::new();
         let mut problems: Vec<(usize, Problem)> = Vec::new();
         for (i, f) in step.fields.iter().enumerate() {
-            let raw: Vec<&str> = form.iter().filter(|(k, _)| *k == f.name).map(|(_, v)| v.as_str()).collect();
-            let raw = if f.is_group() { raw.join("\n") } else { raw.first().copied().unwrap_or_default().to_owned() };
+            // Control characters never reach the answers, nor the page that
+            // shows a refused value again.
+            let multiline = f.kind == FieldType::Textarea;
+            let raw: Vec<String> = form.iter().filter(|(k, _)| *k == f.name).map(|(_, v)| field::strip_controls(v, multiline)).collect();
+            let raw = if f.is_group() { raw.join("\n") } else { raw.into_iter().next().unwrap_or_default() };
             match field::normalize(&f.rules(), &raw) {
                 Err(problem) => {
                     problems.push((i, problem));

@@ -1,12 +1,15 @@
 //! The web layer: the rehearsal engine served over HTTP with axum. Pages
 //! are rendered by theme templates; sessions live in a [`SessionStore`].
 
+pub mod address;
 mod author;
 mod flow;
+pub mod limits;
 pub mod page_cache;
 pub mod pages;
 pub mod render;
 pub mod security;
+pub mod server;
 mod visitor;
 pub mod watch;
 pub mod workshops;
@@ -59,6 +62,14 @@ pub struct Config {
     pub base_path: String,
     /// Bytes of rendered step pages kept for reloads (0: none kept).
     pub page_cache_bytes: u64,
+    /// Reverse proxies whose `X-Forwarded-For` gives the client's address
+    /// for the per-address limits; nobody's by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Live workshops at most: beyond, opening one is refused (a live one
+    /// is never forgotten to make room).
+    pub max_workshops: u64,
+    /// Timeouts and the connection cap of [`serve_on`].
+    pub limits: server::Limits,
 }
 
 impl Default for Config {
@@ -70,6 +81,9 @@ impl Default for Config {
             frame_ancestors: Vec::new(),
             base_path: String::new(),
             page_cache_bytes: 32 << 20,
+            trusted_proxies: Vec::new(),
+            max_workshops: crate::workshop::MAX_WORKSHOPS,
+            limits: server::Limits::default(),
         }
     }
 }
@@ -80,8 +94,10 @@ pub struct AppState {
     pub store: Arc<dyn SessionStore>,
     pub config: Config,
     pub workshops: crate::workshop::Registry,
-    /// Wrong join codes, per visitor and per address, over ten minutes.
-    join_failures: moka::sync::Cache<String, u32>,
+    /// Wrong join codes, per visitor and per address.
+    join_failures: limits::Limiter,
+    /// Workshops opened, per address.
+    openings: limits::Limiter,
     /// Set when the server stops: live streams end.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -94,8 +110,9 @@ impl AppState {
         Arc::new(AppState {
             current: ArcSwap::from_pointee(Loaded::new(library, &config)),
             store,
-            workshops: crate::workshop::Registry::new(config.workshop_idle),
-            join_failures: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(std::time::Duration::from_secs(600)).build(),
+            workshops: crate::workshop::Registry::new(config.workshop_idle, config.max_workshops),
+            join_failures: limits::Limiter::new(limits::WINDOW),
+            openings: limits::Limiter::new(limits::WINDOW),
             shutdown: tokio::sync::watch::channel(false).0,
             config,
         })
@@ -110,17 +127,12 @@ impl AppState {
         self.shutdown.subscribe()
     }
 
-    /// Whether wrong join codes from `keys` reached their limits.
-    pub fn join_blocked(&self, keys: &[(String, u32)]) -> bool {
-        keys.iter().any(|(k, limit)| self.join_failures.get(k).unwrap_or(0) >= *limit)
-    }
-
-    /// Counts a wrong join code against each key.
-    pub fn join_failed(&self, keys: &[(String, u32)]) {
-        for (k, _) in keys {
-            let n = self.join_failures.get(k).unwrap_or(0);
-            self.join_failures.insert(k.clone(), n + 1);
-        }
+    /// The address a request comes from: the peer, or behind a trusted
+    /// proxy, the client it forwards for. None when the server was not
+    /// given the peer (a router served without connect info).
+    pub fn client_address(&self, request: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
+        let peer = request.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        address::client(&self.config.trusted_proxies, peer, &request.headers)
     }
 
     /// A server on `library` with sessions in memory.
@@ -202,20 +214,22 @@ pub async fn serve(state: Shared, addr: SocketAddr) -> Result<(), ServeError> {
     serve_on(listener, state, shutdown_signal()).await.map_err(ServeError::Io)
 }
 
-/// Serves on a bound listener until `stop` resolves, then finishes the
-/// requests under way.
+/// Serves on a bound listener, within `state.config.limits`, until `stop`
+/// resolves; then finishes the requests under way, within the shutdown
+/// deadline.
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     state: Shared,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state.clone());
+    let limits = state.config.limits.clone();
     let stop = async move {
         stop.await;
         // Live streams never end on their own: tell them.
         state.begin_shutdown();
     };
-    axum::serve(listener, app).with_graceful_shutdown(stop).await
+    server::serve(listener, app, limits, stop).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

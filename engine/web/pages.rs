@@ -602,7 +602,15 @@ pub async fn inbox(State(state): State<Shared>, Path((op, name)): ScenarioPath, 
     render(&state, &loaded, &s.theme, "inbox.html", StatusCode::OK, ctx)
 }
 
-pub async fn message(State(state): State<Shared>, Path((op, name, n)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
+/// A message of the inbox. Opening it marks it read, a change made on a
+/// GET: only when the visit comes from this site's own pages (or the
+/// address bar), never from a link on another site.
+pub async fn message(
+    State(state): State<Shared>,
+    Path((op, name, n)): Path<(String, String, String)>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
     let loaded = state.loaded();
     let s = scenario_or_404!(&state, &loaded, op, name);
     let mut visitor = visitor_or_return!(&state, &headers);
@@ -610,7 +618,10 @@ pub async fn message(State(state): State<Shared>, Path((op, name, n)): Path<(Str
     let Some(index) = n.parse::<usize>().ok().filter(|i| *i < r.inbox.len()) else {
         return error_page(&state, StatusCode::NOT_FOUND);
     };
-    r.open_message(index);
+    let from_here = super::security::from_this_site(&headers, &uri);
+    if from_here {
+        r.open_message(index);
+    }
     let persona = persona_of(&s, &r);
     let messages = match r.inbox_view(Stage { scenario: &s, persona: &persona }, now()) {
         Ok(m) => m,
@@ -621,8 +632,10 @@ pub async fn message(State(state): State<Shared>, Path((op, name, n)): Path<(Str
     };
     let unread = r.inbox.iter().filter(|m| !m.read).count();
     let step = step_url(&s, &r);
-    visitor.session.put(r);
-    saved_or_return!(&state, visitor);
+    if from_here {
+        visitor.session.put(r);
+        saved_or_return!(&state, visitor);
+    }
     let ctx = context! {
         message => crate::expr::to_value(&message),
         scenario => scenario_value(&loaded, &s),
@@ -694,9 +707,25 @@ pub async fn toggle_hints(State(state): State<Shared>, headers: HeaderMap, body:
     visitor.session.hints_hidden = !visitor.session.hints_hidden;
     saved_or_return!(&state, visitor);
     let back = form(&body).into_iter().find(|(k, _)| k == "retour").map(|(_, v)| v);
-    // Only a path of this site: never an open redirect.
-    let to = back.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')).unwrap_or_else(|| "/".into());
+    let to = back.filter(|p| own_page(p)).unwrap_or_else(|| "/".into());
     with_cookie(redirect(&to), &state, &visitor, &headers)
+}
+
+/// Whether `path` is written as a page of this site is: `/`, or segments of
+/// letters, digits and `-_.$` under one of the site's top-level routes.
+/// Never an open redirect: `//evil.example`, `/\evil.example`, and
+/// `/\t/evil.example` (browsers drop the tab and read `//evil.example`)
+/// are all refused, as is anything encoded.
+fn own_page(path: &str) -> bool {
+    const TOP: [&str; 4] = ["scenarios", "atelier", "auteur", "accessibilite"];
+    let segment = |s: &str| {
+        !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'$'))
+    };
+    match path.strip_prefix('/') {
+        Some("") => true,
+        Some(rest) => rest.split('/').next().is_some_and(|top| TOP.contains(&top)) && rest.split('/').all(segment),
+        None => false,
+    }
 }
 
 pub async fn robots() -> Response {

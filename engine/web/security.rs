@@ -1,14 +1,16 @@
 //! What wraps every route: cross-site request refusal, a body size limit,
-//! security headers, French error pages, and a log line per request that
-//! holds the route, never a value.
+//! security headers, French error pages, a log line per request that holds
+//! the route, never a value, and panics logged by their place only.
 
 use super::{Shared, pages};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use std::cell::RefCell;
 use std::time::Instant;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::csrf::CsrfLayer;
 
 /// Largest request body accepted.
@@ -52,7 +54,10 @@ pub fn wrap(routes: Router, state: Shared) -> Router {
             HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'")),
         ),
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        // Browsers send the Referer to this site only, never to another:
+        // older browsers without `Sec-Fetch-Site` or `Origin` prove with it
+        // that a form came from here (see `old_browsers`).
+        (header::REFERRER_POLICY, HeaderValue::from_static("same-origin")),
         (HeaderName::from_static("x-robots-tag"), HeaderValue::from_static("noindex, nofollow")),
         (HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()")),
         (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
@@ -63,8 +68,9 @@ pub fn wrap(routes: Router, state: Shared) -> Router {
     }
     // Innermost first: refusals made by the layers below get French pages.
     let routes = routes
-        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(answer_panic as fn(_) -> _))
         .layer(CsrfLayer::new())
+        .layer(middleware::from_fn(old_browsers))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     // The rest in one layer: each layer wraps every route and costs every
@@ -128,4 +134,70 @@ async fn error_pages(State(state): State<Shared>, request: Request, next: Next) 
         return response;
     }
     pages::error_page(&state, status).into_response()
+}
+
+/// Whether the browser says that a request comes from this site's own
+/// pages, or from the address bar: `Sec-Fetch-Site`, or in older browsers
+/// that do not send it, a `Referer` of this site.
+pub fn from_this_site(headers: &HeaderMap, uri: &Uri) -> bool {
+    match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
+        Some(b"same-origin" | b"none") => true,
+        None | Some(b"") => referer_is_this_site(headers, uri),
+        Some(_) => false,
+    }
+}
+
+/// Whether the `Referer` names this site: its host and port are the
+/// request's (scheme-blind, as tower-http compares `Origin`: behind an https
+/// proxy the server sees http).
+fn referer_is_this_site(headers: &HeaderMap, uri: &Uri) -> bool {
+    let host = uri.authority().map(|a| a.as_str()).or_else(|| headers.get(header::HOST).and_then(|h| h.to_str().ok()));
+    let referer = headers.get(header::REFERER).and_then(|r| Uri::try_from(r.as_bytes()).ok());
+    match (host, referer) {
+        (Some(host), Some(referer)) => {
+            matches!(referer.scheme_str(), Some("http" | "https"))
+                && referer.authority().is_some_and(|a| a.as_str().eq_ignore_ascii_case(host))
+        }
+        _ => false,
+    }
+}
+
+/// tower-http's `CsrfLayer` lets a state-changing request through when it
+/// has neither `Sec-Fetch-Site` nor `Origin`, which older browsers send
+/// neither of with a form. Such a request must then carry a `Referer` of
+/// this site; with none of the three, it is refused.
+async fn old_browsers(request: Request, next: Next) -> Response {
+    let h = request.headers();
+    let present = |name: &str| h.get(name).is_some_and(|v| !v.is_empty());
+    let state_changing = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if state_changing && !present("sec-fetch-site") && !present("origin") && !referer_is_this_site(h, request.uri()) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    next.run(request).await
+}
+
+thread_local! {
+    /// Where the last panic of this thread happened, for the request that
+    /// caught it.
+    static PANIC_PLACE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Logs every panic by its place only (`file:line`), never its message,
+/// which may hold an answer, and remembers the place for the request's
+/// own log line. Installed by `miroir serve`.
+pub fn log_panics_by_place() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+        tracing::error!(place = %place.as_deref().unwrap_or("unknown"), "panic");
+        PANIC_PLACE.with(|p| *p.borrow_mut() = place);
+    }));
+}
+
+/// A request whose handler panicked: logged with the panic's place when the
+/// hook above saw it, never with its message (tower-http's default handler
+/// logs the message). The bare 500 becomes the French page in `error_pages`.
+fn answer_panic(_payload: Box<dyn std::any::Any + Send>) -> Response {
+    let place = PANIC_PLACE.with(|p| p.borrow_mut().take());
+    tracing::error!(place = %place.as_deref().unwrap_or("unknown"), "a request handler panicked");
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }

@@ -2,6 +2,7 @@
 //! opens a room, follows it live (Server-Sent Events), resets or moves
 //! everyone, ends it, and prints handouts and persona cards.
 
+use super::limits::{self, JOIN_FAILURES_PER_ADDRESS, JOIN_FAILURES_PER_VISITOR, OPENINGS_PER_ADDRESS};
 use super::pages::{base_page as base, error_page, find, new_seed, now, redirect, render_base as render, seed_of};
 use super::visitor::{Visitor, saved_or_return, visitor_or_return};
 use super::{Loaded, Shared};
@@ -14,7 +15,7 @@ use crate::walkthrough;
 use crate::workshop::{self, PersonaMode, Progress, Room};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -22,13 +23,7 @@ use axum::routing::{get, post};
 use minijinja::context;
 use minijinja::value::Value;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// Wrong join codes allowed per visitor, and per address (a room of
-/// tablets behind one box shares an address), over ten minutes.
-const PER_VISITOR: u32 = 5;
-const PER_ADDRESS: u32 = 30;
 
 pub fn trainer_routes() -> Router<Shared> {
     Router::new()
@@ -98,16 +93,16 @@ pub async fn join_form(State(state): State<Shared>, Query(q): Query<HashMap<Stri
 pub async fn join(State(state): State<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let headers = parts.headers.clone();
-    let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let address = state.client_address(&parts);
     let Ok(body) = axum::body::to_bytes(body, super::security::BODY_LIMIT).await else {
         return error_page(&state, StatusCode::PAYLOAD_TOO_LARGE);
     };
     let values = form(&body);
     let loaded = state.loaded();
     let mut visitor = visitor_or_return!(&state, &headers);
-    let mut keys = vec![(format!("session:{}", visitor.id), PER_VISITOR)];
+    let mut keys = vec![(format!("session:{}", visitor.id), JOIN_FAILURES_PER_VISITOR)];
     if let Some(a) = address {
-        keys.push((format!("address:{a}"), PER_ADDRESS));
+        keys.push((limits::address_key(a), JOIN_FAILURES_PER_ADDRESS));
     }
     let typed_code = workshop::normalize_code(&field(&values, "code"));
     let typed_name = field(&values, "pseudonyme");
@@ -124,16 +119,20 @@ pub async fn join(State(state): State<Shared>, request: Request) -> Response {
             None => response,
         }
     };
-    if state.join_blocked(&keys) {
-        return refuse(
-            &state,
-            &visitor,
-            StatusCode::TOO_MANY_REQUESTS,
-            vec![("code", "Trop de codes erronés : attendez une dizaine de minutes avant de réessayer.")],
-        );
-    }
+    // The code first: the right one always gets in, whoever shares the
+    // address; only wrong ones are counted, and refused over the limits.
     let Some(room) = state.workshops.by_code(&typed_code) else {
-        state.join_failed(&keys);
+        if keys.iter().any(|(k, limit)| state.join_failures.reached(k, *limit)) {
+            return refuse(
+                &state,
+                &visitor,
+                StatusCode::TOO_MANY_REQUESTS,
+                vec![("code", "Trop de codes erronés : attendez une dizaine de minutes avant de réessayer.")],
+            );
+        }
+        for (k, _) in &keys {
+            state.join_failures.count(k);
+        }
         saved_or_return!(&state, visitor);
         return refuse(
             &state,
@@ -257,14 +256,27 @@ pub async fn new_form(State(state): State<Shared>) -> Response {
     new_form_page(&state, &loaded, StatusCode::OK, Vec::new(), "")
 }
 
-pub async fn open(State(state): State<Shared>, body: Bytes) -> Response {
+pub async fn open(State(state): State<Shared>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, super::security::BODY_LIMIT).await else {
+        return error_page(&state, StatusCode::PAYLOAD_TOO_LARGE);
+    };
     let loaded = state.loaded();
     let values = form(&body);
-    let name = field(&values, "nom").trim().chars().take(80).collect::<String>();
+    let name = crate::field::strip_controls(&field(&values, "nom"), false).trim().chars().take(80).collect::<String>();
+    // Workshops opened and wrong passphrases, counted per address; a router
+    // served without the peer's address counts everyone together.
+    let key = state.client_address(&parts).map_or_else(|| "address:unknown".to_owned(), limits::address_key);
+    if state.openings.reached(&key, OPENINGS_PER_ADDRESS) {
+        let message = "Trop d'ateliers ouverts depuis cette adresse : attendez une dizaine de minutes avant d'en ouvrir un autre.";
+        return new_form_page(&state, &loaded, StatusCode::TOO_MANY_REQUESTS, vec![context! { id => "nom", message => message }], &name);
+    }
     let chosen: Vec<String> =
         values.iter().filter(|(k, v)| k == "scenarios" && loaded.library.get(v).is_some()).map(|(_, v)| v.clone()).collect();
     let mut errors = Vec::new();
     if !passphrase_ok(&state, &field(&values, "phrase")) {
+        // Guesses of the passphrase count too.
+        state.openings.count(&key);
         errors.push(context! { id => "phrase", message => "La phrase secrète des formateurs est incorrecte." });
     }
     if name.is_empty() {
@@ -277,7 +289,11 @@ pub async fn open(State(state): State<Shared>, body: Bytes) -> Response {
         return new_form_page(&state, &loaded, StatusCode::OK, errors, &name);
     }
     let persona = if field(&values, "personne") == "chacun" { PersonaMode::Individual } else { PersonaMode::Shared(new_seed()) };
-    let (_, token) = state.workshops.open(name, chosen, persona, now());
+    let Ok((_, token)) = state.workshops.open(name.clone(), chosen, persona, now()) else {
+        let message = "Le nombre maximal d'ateliers ouverts en même temps est atteint : réessayez quand un atelier sera clos.";
+        return new_form_page(&state, &loaded, StatusCode::SERVICE_UNAVAILABLE, vec![context! { id => "nom", message => message }], &name);
+    };
+    state.openings.count(&key);
     redirect(&format!("/atelier/animation/{token}"))
 }
 

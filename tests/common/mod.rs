@@ -46,6 +46,8 @@ pub struct Client {
     pub cookie: Option<String>,
     /// Extra headers sent with every request.
     pub headers: Vec<(String, String)>,
+    /// The address the requests come from, as a server would see the peer.
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 impl Client {
@@ -55,7 +57,7 @@ impl Client {
     }
 
     pub fn with_state(state: Shared) -> Client {
-        Client { router: web::router(state.clone()), state, cookie: None, headers: Vec::new() }
+        Client { router: web::router(state.clone()), state, cookie: None, headers: Vec::new(), peer: None }
     }
 
     pub fn embedded() -> Client {
@@ -70,6 +72,9 @@ impl Client {
         for (k, v) in &self.headers {
             request.headers_mut().insert(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
         }
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        }
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -81,8 +86,9 @@ impl Client {
         Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
+    /// Gets a page as a browser following a link of this site does.
     pub async fn get(&mut self, path: &str) -> Page {
-        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).header("sec-fetch-site", "same-origin").body(Body::empty()).unwrap()).await
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {

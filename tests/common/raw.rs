@@ -20,12 +20,27 @@ impl Reply {
 }
 
 pub fn request(addr: SocketAddr, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> std::io::Result<Reply> {
+    request_with(addr, method, path, cookie, form, &[])
+}
+
+/// A request with extra header lines, such as `X-Forwarded-For`.
+pub fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+    headers: &[(&str, &str)],
+) -> std::io::Result<Reply> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let body = form.unwrap_or("");
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nSec-Fetch-Site: same-origin\r\n");
     if let Some(c) = cookie {
         req.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
     }
     if form.is_some() {
         req.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", body.len()));
