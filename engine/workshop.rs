@@ -7,8 +7,11 @@
 //! learners', so that it can reset or end them. Every change is published
 //! as a new version of the dashboard, for the trainer's live view.
 
+mod redis;
+
+pub use self::redis::RedisWorkshops;
 use crate::session::SessionId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -92,7 +95,7 @@ pub fn check_pseudonym(typed: &str) -> Result<String, &'static str> {
 }
 
 /// Whose persona the learners play.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PersonaMode {
     /// Everyone plays the same person, to discuss the same numbers.
     Shared(u64),
@@ -101,7 +104,7 @@ pub enum PersonaMode {
 }
 
 /// Where a learner is, as last reported.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
     pub scenario: String,
     pub step: String,
@@ -232,6 +235,19 @@ impl Workshop {
 pub struct Room {
     state: Mutex<Workshop>,
     updates: watch::Sender<u64>,
+    /// Where its changes go beyond this instance, if anywhere.
+    replica: Option<Arc<dyn Replica>>,
+}
+
+/// Where a registry's changes go beyond this instance (Redis, for several
+/// instances behind one address): each is told after the change is made
+/// here, and must not block.
+pub trait Replica: Send + Sync {
+    fn opened(&self, workshop: &Workshop);
+    /// A learner joined, or their progress changed.
+    fn learner(&self, code: &str, learner: &Learner);
+    fn left(&self, code: &str, learner: u32);
+    fn ended(&self, code: &str);
 }
 
 impl Room {
@@ -260,37 +276,58 @@ impl Room {
 
     /// Adds a learner; `None` when the room is full.
     pub fn join(&self, pseudonym: String, session: SessionId, now: u64, start: Progress) -> Option<u32> {
-        self.change(|w| {
+        let replicated = self.replica.is_some();
+        let joined = self.change(|w| {
             if w.learners.len() >= MAX_LEARNERS {
                 return None;
             }
-            w.next_id += 1;
-            let id = w.next_id;
-            w.learners.push(Learner { id, pseudonym, session, joined: now, progress: start, errors: BTreeMap::new() });
-            Some(id)
-        })
+            // Shared with other instances, ids are random: two instances
+            // cannot count on one counter without a round trip.
+            let id = if replicated {
+                std::iter::repeat_with(|| (uuid::Uuid::new_v4().as_u128() as u32).max(1)).find(|id| w.learner(*id).is_none())?
+            } else {
+                w.next_id += 1;
+                w.next_id
+            };
+            let learner = Learner { id, pseudonym, session, joined: now, progress: start, errors: BTreeMap::new() };
+            w.learners.push(learner.clone());
+            Some((w.code.clone(), learner))
+        });
+        let (code, learner) = joined?;
+        if let Some(replica) = &self.replica {
+            replica.learner(&code, &learner);
+        }
+        Some(learner.id)
     }
 
     pub fn leave(&self, learner: u32) -> Option<Learner> {
-        self.change(|w| {
-            let i = w.learners.iter().position(|l| l.id == learner)?;
-            Some(w.learners.remove(i))
-        })
+        let (code, left) = self.change(|w| {
+            let i = w.learners.iter().position(|l| l.id == learner);
+            (w.code.clone(), i.map(|i| w.learners.remove(i)))
+        });
+        if let (Some(replica), Some(_)) = (&self.replica, &left) {
+            replica.left(&code, learner);
+        }
+        left
     }
 
     /// Records where a learner is after an action; `refused` counts a
     /// refused submit on the step they were on.
     pub fn report(&self, learner: u32, progress: Progress, refused: bool) {
-        self.change(|w| {
-            if let Some(l) = w.learners.iter_mut().find(|l| l.id == learner) {
-                if refused {
-                    *l.errors.entry((progress.scenario.clone(), progress.step.clone())).or_insert(0) += 1;
-                }
-                let moved = l.progress.scenario != progress.scenario || l.progress.step != progress.step;
-                let since = if moved { progress.since } else { l.progress.since };
-                l.progress = Progress { since, ..progress };
+        let changed = self.change(|w| {
+            let l = w.learners.iter_mut().find(|l| l.id == learner)?;
+            if refused {
+                *l.errors.entry((progress.scenario.clone(), progress.step.clone())).or_insert(0) += 1;
             }
+            let moved = l.progress.scenario != progress.scenario || l.progress.step != progress.step;
+            let since = if moved { progress.since } else { l.progress.since };
+            l.progress = Progress { since, ..progress };
+            let l = l.clone();
+            Some((w.code.clone(), l))
         });
+        if let (Some(replica), Some((code, l))) = (&self.replica, changed) {
+            replica.learner(&code, &l);
+        }
     }
 }
 
@@ -303,6 +340,8 @@ pub struct Registry {
     capacity: u64,
     /// Opening is one at a time, so that two cannot both take the last place.
     opening: Mutex<()>,
+    /// Where changes go beyond this instance, once set ([`RedisWorkshops`]).
+    replica: std::sync::OnceLock<Arc<dyn Replica>>,
 }
 
 /// Opening refused: `capacity` workshops are live.
@@ -318,6 +357,7 @@ impl Registry {
             by_token: moka::sync::Cache::builder().time_to_idle(idle).build(),
             capacity,
             opening: Mutex::new(()),
+            replica: std::sync::OnceLock::new(),
         }
     }
 
@@ -345,8 +385,12 @@ impl Registry {
             next_id: 0,
             version: 1,
         };
+        let replica = self.replica.get().cloned();
+        if let Some(replica) = &replica {
+            replica.opened(&workshop);
+        }
         let (updates, _) = watch::channel(1);
-        self.by_code.insert(code.clone(), Arc::new(Room { state: Mutex::new(workshop), updates }));
+        self.by_code.insert(code.clone(), Arc::new(Room { state: Mutex::new(workshop), updates, replica }));
         self.by_token.insert(token.clone(), code.clone());
         Ok((code, token))
     }
@@ -373,6 +417,9 @@ impl Registry {
         self.by_code.invalidate(&code);
         self.by_token.invalidate(token);
         let learners = room.change(|w| std::mem::take(&mut w.learners));
+        if let Some(replica) = self.replica.get() {
+            replica.ended(&code);
+        }
         Some(learners)
     }
 

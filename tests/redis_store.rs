@@ -123,6 +123,14 @@ fn two_instances_share_a_rehearsal_and_the_visitor_goes_on_when_one_dies() {
     let mut a = Instance::start(&redis);
     let b_instance = Instance::start(&redis);
     let (on_a, on_b) = (a.addr, b_instance.addr);
+
+    // Workshops too: a room opened on B is served by A (its dashboard).
+    let mut trainer = Browser::default();
+    let dashboard =
+        trainer.post(on_b, "/atelier/nouveau", &[("nom", "Mardi"), ("scenarios", "impots/declaration-revenus"), ("personne", "meme")]);
+    assert!(dashboard.starts_with("/atelier/animation/"), "{dashboard}");
+    eventually("the dashboard on A", || trainer.get(on_a, &dashboard).status == 200);
+
     let mut visitor = Browser::default();
 
     // Each request goes to one instance or the other, as a load balancer

@@ -86,15 +86,19 @@ pub fn run(mut opts: Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let store: Arc<dyn SessionStore> = match &opts.redis {
-        None => Arc::new(MemoryStore::new(opts.sessions_mb << 20, crate::session::IDLE)),
+    let redis = match &opts.redis {
+        None => None,
         Some(url) => match runtime.block_on(open_redis(url)) {
-            Ok(store) => Arc::new(store),
+            Ok(store) => Some(Arc::new(store)),
             Err(message) => {
                 eprintln!("error: --redis: {message}");
                 return ExitCode::from(2);
             }
         },
+    };
+    let store: Arc<dyn SessionStore> = match &redis {
+        Some(redis) => redis.clone(),
+        None => Arc::new(MemoryStore::new(opts.sessions_mb << 20, crate::session::IDLE)),
     };
     let mut limits = opts.limits;
     limits.max_connections = fit_open_files(limits.max_connections);
@@ -111,6 +115,10 @@ pub fn run(mut opts: Options) -> ExitCode {
             ..Config::default()
         },
     );
+    if let Some(redis) = &redis {
+        // Workshops and limits too, before the first request.
+        runtime.block_on(state.share_through_redis(redis));
+    }
     eprintln!("miroir: serving {served} scenario(s) on http://{}/ (Ctrl-C to stop)", opts.addr);
     let _watching = match folders {
         Some(folders) => {

@@ -25,6 +25,7 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
 const COUNT_EVERY: Duration = Duration::from_secs(10);
 
 pub struct RedisStore {
+    client: ::redis::Client,
     conn: ConnectionManager,
     idle_secs: u64,
     status: Arc<Status>,
@@ -61,10 +62,20 @@ impl RedisStore {
             .set_number_of_retries(2)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(|e| StoreError(e.to_string()))?;
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(|e| StoreError(e.to_string()))?;
         let status = Arc::new(Status::default());
         let counter = tokio::spawn(count_sessions(conn.clone(), status.clone()));
-        Ok(RedisStore { conn, idle_secs: idle.as_secs().max(1), status, counter })
+        Ok(RedisStore { client, conn, idle_secs: idle.as_secs().max(1), status, counter })
+    }
+
+    /// The client, for other connections to the same Redis (pub/sub).
+    pub fn client(&self) -> &::redis::Client {
+        &self.client
+    }
+
+    /// The store's connection, shared (it is multiplexed).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
     }
 
     /// Whether Redis answers now.

@@ -1,5 +1,6 @@
 //! Rate limits: how many times a key (a visitor, an address) did something
-//! within a fixed window, kept in a bounded cache that forgets quiet keys.
+//! within a fixed window, kept in a bounded cache that forgets quiet keys,
+//! and, with Redis, counted in Redis for every instance at once.
 
 use moka::sync::Cache;
 use std::net::IpAddr;
@@ -21,12 +22,52 @@ pub struct Limiter {
     /// Key to (count, start of its window).
     counts: Cache<String, (u32, Instant)>,
     window: Duration,
+    /// Once set, the counts every instance shares: in Redis, as
+    /// `miroir:limit:<name>:<key>`, each expiring at the end of its window.
+    shared: std::sync::OnceLock<(redis::aio::ConnectionManager, String)>,
 }
+
+/// A shared count's read or write, at most: beyond, the local count decides.
+const SHARED_DEADLINE: Duration = Duration::from_secs(1);
 
 impl Limiter {
     pub fn new(window: Duration) -> Limiter {
         // A key untouched for a window has nothing left to count.
-        Limiter { counts: Cache::builder().max_capacity(100_000).time_to_live(window).build(), window }
+        Limiter { counts: Cache::builder().max_capacity(100_000).time_to_live(window).build(), window, shared: std::sync::OnceLock::new() }
+    }
+
+    /// Counts in Redis from now on, under `name`, for every instance.
+    pub fn share(&self, conn: redis::aio::ConnectionManager, name: &str) {
+        let _ = self.shared.set((conn, name.to_owned()));
+    }
+
+    /// Whether `key` reached `limit` in its window, counting every
+    /// instance's when shared (this instance's own while Redis is away).
+    pub async fn reached_shared(&self, key: &str, limit: u32) -> bool {
+        if let Some((conn, name)) = self.shared.get() {
+            let mut conn = conn.clone();
+            let mut get = redis::cmd("GET");
+            get.arg(format!("miroir:limit:{name}:{key}"));
+            if let Ok(Ok(n)) = tokio::time::timeout(SHARED_DEADLINE, get.query_async::<Option<u32>>(&mut conn)).await {
+                return n.is_some_and(|n| n >= limit);
+            }
+        }
+        self.reached(key, limit)
+    }
+
+    /// Counts one more for `key`, here and, when shared, in Redis: the
+    /// first count of a window sets its expiry.
+    pub async fn count_shared(&self, key: &str) {
+        self.count(key);
+        if let Some((conn, name)) = self.shared.get() {
+            let mut conn = conn.clone();
+            let k = format!("miroir:limit:{name}:{key}");
+            let mut pipe = redis::pipe();
+            pipe.atomic().cmd("SET").arg(&k).arg(0).arg("EX").arg(self.window.as_secs().max(1)).arg("NX").ignore().incr(&k, 1).ignore();
+            if !matches!(tokio::time::timeout(SHARED_DEADLINE, pipe.query_async::<()>(&mut conn)).await, Ok(Ok(()))) {
+                tracing::warn!("a limit not counted in Redis");
+            }
+        }
     }
 
     /// Whether `key` reached `limit` in its current window.

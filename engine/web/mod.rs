@@ -93,7 +93,7 @@ pub struct AppState {
     current: ArcSwap<Loaded>,
     pub store: Arc<dyn SessionStore>,
     pub config: Config,
-    pub workshops: crate::workshop::Registry,
+    pub workshops: Arc<crate::workshop::Registry>,
     /// Wrong join codes, per visitor and per address.
     join_failures: limits::Limiter,
     /// Workshops opened, per address.
@@ -110,7 +110,7 @@ impl AppState {
         Arc::new(AppState {
             current: ArcSwap::from_pointee(Loaded::new(library, &config)),
             store,
-            workshops: crate::workshop::Registry::new(config.workshop_idle, config.max_workshops),
+            workshops: Arc::new(crate::workshop::Registry::new(config.workshop_idle, config.max_workshops)),
             join_failures: limits::Limiter::new(limits::WINDOW),
             openings: limits::Limiter::new(limits::WINDOW),
             shutdown: tokio::sync::watch::channel(false).0,
@@ -133,6 +133,16 @@ impl AppState {
     pub fn client_address(&self, request: &axum::http::request::Parts) -> Option<std::net::IpAddr> {
         let peer = request.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         address::client(&self.config.trusted_proxies, peer, &request.headers)
+    }
+
+    /// Shares workshops and the limits with every instance on the Redis of
+    /// `store` (`serve --redis`): rooms, learners and their progress, live
+    /// dashboards, wrong join codes and openings. Returns once the rooms
+    /// already in Redis are read (a few seconds at most).
+    pub async fn share_through_redis(&self, store: &crate::session::RedisStore) {
+        self.join_failures.share(store.connection(), "join-failures");
+        self.openings.share(store.connection(), "openings");
+        crate::workshop::RedisWorkshops::link(&self.workshops, store.client().clone(), store.connection(), self.config.workshop_idle).await;
     }
 
     /// A server on `library` with sessions in memory.

@@ -122,7 +122,11 @@ pub async fn join(State(state): State<Shared>, request: Request) -> Response {
     // The code first: the right one always gets in, whoever shares the
     // address; only wrong ones are counted, and refused over the limits.
     let Some(room) = state.workshops.by_code(&typed_code) else {
-        if keys.iter().any(|(k, limit)| state.join_failures.reached(k, *limit)) {
+        let mut blocked = false;
+        for (k, limit) in &keys {
+            blocked |= state.join_failures.reached_shared(k, *limit).await;
+        }
+        if blocked {
             return refuse(
                 &state,
                 &visitor,
@@ -131,7 +135,7 @@ pub async fn join(State(state): State<Shared>, request: Request) -> Response {
             );
         }
         for (k, _) in &keys {
-            state.join_failures.count(k);
+            state.join_failures.count_shared(k).await;
         }
         saved_or_return!(&state, visitor);
         return refuse(
@@ -267,7 +271,7 @@ pub async fn open(State(state): State<Shared>, request: Request) -> Response {
     // Workshops opened and wrong passphrases, counted per address; a router
     // served without the peer's address counts everyone together.
     let key = state.client_address(&parts).map_or_else(|| "address:unknown".to_owned(), limits::address_key);
-    if state.openings.reached(&key, OPENINGS_PER_ADDRESS) {
+    if state.openings.reached_shared(&key, OPENINGS_PER_ADDRESS).await {
         let message = "Trop d'ateliers ouverts depuis cette adresse : attendez une dizaine de minutes avant d'en ouvrir un autre.";
         return new_form_page(&state, &loaded, StatusCode::TOO_MANY_REQUESTS, vec![context! { id => "nom", message => message }], &name);
     }
@@ -276,7 +280,7 @@ pub async fn open(State(state): State<Shared>, request: Request) -> Response {
     let mut errors = Vec::new();
     if !passphrase_ok(&state, &field(&values, "phrase")) {
         // Guesses of the passphrase count too.
-        state.openings.count(&key);
+        state.openings.count_shared(&key).await;
         errors.push(context! { id => "phrase", message => "La phrase secrète des formateurs est incorrecte." });
     }
     if name.is_empty() {
@@ -293,7 +297,7 @@ pub async fn open(State(state): State<Shared>, request: Request) -> Response {
         let message = "Le nombre maximal d'ateliers ouverts en même temps est atteint : réessayez quand un atelier sera clos.";
         return new_form_page(&state, &loaded, StatusCode::SERVICE_UNAVAILABLE, vec![context! { id => "nom", message => message }], &name);
     };
-    state.openings.count(&key);
+    state.openings.count_shared(&key).await;
     redirect(&format!("/atelier/animation/{token}"))
 }
 
