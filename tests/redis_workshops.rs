@@ -212,6 +212,12 @@ async fn workshops_come_back_by_themselves_when_redis_restarts() {
     // Redis goes away and comes back with its append-only file.
     tokio::task::block_in_place(|| redis.kill());
     assert_eq!(ali.get(&format!("/scenarios/{SCENARIO}/fiche")).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    // The trainer is not told an action was done when it was not.
+    for action in ["recommencer", "clore"] {
+        let reply = trainer.post(&format!("/atelier/animation/{token}/{action}"), &[]).await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{action}: {}", reply.body);
+    }
+    assert!(b.workshops.by_token(&token).is_some(), "the workshop goes on");
     tokio::task::block_in_place(|| redis.restart());
     let mut card = ali.get(&format!("/scenarios/{SCENARIO}/fiche")).await;
     let deadline = Instant::now() + Duration::from_secs(10);

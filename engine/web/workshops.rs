@@ -10,7 +10,7 @@ use crate::handout;
 use crate::rehearsal::Rehearsal;
 use crate::rehearsal::view::card as persona_card;
 use crate::scenario::{Scenario, StepKind};
-use crate::session::Seat;
+use crate::session::{Seat, StoreError};
 use crate::walkthrough;
 use crate::workshop::{self, PersonaMode, Progress, Room};
 use axum::Router;
@@ -469,9 +469,9 @@ async fn change_learner(
     room: &Room,
     learner: u32,
     change: &(dyn Fn(&Scenario, &mut Rehearsal) -> bool + Sync),
-) -> bool {
-    let Some(session_id) = room.read(|w| w.learner(learner).map(|l| l.session)) else { return false };
-    let Ok(Some(mut session)) = state.store.load(session_id).await else { return false };
+) -> Result<bool, StoreError> {
+    let Some(session_id) = room.read(|w| w.learner(learner).map(|l| l.session)) else { return Ok(false) };
+    let Some(mut session) = state.store.load(session_id).await? else { return Ok(false) };
     let mut all_ok = true;
     let mut last: Option<Progress> = None;
     for s in scenarios_of(loaded, room) {
@@ -480,21 +480,31 @@ async fn change_learner(
             last = Some(progress(&s, r, now()));
         }
     }
-    let _ = state.store.save(session_id, session).await;
+    state.store.save(session_id, session).await?;
     if let Some(p) = last {
         room.report(learner, p, false);
     }
-    all_ok
+    Ok(all_ok)
+}
+
+/// The 503 page when learners' sessions cannot be reached (Redis away):
+/// the trainer must not be told an action was done.
+fn store_down(state: &Shared, e: &StoreError) -> Response {
+    tracing::warn!(error = %e, "session store unavailable");
+    super::pages::unavailable(state)
 }
 
 pub async fn reset_one(State(state): State<Shared>, Path((token, id)): Path<(String, u32)>) -> Response {
     let loaded = state.loaded();
     let room = room_or_404!(state, token);
-    change_learner(&state, &loaded, &room, id, &|s, r| {
+    let changed = change_learner(&state, &loaded, &room, id, &|s, r| {
         r.reset(s, now());
         true
     })
     .await;
+    if let Err(e) = changed {
+        return store_down(&state, &e);
+    }
     done(&token)
 }
 
@@ -503,11 +513,14 @@ pub async fn reset_all(State(state): State<Shared>, Path(token): Path<String>) -
     let room = room_or_404!(state, token);
     let ids: Vec<u32> = room.read(|w| w.learners.iter().map(|l| l.id).collect());
     for id in ids {
-        change_learner(&state, &loaded, &room, id, &|s, r| {
+        let changed = change_learner(&state, &loaded, &room, id, &|s, r| {
             r.reset(s, now());
             true
         })
         .await;
+        if let Err(e) = changed {
+            return store_down(&state, &e);
+        }
     }
     done(&token)
 }
@@ -523,14 +536,20 @@ pub async fn move_all(State(state): State<Shared>, Path(token): Path<String>, bo
     let ids: Vec<u32> = room.read(|w| w.learners.iter().map(|l| l.id).collect());
     for id in ids {
         let Some(session_id) = room.read(|w| w.learner(id).map(|l| l.session)) else { continue };
-        let Ok(Some(mut session)) = state.store.load(session_id).await else { continue };
+        let mut session = match state.store.load(session_id).await {
+            Ok(Some(session)) => session,
+            Ok(None) => continue,
+            Err(e) => return store_down(&state, &e),
+        };
         let seed = session.rehearsals.get(&s.id).map_or_else(new_seed, |r| r.seed);
         if let Some(mut r) = walkthrough::reach(&s, seed, step) {
             let t = now();
             r.restart_clock(t);
             let p = progress(&s, &r, t);
             session.put(r);
-            let _ = state.store.save(session_id, session).await;
+            if let Err(e) = state.store.save(session_id, session).await {
+                return store_down(&state, &e);
+            }
             room.report(id, p, false);
         }
     }
@@ -549,15 +568,27 @@ pub async fn confirm_end(State(state): State<Shared>, Path(token): Path<String>)
 pub async fn end(State(state): State<Shared>, Path(token): Path<String>) -> Response {
     let Some(room) = state.workshops.by_token(&token) else { return redirect("/atelier/clos") };
     let scenarios = room.read(|w| w.scenarios.clone());
+    // The learners' sessions first: with the store away, the workshop goes
+    // on rather than end with its rehearsals left behind.
+    let mut sessions = HashMap::new();
+    for session_id in room.read(|w| w.learners.iter().map(|l| l.session).collect::<Vec<_>>()) {
+        match state.store.load(session_id).await {
+            Ok(Some(session)) => drop(sessions.insert(session_id, session)),
+            Ok(None) => {}
+            Err(e) => return store_down(&state, &e),
+        }
+    }
     let Some(learners) = state.workshops.end(&token) else { return redirect("/atelier/clos") };
     for l in learners {
-        if let Ok(Some(mut session)) = state.store.load(l.session).await {
+        if let Some(mut session) = sessions.remove(&l.session) {
             for id in &scenarios {
                 session.rehearsals.remove(id);
             }
             session.workshop = None;
             session.notice = Some("L'atelier est terminé : ses entraînements ont été effacés.".into());
-            let _ = state.store.save(l.session, session).await;
+            if let Err(e) = state.store.save(l.session, session).await {
+                tracing::warn!(error = %e, "an ended workshop's rehearsals not deleted");
+            }
         }
     }
     redirect("/atelier/clos")
@@ -571,7 +602,11 @@ pub async fn cards(State(state): State<Shared>, Path(token): Path<String>) -> Re
     let learners: Vec<(String, uuid::Uuid)> = room.read(|w| w.learners.iter().map(|l| (l.pseudonym.clone(), l.session)).collect());
     let mut items = Vec::new();
     for (pseudonym, session_id) in learners {
-        let Ok(Some(session)) = state.store.load(session_id).await else { continue };
+        let session = match state.store.load(session_id).await {
+            Ok(Some(session)) => session,
+            Ok(None) => continue,
+            Err(e) => return store_down(&state, &e),
+        };
         let Some((s, r)) = scenarios.iter().find_map(|s| session.rehearsals.get(&s.id).map(|r| (s, r))) else { continue };
         let persona = r.persona(s);
         items.push(
