@@ -5,7 +5,9 @@
 //! many refused submits, since when): never an answer. Learners' rehearsals
 //! live in their own sessions; the workshop knows which sessions are its
 //! learners', so that it can reset or end them. Every change is published
-//! as a new version of the dashboard, for the trainer's live view.
+//! as a new version of the dashboard, for the trainer's live view. With
+//! several instances on one Redis ([`RedisWorkshops`]), every instance holds
+//! every workshop, and each change also goes to the others (a [`Replica`]).
 
 mod redis;
 
