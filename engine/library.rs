@@ -94,6 +94,10 @@ impl Library {
         // A scenario (if valid), its diagnostics, the files it read, its step count.
         type Built = (Option<Scenario>, Vec<Diagnostic>, Vec<String>, usize);
         let results: Vec<Built> = parallel_map(&scenario_files, |f| {
+            guarded(&f.display, || load_scenario(f, &world)).unwrap_or_else(|d| (None, vec![d], vec![], 0))
+        });
+        // One file, read, built and its walkthroughs run.
+        fn load_scenario(f: &SourceFile, world: &World) -> Built {
             let id = f.path.trim_end_matches(".yaml").trim_end_matches(".yml").to_owned();
             let text = match f.text() {
                 Ok(t) => t,
@@ -104,13 +108,13 @@ impl Library {
                 Err(d) => return (None, d, vec![], 0),
             };
             let includes = parsed.includes.iter().map(|i| i.group.value.clone()).collect();
-            let (scenario, mut problems) = build::build(&id, &f.display, text, &parsed, &world);
+            let (scenario, mut problems) = build::build(&id, &f.display, text, &parsed, world);
             let Some(scenario) = scenario else { return (None, problems, includes, 0) };
             let failures = walkthrough::run_all(&scenario);
             let failed = failures.len();
             problems.extend(failures);
             (Some(scenario), problems, includes, failed)
-        });
+        }
 
         let mut used_groups = std::collections::BTreeSet::new();
         for (scenario, problems, includes, failed) in results {
@@ -127,7 +131,7 @@ impl Library {
         }
         for group in groups.values() {
             if !used_groups.contains(&group.id) {
-                lib.diagnostics.extend(build::check_unused_group(group, &world));
+                lib.diagnostics.extend(guarded(&group.file, || build::check_unused_group(group, &world)).unwrap_or_else(|d| vec![d]));
             }
         }
         lib.groups = groups.keys().cloned().collect();
@@ -209,6 +213,21 @@ pub fn embedded_themes() -> FileSet {
 pub fn themes_over(dir: &std::path::Path) -> std::io::Result<FileSet> {
     Ok(embedded_themes().overlaid(FileSet::from_dir(dir, &dir.display().to_string())?))
 }
+
+/// Runs `f` for `file`, turning a panic into an error on that file: one
+/// file must never take down `serve` or `check`. A panic is a bug in
+/// miroir all the same; the fuzz test counts these diagnostics as failures.
+fn guarded<R>(file: &str, f: impl FnOnce() -> R) -> Result<R, Diagnostic> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        let why =
+            panic.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+        Diagnostic::error(file, crate::diagnostic::Pos::UNKNOWN, format!("{INTERNAL_ERROR}: {why}"))
+            .with_hint("please report it, with the file; the other files are served")
+    })
+}
+
+/// How a diagnostic made from a panic starts.
+pub const INTERNAL_ERROR: &str = "internal error while checking this file (a bug in miroir)";
 
 fn fingerprint(bytes: &[u8]) -> u64 {
     use std::hash::{Hash, Hasher};
