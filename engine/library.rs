@@ -207,6 +207,15 @@ pub fn embedded_themes() -> FileSet {
     FileSet::from_embedded(&EMBEDDED_THEMES, "themes")
 }
 
+/// One scenario file (`path` is `<operator>/<name>.yaml`) with the bundled
+/// step groups, which it may include: what `miroir check FILE` loads.
+pub fn with_bundled_groups(path: &str, display: &str, bytes: Vec<u8>) -> FileSet {
+    let mut set = embedded_scenarios();
+    set.files.retain(|f| f.path.ends_with(GROUP_SUFFIX) && f.path != path);
+    set.files.push(SourceFile { path: path.to_owned(), display: display.to_owned(), bytes: std::borrow::Cow::Owned(bytes) });
+    set
+}
+
 /// The bundled themes with the themes of `dir` over them: a folder adds
 /// themes (which may extend the bundled ones) and replaces bundled files
 /// of the same path.
