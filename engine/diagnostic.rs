@@ -102,15 +102,24 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Longer words (in bytes) get no suggestion, and are suggested for none.
+const SUGGESTED_MAX_LEN: usize = 100;
+
 /// The closest candidate to `word`, if one is close enough to be a likely typo.
 /// Typos count as edits (a swap of two letters is one); a candidate is
 /// kept within a third of the word's length, or when it starts the same
 /// way and is very similar.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // Both measures cost the product of the lengths (and Damerau-Levenshtein
+    // as much memory): a 200 KB step id took seconds. Nobody typos that long.
+    if word.len() > SUGGESTED_MAX_LEN {
+        return None;
+    }
     let lower = word.to_lowercase();
     let budget = (lower.chars().count() / 3).max(1);
     candidates
         .into_iter()
+        .filter(|c| c.len() <= SUGGESTED_MAX_LEN)
         .filter_map(|c| {
             let other = c.to_lowercase();
             let edits = strsim::damerau_levenshtein(&lower, &other);
@@ -124,6 +133,14 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_words_get_no_suggestion() {
+        assert_eq!(did_you_mean("nxet", ["next", "kind"]), Some("next"));
+        let long = "x".repeat(200_000);
+        assert_eq!(did_you_mean(&long, [long.as_str(), "next"]), None);
+        assert_eq!(did_you_mean("x", [long.as_str()]), None);
+    }
 
     #[test]
     fn renders_headline_source_caret_and_hint() {

@@ -103,7 +103,8 @@ fn month_label(state: &State, offset: i64) -> Result<String, Error> {
     let today = state.lookup("today").ok_or_else(|| Error::new(ErrorKind::UndefinedError, "`today` is not set"))?;
     let year = today.get_attr("year")?.as_i64().unwrap_or(2026);
     let month = today.get_attr("month")?.as_i64().unwrap_or(1);
-    let index = year * 12 + (month - 1) + offset;
+    // Saturating: `mois(9223372036854775807)` is an author's typo, not a panic.
+    let index = year.saturating_mul(12).saturating_add(month - 1).saturating_add(offset);
     Ok(format!("{} {}", MONTHS[index.rem_euclid(12) as usize], index.div_euclid(12)))
 }
 
@@ -142,6 +143,20 @@ impl From<Error> for ExprError {
     }
 }
 
+/// The longest line a text, an expression or a theme template may have.
+/// minijinja counts columns in 16 bits: a syntax error past column 65 535
+/// overflows (a panic in builds with overflow checks, as the fuzzer found).
+pub const MAX_LINE_CHARS: usize = 60_000;
+
+/// Refuses a source with a line longer than [`MAX_LINE_CHARS`].
+pub fn check_line_lengths(source: &str) -> Result<(), ExprError> {
+    let longest = source.lines().filter(|l| l.len() > MAX_LINE_CHARS).map(|l| l.chars().count()).max().unwrap_or(0);
+    if longest > MAX_LINE_CHARS {
+        return Err(ExprError(format!("a line is {longest} characters long; at most {MAX_LINE_CHARS}")));
+    }
+    Ok(())
+}
+
 /// A compiled expression, such as `persona.situation_familiale == "marie"`.
 #[derive(Clone)]
 pub struct Expr {
@@ -162,6 +177,7 @@ impl Expr {
         if let Some(e) = EXPRS.read().unwrap_or_else(|p| p.into_inner()).get(source) {
             return Ok(e.clone());
         }
+        check_line_lengths(source)?;
         let compiled = ENV.compile_expression_owned(source.to_owned())?;
         let e = Expr { source: source.into(), compiled: Arc::new(compiled) };
         EXPRS.write().unwrap_or_else(|p| p.into_inner()).insert(e.source.clone(), e.clone());
@@ -207,15 +223,17 @@ pub fn escape_literals(source: &str) -> String {
     let mut out = String::with_capacity(source.len() + 16);
     let mut rest = source;
     loop {
-        let opener = ["{{", "{%", "{#"].iter().filter_map(|o| rest.find(o).map(|i| (i, *o))).min();
-        let Some((at, opener)) = opener else {
+        // One scan to the next tag: searching for each opener through the
+        // whole rest made a long template quadratic (seconds for 100 KB).
+        let opener = rest.as_bytes().windows(2).position(|w| w[0] == b'{' && matches!(w[1], b'{' | b'%' | b'#'));
+        let Some(at) = opener else {
             out.push_str(&minijinja::HtmlEscape(rest).to_string());
             return out;
         };
         out.push_str(&minijinja::HtmlEscape(&rest[..at]).to_string());
-        let closer = match opener {
-            "{{" => "}}",
-            "{%" => "%}",
+        let closer = match rest.as_bytes()[at + 1] {
+            b'{' => "}}",
+            b'%' => "%}",
             _ => "#}",
         };
         match rest[at..].find(closer) {
@@ -234,6 +252,7 @@ pub fn escape_literals(source: &str) -> String {
 
 impl Text {
     pub fn compile(source: &str) -> Result<Text, ExprError> {
+        check_line_lengths(source)?;
         let mut h = std::hash::DefaultHasher::new();
         source.hash(&mut h);
         let name: Arc<str> = format!("t{:016x}{}", h.finish(), source.len()).into();
@@ -352,5 +371,12 @@ mod tests {
         assert_eq!(money(&Value::from(1234.5)), "1\u{202f}234,50 €");
         let t = Text::compile("{{ mois(-2) }}").unwrap();
         assert_eq!(t.render(&context! { today => context! { year => 2026, month => 1 } }).unwrap(), "novembre 2025");
+        // A line beyond minijinja's 16-bit columns is refused, not compiled.
+        let long = "x".repeat(70_000) + "{{ }}";
+        assert_eq!(Text::compile(&long).unwrap_err().0, "a line is 70005 characters long; at most 60000");
+        assert!(Expr::compile(&format!("{} +", "1".repeat(70_000))).is_err());
+        // An absurd offset saturates rather than overflow.
+        let far = Text::compile("{{ mois(9223372036854775807) }}").unwrap();
+        assert!(far.render(&context! { today => context! { year => 2026, month => 1 } }).is_ok());
     }
 }

@@ -94,6 +94,10 @@ impl Library {
         // A scenario (if valid), its diagnostics, the files it read, its step count.
         type Built = (Option<Scenario>, Vec<Diagnostic>, Vec<String>, usize);
         let results: Vec<Built> = parallel_map(&scenario_files, |f| {
+            guarded(&f.display, || load_scenario(f, &world)).unwrap_or_else(|d| (None, vec![d], vec![], 0))
+        });
+        // One file, read, built and its walkthroughs run.
+        fn load_scenario(f: &SourceFile, world: &World) -> Built {
             let id = f.path.trim_end_matches(".yaml").trim_end_matches(".yml").to_owned();
             let text = match f.text() {
                 Ok(t) => t,
@@ -104,13 +108,13 @@ impl Library {
                 Err(d) => return (None, d, vec![], 0),
             };
             let includes = parsed.includes.iter().map(|i| i.group.value.clone()).collect();
-            let (scenario, mut problems) = build::build(&id, &f.display, text, &parsed, &world);
+            let (scenario, mut problems) = build::build(&id, &f.display, text, &parsed, world);
             let Some(scenario) = scenario else { return (None, problems, includes, 0) };
             let failures = walkthrough::run_all(&scenario);
             let failed = failures.len();
             problems.extend(failures);
             (Some(scenario), problems, includes, failed)
-        });
+        }
 
         let mut used_groups = std::collections::BTreeSet::new();
         for (scenario, problems, includes, failed) in results {
@@ -129,7 +133,7 @@ impl Library {
         let world = World { themes: &lib.themes, groups: &groups, sources: &lib.sources };
         for group in groups.values() {
             if !used_groups.contains(&group.id) {
-                lib.diagnostics.extend(build::check_unused_group(group, &world));
+                lib.diagnostics.extend(guarded(&group.file, || build::check_unused_group(group, &world)).unwrap_or_else(|d| vec![d]));
             }
         }
         lib.groups = groups.keys().cloned().collect();
@@ -228,6 +232,15 @@ pub fn scenarios_over(dir: &std::path::Path) -> std::io::Result<FileSet> {
     Ok(set)
 }
 
+/// One scenario file (`path` is `<operator>/<name>.yaml`) with the bundled
+/// step groups, which it may include: what `miroir check FILE` loads.
+pub fn with_bundled_groups(path: &str, display: &str, bytes: Vec<u8>) -> FileSet {
+    let mut set = bundled_groups();
+    set.files.retain(|f| f.path != path);
+    set.files.push(SourceFile { path: path.to_owned(), display: display.to_owned(), bytes: std::borrow::Cow::Owned(bytes) });
+    set
+}
+
 /// The bundled themes with the themes of `dir` over them: a folder adds
 /// themes (which may extend the bundled ones) and replaces bundled files
 /// of the same path.
@@ -239,6 +252,21 @@ pub fn themes_over(dir: &std::path::Path) -> std::io::Result<FileSet> {
 fn is_bundled_extra(f: &SourceFile) -> bool {
     f.display.starts_with(BUNDLED_GROUPS)
 }
+
+/// Runs `f` for `file`, turning a panic into an error on that file: one
+/// file must never take down `serve` or `check`. A panic is a bug in
+/// miroir all the same; the fuzz test counts these diagnostics as failures.
+fn guarded<R>(file: &str, f: impl FnOnce() -> R) -> Result<R, Diagnostic> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        let why =
+            panic.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+        Diagnostic::error(file, crate::diagnostic::Pos::UNKNOWN, format!("{INTERNAL_ERROR}: {why}"))
+            .with_hint("please report it, with the file; the other files are served")
+    })
+}
+
+/// How a diagnostic made from a panic starts.
+pub const INTERNAL_ERROR: &str = "internal error while checking this file (a bug in miroir)";
 
 fn fingerprint(bytes: &[u8]) -> u64 {
     use std::hash::{Hash, Hasher};

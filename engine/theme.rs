@@ -209,6 +209,7 @@ fn parent_of(display: &str, theme: &str) -> String {
 
 /// Parses a template to report syntax errors with their line.
 fn check_template(display: &str, name: &str, source: &str) -> Result<(), Diagnostic> {
+    crate::expr::check_line_lengths(source).map_err(|e| Diagnostic::error(display, Pos::UNKNOWN, format!("template: {e}")))?;
     let env = minijinja::Environment::new();
     match env.template_from_named_str(name, source) {
         Ok(_) => Ok(()),

@@ -30,6 +30,16 @@ fn every_problem_has_its_exact_position_and_message() {
         "tests/broken/demo/keys-and-types.yaml:5:19: error: expected a whole number, found text `quinze`",
         "tests/broken/demo/keys-and-types.yaml:12:9: error: missing key `label` in field",
         "tests/broken/demo/keys-and-types.yaml:14:5: error: unknown key `nxet` in step",
+        "tests/broken/demo/persona-ranges.yaml:6:14: error: `valid_as_of` must lie within the years 1900..2100; got 9999-12",
+        "tests/broken/demo/persona-ranges.yaml:8:8: error: `age` must lie within 16..110; got 20000..30000",
+        "tests/broken/demo/persona-ranges.yaml:9:12: error: `enfants` must lie within 0..12; got -999999..999999",
+        "tests/broken/demo/persona-ranges.yaml:10:28: error: `revenu_fiscal_reference` must lie within 0..10000000; got 0..99999999999",
+        "tests/broken/demo/persona-ranges.yaml:12:27: error: `date_contrat` must lie within -54787..54787; got 0..3000000",
+        "tests/broken/demo/persona-ranges.yaml:13:23: error: `salaire` must lie within 0..10000000; got -999999999..0",
+        "tests/broken/demo/persona-ranges.yaml:14:23: error: `heures` must lie within -1000000000..1000000000; got 0..99999999999",
+        "tests/broken/demo/persona-ranges.yaml:15:21: error: `code` must have 1 to 32 digits; got 200",
+        "tests/broken/demo/persona-ranges.yaml:22:21: error: `age` must lie within 16..110; got 200",
+        "tests/broken/demo/persona-ranges.yaml:22:35: error: `enfants` must lie within 0..12; got 30",
         "tests/broken/demo/persona-values.yaml:6:14: error: `2026-13` is not a date",
         "tests/broken/demo/persona-values.yaml:8:10: error: unknown persona field `numero_fisc`",
         "tests/broken/demo/persona-values.yaml:8:32: error: unknown persona field `adresse.pays`",
@@ -63,6 +73,7 @@ fn hints_say_how_to_fix() {
     assert_eq!(hint("references.yaml", 16), "did you mean `persona.numero_fiscal`?");
     assert_eq!(hint("broken.group.yaml", 9), "did you mean `$return`?");
     assert_eq!(hint("persona.yaml", 12), "did you mean `money`? expected one of: `money`, `number`, `digits`, `date`, `fixed`, `choice`");
+    assert_eq!(hint("persona-ranges.yaml", 12), "a `date` range counts days from `valid_as_of`: at most 150 years either way");
 }
 
 #[test]
@@ -95,6 +106,56 @@ fn oversized_files_and_absurd_step_counts_are_refused() {
     );
 }
 
+/// Counts that multiply the work of every page, submit or persona: each has
+/// a bound, reported at the first item beyond it.
+#[test]
+fn absurd_counts_are_refused() {
+    let mut y = String::from("title: x\noperator: demo\nsummary: x\nlevel: debutant\nduration_minutes: 1\nvalid_as_of: 2026-04\n");
+    y.push_str(&format!("persona:\n  card: [{}]\n  fields:\n", vec!["nom"; 101].join(", ")));
+    y.push_str(&format!("    long: {{ fixed: {} }}\n", "x".repeat(501)));
+    y.push_str(&format!("    choix: {{ choice: [{}] }}\n", vec!["a"; 101].join(", ")));
+    y.push_str(&format!("    choix_long: {{ choice: [a, {}] }}\n", "y".repeat(501)));
+    for i in 0..98 {
+        y.push_str(&format!("    f{i}: nom\n"));
+    }
+    y.push_str("steps:\n  - id: champs\n    kind: form\n    title: T\n    next: options\n    fields:\n");
+    for i in 0..101 {
+        y.push_str(&format!("      - {{ name: c{i}, label: L, type: text }}\n"));
+    }
+    let options = (0..301).map(|i| format!("o{i}")).collect::<Vec<_>>().join(", ");
+    y.push_str(&format!("  - id: options\n    kind: form\n    title: T\n    next: fin\n    fields:\n      - {{ name: o, label: L, type: select, options: [{options}] }}\n"));
+    y.push_str("    send:\n");
+    for _ in 0..11 {
+        y.push_str("      - { channel: sms, from: X, body: B }\n");
+    }
+    y.push_str("    compute:\n");
+    for i in 0..101 {
+        y.push_str(&format!("      v{i}: \"1\"\n"));
+    }
+    y.push_str("  - { id: fin, kind: receipt, title: Fin }\ntests:\n");
+    for i in 0..51 {
+        y.push_str(&format!("  - {{ name: t{i}, ends_at: fin }}\n"));
+    }
+    let files = FileSet::from_memory("mem", &[("demo/counts.yaml", &y)]);
+    let lib = Library::load(&files, &library::embedded_themes());
+    let got: Vec<String> = lib.diagnostics.iter().map(|d| d.headline()).collect();
+    assert_eq!(
+        got,
+        vec![
+            "mem/demo/counts.yaml:8:510: error: too many card lines (101; at most 100)",
+            "mem/demo/counts.yaml:10:20: error: `long` is too long (501 characters; at most 500)",
+            "mem/demo/counts.yaml:11:12: error: `choix` has too many choices (101; at most 100)",
+            "mem/demo/counts.yaml:12:17: error: a choice of `choix_long` is too long (501 characters; at most 500)",
+            "mem/demo/counts.yaml:110:5: error: too many persona fields (101; at most 100)",
+            "mem/demo/counts.yaml:217:9: error: too many fields in step `champs` (101; at most 100)",
+            "mem/demo/counts.yaml:223:1744: error: too many options in field `o` (301; at most 300)",
+            "mem/demo/counts.yaml:235:9: error: too many messages in step `options` (11; at most 10)",
+            "mem/demo/counts.yaml:337:7: error: too many computed values in step `options` (101; at most 100)",
+            "mem/demo/counts.yaml:390:5: error: too many walkthroughs (51; at most 50)",
+        ]
+    );
+}
+
 #[test]
 fn the_command_prints_source_lines_hints_and_a_summary() {
     let out = Command::new(env!("CARGO_BIN_EXE_miroir")).args(["check", "tests/broken"]).output().unwrap();
@@ -103,7 +164,7 @@ fn the_command_prints_source_lines_hints_and_a_summary() {
     assert!(stdout.contains(
         "tests/broken/demo/keys-and-types.yaml:14:5: error: unknown key `nxet` in step\n   |\n14 |     nxet: fin\n   |     ^^^^\n   = help: did you mean `next`?\n"
     ), "{stdout}");
-    assert!(stdout.ends_with("failed: 31 errors in 11 of 12 files; 1 scenario valid, 1 of 3 walkthroughs passed\n"), "{stdout}");
+    assert!(stdout.ends_with("failed: 41 errors in 12 of 13 files; 1 scenario valid, 1 of 3 walkthroughs passed\n"), "{stdout}");
 }
 
 #[test]

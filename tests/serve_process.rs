@@ -69,5 +69,35 @@ fn broken_files_are_reported_and_the_valid_ones_served() {
     assert!(!page.body.contains("Syntaxe cassée"));
     let (_, stderr) = terminate_and_wait(child);
     assert!(stderr.contains("tests/broken/demo/keys-and-types.yaml:14:5: error: unknown key `nxet` in step"), "{stderr}");
-    assert!(stderr.contains("warning: 11 file(s) have errors (above) and are not served; serving the 1 valid scenario(s)"), "{stderr}");
+    assert!(stderr.contains("warning: 12 file(s) have errors (above) and are not served; serving the 1 valid scenario(s)"), "{stderr}");
+}
+
+/// The hostile persona ranges: before they were bounded, the first
+/// made the load panic (and `serve` exit), the second answered 500 on a few
+/// rehearsals in a hundred. The file is reported; its neighbour is served.
+#[test]
+fn a_hostile_persona_range_is_reported_and_the_rest_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    std::fs::create_dir(&demo).unwrap();
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/broken/demo/good.yaml"), demo.join("good.yaml")).unwrap();
+    let good = std::fs::read_to_string(demo.join("good.yaml")).unwrap();
+    let hostile = good.replace("Un scénario correct", "Un scénario hostile").replace(
+        "valid_as_of: 2026-04\n",
+        "valid_as_of: 2026-04\npersona:\n  age: 20000..30000\n  fields:\n    rdv: { date: 0..3000000 }\n",
+    );
+    std::fs::write(demo.join("hostile.yaml"), hostile).unwrap();
+    let addr = free_addr();
+    let child = spawn(&["serve", "--addr", &addr.to_string(), "--scenarios", "."], dir.path().to_str().unwrap());
+    assert!(wait_ready(addr), "the server did not start");
+    let page = request(addr, "GET", "/", None, None).unwrap();
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Un scénario correct"), "{}", page.body);
+    assert!(!page.body.contains("Un scénario hostile"), "{}", page.body);
+    assert_eq!(request(addr, "GET", "/scenarios/demo/hostile", None, None).unwrap().status, 404);
+    let (code, stderr) = terminate_and_wait(child);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("./demo/hostile.yaml:8:8: error: `age` must lie within 16..110; got 20000..30000"), "{stderr}");
+    assert!(stderr.contains("./demo/hostile.yaml:10:18: error: `rdv` must lie within -54787..54787; got 0..3000000"), "{stderr}");
+    assert!(stderr.contains("serving the 1 valid scenario(s)"), "{stderr}");
 }

@@ -1,9 +1,8 @@
 //! `miroir check [PATH...]`: every problem of every file, then a one-line
 //! summary; a non-zero exit code when there is any error.
 
-use crate::files::{FileSet, SourceFile};
+use crate::files::FileSet;
 use crate::library::{self, Library};
-use std::borrow::Cow;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -54,10 +53,7 @@ fn scenario_set(path: &Path) -> std::io::Result<FileSet> {
     let bytes = std::fs::read(path)?;
     let operator = path.parent().and_then(|p| p.file_name()).map_or_else(|| "local".to_owned(), |n| n.to_string_lossy().into_owned());
     let name = path.file_name().map_or_else(|| "scenario.yaml".into(), |n| n.to_string_lossy().into_owned());
-    let mut set = library::bundled_groups();
-    set.files.retain(|f| f.path != format!("{operator}/{name}"));
-    set.files.push(SourceFile { path: format!("{operator}/{name}"), display, bytes: Cow::Owned(bytes) });
-    Ok(set)
+    Ok(library::with_bundled_groups(&format!("{operator}/{name}"), &display, bytes))
 }
 
 /// Diagnostics, then the summary line.

@@ -6,6 +6,7 @@
 //! same name, address and identifiers in every scenario, whatever else each
 //! scenario adds.
 
+pub mod bounds;
 pub mod ids;
 pub mod names;
 pub mod places;
@@ -222,7 +223,10 @@ fn stream(seed: u64, field: &str) -> ChaCha8Rng {
     rng
 }
 
-fn in_range(rng: &mut ChaCha8Rng, r: IntRange) -> i64 {
+/// A number of `r`, cut to `bounds`: the checker refuses ranges beyond
+/// them, and a spec made some other way must not panic or overflow either.
+fn in_range(rng: &mut ChaCha8Rng, r: IntRange, bounds: IntRange) -> i64 {
+    let r = r.clamped(bounds);
     rng.random_range(r.min..=r.max)
 }
 
@@ -232,10 +236,17 @@ pub fn format_date(d: Date) -> String {
 }
 
 /// A birth date that makes the person exactly `age` on `reference`.
+/// Saturates at the calendar's ends rather than panic.
 fn birth_date(rng: &mut ChaCha8Rng, age: i64, reference: Date) -> Date {
-    let year = reference.year() - age as i32;
-    let latest = reference.replace_year(year).unwrap_or_else(|_| Date::from_calendar_date(year, Month::February, 28).expect("valid"));
-    latest - Duration::days(rng.random_range(0..365))
+    let year = i32::try_from(i64::from(reference.year()) - age).unwrap_or(reference.year());
+    let latest = reference.replace_year(year).or_else(|_| Date::from_calendar_date(year, Month::February, 28)).unwrap_or(reference);
+    let days_back = rng.random_range(0..365);
+    latest.checked_sub(Duration::days(days_back)).unwrap_or(latest)
+}
+
+/// `days` from `reference`, saturating at the calendar's ends.
+fn days_from(reference: Date, days: i64) -> Date {
+    reference.checked_add(Duration::days(days)).unwrap_or(if days < 0 { Date::MIN } else { Date::MAX })
 }
 
 fn age_on(birth: Date, reference: Date) -> i64 {
@@ -272,7 +283,7 @@ pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
     };
     let prenom = names::first_name(&mut r("prenom"), sexe);
     let nom = names::last_name(&mut r("nom"));
-    let age = in_range(&mut r("age"), spec.age);
+    let age = in_range(&mut r("age"), spec.age, bounds::AGE);
     let naissance = birth_date(&mut r("date_naissance"), age, spec.reference);
     let lieu = places::pick_commune(&mut r("lieu_naissance"));
     let nir = ids::generate_nir(&mut r("nir"), sexe, naissance.year(), lieu.insee);
@@ -307,7 +318,7 @@ pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
     v.insert("mot_de_passe".into(), json!(password(&mut r("mot_de_passe"))));
     v.insert("numero_fiscal".into(), json!(ids::generate_numero_fiscal(&mut r("numero_fiscal"))));
     v.insert("numero_acces_en_ligne".into(), json!(ids::generate_numero_acces(&mut r("numero_acces_en_ligne"))));
-    v.insert("revenu_fiscal_reference".into(), json!(in_range(&mut r("revenu_fiscal_reference"), spec.rfr)));
+    v.insert("revenu_fiscal_reference".into(), json!(in_range(&mut r("revenu_fiscal_reference"), spec.rfr, bounds::MONEY)));
     v.insert("reference_avis".into(), json!(ids::generate_reference_avis(&mut r("reference_avis"), spec.reference.year())));
     v.insert("nir".into(), json!(nir));
     v.insert("nir_sans_cle".into(), json!(nir[..13].to_owned()));
@@ -346,7 +357,7 @@ pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
     let enfants: Vec<Value> = {
         let mut rng = r("enfants");
         // Children are born when the parent is at least 18.
-        let count = in_range(&mut rng, spec.children).max(0);
+        let count = in_range(&mut rng, spec.children, bounds::CHILDREN);
         let max_child_age = (age - 18).clamp(0, 25);
         (0..count)
             .map(|_| {
@@ -404,12 +415,14 @@ fn custom(g: &Generator, rng: &mut ChaCha8Rng, sexe: char, prenom: &str, nom: &s
         Generator::Nir => json!(ids::generate_nir(rng, sexe, reference.year() - 40, "75056")),
         Generator::Iban => json!(ids::generate_iban(rng)),
         Generator::Employeur => json!(employer(rng)),
-        Generator::Money(range) | Generator::Number(range) => json!(in_range(rng, *range)),
+        Generator::Money(range) => json!(in_range(rng, range.value, bounds::MONEY)),
+        Generator::Number(range) => json!(in_range(rng, range.value, bounds::NUMBER)),
         Generator::Digits(n) => {
-            json!((0..*n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect::<String>())
+            let n = i64::from(n.value).min(bounds::DIGITS.max);
+            json!((0..n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect::<String>())
         }
-        Generator::Date(days) => json!(format_date(reference + Duration::days(in_range(rng, *days)))),
-        Generator::Fixed(value) => json!(value),
+        Generator::Date(days) => json!(format_date(days_from(reference, in_range(rng, days.value, bounds::DATE_DAYS)))),
+        Generator::Fixed(value) => json!(value.value),
         Generator::Choice(options) if options.is_empty() => Value::Null,
         Generator::Choice(options) => json!(options[rng.random_range(0..options.len())]),
     }
@@ -418,6 +431,7 @@ fn custom(g: &Generator, rng: &mut ChaCha8Rng, sexe: char, prenom: &str, nom: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yaml::Located;
     use time::macros::date;
 
     fn spec() -> PersonaSpec {
@@ -433,7 +447,7 @@ mod tests {
     #[test]
     fn identity_is_shared_across_scenarios() {
         let mut other = spec();
-        other.fields.push(("salaires".into(), Generator::Money(IntRange::new(1, 2))));
+        other.fields.push(("salaires".into(), Generator::Money(Located::new(IntRange::new(1, 2), Default::default()))));
         other.situations = vec![Situation::Celibataire];
         let (a, b) = (generate(&spec(), 9), generate(&other, 9));
         for field in ["prenom", "nom", "numero_fiscal", "nir", "iban", "adresse", "email"] {
@@ -474,13 +488,46 @@ mod tests {
         s.age = IntRange::new(67, 67);
         s.situations = vec![Situation::Marie];
         s.children = IntRange::new(2, 2);
-        s.fields.push(("mot_de_passe".into(), Generator::Fixed("Simulation2026!".into())));
+        s.fields.push(("mot_de_passe".into(), Generator::Fixed(Located::new("Simulation2026!".into(), Default::default()))));
         let p = generate(&s, 5);
         assert_eq!(p.get("age"), Some(&json!(67)));
         assert_eq!(p.text("situation_familiale"), "marie");
         assert!(p.get("conjoint").unwrap().is_object());
         assert_eq!(p.get("nombre_enfants"), Some(&json!(2)));
         assert_eq!(p.text("mot_de_passe"), "Simulation2026!");
+    }
+
+    #[test]
+    fn generation_never_panics_whatever_the_spec() {
+        // Ranges the checker refuses, and calendar ends: generation clamps
+        // and saturates rather than panic or make a million children.
+        let wild = [
+            IntRange::new(i64::MIN, i64::MAX),
+            IntRange::new(20_000, 30_000),
+            IntRange::new(-999_999, 999_999),
+            IntRange::new(0, 3_000_000),
+        ];
+        for reference in [Date::MIN, Date::MAX, date!(2026 - 04 - 01)] {
+            for range in wild {
+                let mut s = PersonaSpec::default_at(reference);
+                (s.age, s.children, s.rfr) = (range, range, range);
+                s.situations = vec![Situation::Marie];
+                s.fields = vec![
+                    ("d".into(), Generator::Date(Located::new(range, Default::default()))),
+                    ("m".into(), Generator::Money(Located::new(range, Default::default()))),
+                    ("n".into(), Generator::Number(Located::new(range, Default::default()))),
+                    ("c".into(), Generator::Digits(Located::new(u8::MAX, Default::default()))),
+                ];
+                for seed in 0..50 {
+                    let p = generate(&s, seed);
+                    let age = p.get("age").and_then(Value::as_i64).unwrap();
+                    // At the calendar's first day, nobody can be born before: age 0.
+                    assert!(reference == Date::MIN || (bounds::AGE.min - 1..=bounds::AGE.max).contains(&age), "age {age}");
+                    assert!(p.get("enfants").unwrap().as_array().unwrap().len() <= bounds::CHILDREN.max as usize);
+                    assert_eq!(p.text("c").len(), bounds::DIGITS.max as usize);
+                }
+            }
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::fmt;
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonaSpecFile {
-    /// Age range in years, e.g. `35..70` (default `25..75`).
+    /// Age range in years, e.g. `35..70` (default `25..75`), within `16..110`.
     #[serde(default)]
     pub age: Option<Located<IntRange>>,
     /// Sexes to draw from: `[F, M]` (default both).
@@ -22,10 +22,11 @@ pub struct PersonaSpecFile {
     /// Family situations to draw from (default all five).
     #[serde(default)]
     pub situation_familiale: Option<Vec<Located<Situation>>>,
-    /// Number of children, e.g. `0..3` (default `0..2`).
+    /// Number of children, e.g. `0..3` (default `0..2`), within `0..12`.
     #[serde(default)]
     pub enfants: Option<Located<IntRange>>,
-    /// Revenu fiscal de référence range in euros (default `9000..42000`).
+    /// Revenu fiscal de référence range in euros (default `9000..42000`),
+    /// within `0..10000000`.
     #[serde(default)]
     pub revenu_fiscal_reference: Option<Located<IntRange>>,
     /// Extra lines of the persona card, beyond the identifiers the scenario
@@ -33,7 +34,7 @@ pub struct PersonaSpecFile {
     #[serde(default)]
     pub card: Vec<Located<CardEntry>>,
     /// Scenario-specific values, or overrides of the built-in ones: each
-    /// name maps to a generator.
+    /// name maps to a generator (at most 100).
     #[serde(default)]
     pub fields: Pairs<Located<Generator>>,
 }
@@ -180,17 +181,19 @@ pub enum Generator {
     Iban,
     /// A fictitious company name.
     Employeur,
-    /// Whole euros in a range: `{ money: 14000..38000 }`.
-    Money(IntRange),
-    /// A whole number in a range: `{ number: 10..150 }`.
-    Number(IntRange),
-    /// A string of digits: `{ digits: 8 }`.
-    Digits(u8),
-    /// A date this many days from the scenario's date: `{ date: -90..-1 }`.
-    Date(IntRange),
-    /// Always this value: `{ fixed: "Simulation2026!" }`.
-    Fixed(String),
-    /// One of these values: `{ choice: [CDI, CDD, Intérim] }`.
+    /// Whole euros in a range within `0..10000000`: `{ money: 14000..38000 }`.
+    Money(Located<IntRange>),
+    /// A whole number in a range within `-1000000000..1000000000`: `{ number: 10..150 }`.
+    Number(Located<IntRange>),
+    /// A string of 1 to 32 digits: `{ digits: 8 }`.
+    Digits(#[schemars(range(min = 1, max = 32))] Located<u8>),
+    /// A date this many days from the scenario's date, within 150 years
+    /// (`-54787..54787`): `{ date: -90..-1 }`.
+    Date(Located<IntRange>),
+    /// Always this value (at most 500 characters): `{ fixed: "Simulation2026!" }`.
+    Fixed(Located<String>),
+    /// One of these values (at most 100, of 500 characters each):
+    /// `{ choice: [CDI, CDD, Intérim] }`.
     Choice(Vec<String>),
 }
 
@@ -269,7 +272,8 @@ mod tests {
         let spec: PersonaSpecFile = crate::yaml::read_typed("p.yaml", text).unwrap();
         assert_eq!(spec.age.unwrap().value, IntRange::new(35, 70));
         assert_eq!(spec.card[1].field(), "iban");
-        assert_eq!(spec.fields.get("salaires").unwrap().value, Generator::Money(IntRange::new(14000, 38000)));
+        let Generator::Money(salaires) = &spec.fields.get("salaires").unwrap().value else { panic!("not money") };
+        assert_eq!((salaires.value, salaires.pos), (IntRange::new(14000, 38000), crate::diagnostic::Pos::new(5, 22)));
         assert_eq!(spec.fields.get("numero").unwrap().value, Generator::NumeroFiscal);
         assert_eq!(spec.fields.0[0].0.pos, crate::diagnostic::Pos::new(5, 3));
     }

@@ -156,8 +156,19 @@ impl<'a> Builder<'a> {
 
     fn scenario(&mut self, id: &str, source: &str, f: &ScenarioFile) -> Option<Scenario> {
         let file = self.file.clone();
+        let years = persona::bounds::REFERENCE_YEARS;
         let reference_date = match parse_month(&f.valid_as_of) {
-            Some(d) => d,
+            Some(d) if (years.min..=years.max).contains(&i64::from(d.year())) => d,
+            Some(_) => {
+                self.error(
+                    &file,
+                    f.valid_as_of.pos,
+                    f.valid_as_of.len,
+                    format!("`valid_as_of` must lie within the years {years}; got {}", f.valid_as_of.value),
+                    Some("personas' ages and dates are counted from it".into()),
+                );
+                time::macros::date!(2026 - 01 - 01)
+            }
             None => {
                 self.error(
                     &file,
@@ -281,6 +292,7 @@ impl<'a> Builder<'a> {
 
     fn check_persona_spec(&mut self, f: &ScenarioFile) {
         let file = self.file.clone();
+        self.out.extend(persona::bounds::check(&file, &f.persona));
         for entry in &f.persona.card {
             let path = entry.field().to_owned();
             let (pos, len) = match &entry.value {
@@ -328,6 +340,15 @@ impl<'a> Builder<'a> {
             }
         };
         self.error(file, pos, len, format!("unknown persona field `{path}`"), Some(hint));
+    }
+
+    /// A persona trait a walkthrough imposes, within the bounds of the spec's own.
+    fn pin(&mut self, pin: &Option<Located<u8>>, what: &str, bound: persona::spec::IntRange, file: &str) -> Option<u8> {
+        let pin = pin.as_ref()?;
+        if !(bound.min..=bound.max).contains(&i64::from(pin.value)) {
+            self.error(file, pin.pos, pin.len, format!("`{what}` must lie within {bound}; got {}", pin.value), None);
+        }
+        Some(pin.value)
     }
 
     fn check_theme(&mut self, theme: &Located<String>, file: &str) {
@@ -447,6 +468,16 @@ impl<'a> Builder<'a> {
         }
         let effective_theme = theme.map_or(scenario_theme, |t| t.value.as_str()).to_owned();
 
+        let counts = [
+            (s.fields.get(MAX_FIELDS).map(|x| x.pos), s.fields.len(), "fields", MAX_FIELDS),
+            (s.send.get(MAX_MESSAGES).map(|x| x.pos), s.send.len(), "messages", MAX_MESSAGES),
+            (s.compute.0.get(MAX_COMPUTED).map(|x| x.0.pos), s.compute.0.len(), "computed values", MAX_COMPUTED),
+        ];
+        for (extra, count, what, max) in counts {
+            if let Some(pos) = extra {
+                self.error(&file, pos, 1, format!("too many {what} in step `{}` ({count}; at most {max})", s.id.value), None);
+            }
+        }
         let title = self.text(&s.title, &file, &[]);
         let text = s.text.as_ref().map(|t| self.text(t, &file, &[]));
         let hint = s.hint.as_ref().map(|t| self.text(t, &file, &[]));
@@ -594,6 +625,15 @@ impl<'a> Builder<'a> {
             })
             .collect();
         let name = &f.name.value;
+        if let Some(extra) = f.options.get(MAX_OPTIONS) {
+            self.error(
+                file,
+                extra.pos,
+                1,
+                format!("too many options in field `{name}` ({}; at most {MAX_OPTIONS})", f.options.len()),
+                None,
+            );
+        }
         if kind.has_options() && options.is_empty() {
             self.error(
                 file,
@@ -892,6 +932,11 @@ impl<'a> Builder<'a> {
         let file = self.file.clone();
         let mut names = BTreeSet::new();
         let mut out = Vec::new();
+        if let Some(extra) = f.tests.get(MAX_TESTS) {
+            let message = format!("too many walkthroughs ({}; at most {MAX_TESTS})", f.tests.len());
+            self.error(&file, extra.pos, 1, message, Some("each one replays the procedure at every check".into()));
+            return out;
+        }
         for t in &f.tests {
             let t_pos = t.pos;
             let t = &t.value;
@@ -944,8 +989,8 @@ impl<'a> Builder<'a> {
                 pins: Pins {
                     situation: t.persona.situation_familiale,
                     sexe: t.persona.sexe.map(|s| if s == Sexe::F { 'F' } else { 'M' }),
-                    enfants: t.persona.enfants,
-                    age: t.persona.age,
+                    enfants: self.pin(&t.persona.enfants, "enfants", persona::bounds::CHILDREN, &file),
+                    age: self.pin(&t.persona.age, "age", persona::bounds::AGE, &file),
                 },
                 answers,
                 ends_at: t.ends_at.value.clone(),
@@ -959,6 +1004,17 @@ impl<'a> Builder<'a> {
 
 /// More steps than this is a mistake, or an attack on the checker.
 pub const MAX_STEPS: usize = 500;
+/// Walkthroughs of one scenario: each is replayed at every check, and the
+/// author pages replay them to start a rehearsal at a step.
+pub const MAX_TESTS: usize = 50;
+/// Fields of one step: each is rendered on every page and every submit.
+pub const MAX_FIELDS: usize = 100;
+/// Options of one field.
+pub const MAX_OPTIONS: usize = 300;
+/// Messages one step sends: each submit adds them to the inbox.
+pub const MAX_MESSAGES: usize = 10;
+/// Values one step computes: each submit evaluates them.
+pub const MAX_COMPUTED: usize = 100;
 
 /// Persona values that are not identifiers worth a card line.
 const CARD_SKIP: &[&str] = &["prenom", "nom", "civilite", "sexe", "age", "adresse", "enfants", "conjoint", "nombre_enfants"];

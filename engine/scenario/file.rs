@@ -488,10 +488,14 @@ pub struct PersonaPinFile {
     pub situation_familiale: Option<Situation>,
     #[serde(default)]
     pub sexe: Option<Sexe>,
+    /// Within 0..12, as `enfants` of the spec.
     #[serde(default)]
-    pub enfants: Option<u8>,
+    #[schemars(range(max = 12))]
+    pub enfants: Option<Located<u8>>,
+    /// Within 16..110, as `age` of the spec.
     #[serde(default)]
-    pub age: Option<u8>,
+    #[schemars(range(min = 16, max = 110))]
+    pub age: Option<Located<u8>>,
 }
 
 /// One attempt (field to value), or a list of attempts.
