@@ -49,26 +49,7 @@ trap cleanup EXIT
 # can repeat under load.
 mkdir -p "$work/scenarios/bench"
 cp -r scenarios/. "$work/scenarios/"
-cat > "$work/scenarios/bench/boucle.yaml" <<'YAML'
-title: Formulaire en boucle
-operator: bench
-summary: Pour la mesure de charge.
-level: debutant
-duration_minutes: 1
-valid_as_of: 2026-11
-steps:
-  - id: formulaire
-    kind: form
-    section: Mesure
-    title: Vos informations
-    hint: Un formulaire ordinaire.
-    fields:
-      - { name: nom, label: Nom, type: text, prefill: persona.nom }
-      - { name: montant, label: Montant, type: money, min: 0 }
-      - { name: date, label: Date de naissance, type: date, prefill: persona.date_naissance }
-      - { name: choix, label: Choix, type: radio, options: [oui, non] }
-    next: formulaire
-YAML
+cp benches/boucle.yaml "$work/scenarios/bench/boucle.yaml"
 
 # Cold start: from launch to the first answer of /healthz.
 cold_ms=$(python3 - "$bin" "$PORT" "$work" <<'PY'

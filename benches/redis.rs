@@ -20,26 +20,8 @@ use tower::ServiceExt;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A form step that loops onto itself: every submit is valid, so the cycle
-/// can repeat (the scenario of `benches/load.sh`).
-const LOOP: &str = r#"title: Formulaire en boucle
-operator: bench
-summary: Pour la mesure.
-level: debutant
-duration_minutes: 1
-valid_as_of: 2026-11
-steps:
-  - id: formulaire
-    kind: form
-    section: Mesure
-    title: Vos informations
-    hint: Un formulaire ordinaire.
-    fields:
-      - { name: nom, label: Nom, type: text, prefill: persona.nom }
-      - { name: montant, label: Montant, type: money, min: 0 }
-      - { name: date, label: Date de naissance, type: date, prefill: persona.date_naissance }
-      - { name: choix, label: Choix, type: radio, options: [oui, non] }
-    next: formulaire
-"#;
+/// can repeat (the scenario `benches/load.sh` measures too).
+const LOOP: &str = include_str!("boucle.yaml");
 const STEP: &str = "/scenarios/bench/boucle/etape/formulaire";
 
 /// A visitor on the looping step: their cookie.

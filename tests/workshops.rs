@@ -24,6 +24,31 @@ fn state_with(config: Config) -> Shared {
     AppState::new(Library::embedded(), Arc::new(MemoryStore::default()), config)
 }
 
+/// Serves `state` on a free loopback port, with the real accept loop, until
+/// the sender is used.
+async fn serve_in_process(
+    state: &Shared,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(web::serve_on(listener, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    (addr, stop, server)
+}
+
+/// Opens a dashboard's live stream, once its head says it is one.
+async fn open_stream(addr: std::net::SocketAddr, token: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(format!("GET /atelier/animation/{token}/flux HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
+    let mut head = [0u8; 512];
+    let n = stream.read(&mut head).await.unwrap();
+    assert!(String::from_utf8_lossy(&head[..n]).contains("text/event-stream"));
+    stream
+}
+
 /// Opens a workshop on the impots scenario; returns (trainer client, token, code).
 async fn open(state: &Shared, shared_persona: bool) -> (Client, String, String) {
     let mut trainer = Client::with_state(state.clone());
@@ -481,18 +506,8 @@ async fn thirty_learners_at_once_and_a_consistent_dashboard() {
 async fn live_streams_end_when_the_server_stops() {
     let state = state_with(Config::default());
     let (_, token, _) = open(&state, true).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(web::serve_on(listener, state.clone(), async {
-        let _ = stopped.await;
-    }));
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    stream.write_all(format!("GET /atelier/animation/{token}/flux HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
-    let mut first = [0u8; 512];
-    let n = stream.read(&mut first).await.unwrap();
-    assert!(String::from_utf8_lossy(&first[..n]).contains("text/event-stream"));
+    let (addr, stop, server) = serve_in_process(&state).await;
+    let _stream = open_stream(addr, &token).await;
     let _ = stop.send(());
     tokio::time::timeout(Duration::from_secs(5), server).await.expect("the server stops despite the open stream").unwrap().unwrap();
 }
@@ -563,18 +578,10 @@ async fn a_live_stream_outlasts_the_connection_timeouts() {
         Limits { header_timeout: second, idle_timeout: second, request_timeout: second, write_timeout: second, ..Limits::default() };
     let state = state_with(Config { limits, ..Config::default() });
     let (_, token, code) = open(&state, true).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(web::serve_on(listener, state.clone(), async {
-        let _ = stopped.await;
-    }));
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    stream.write_all(format!("GET /atelier/animation/{token}/flux HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
+    let (addr, stop, server) = serve_in_process(&state).await;
+    let mut stream = open_stream(addr, &token).await;
+    use tokio::io::AsyncReadExt;
     let mut chunk = [0u8; 4096];
-    let n = stream.read(&mut chunk).await.unwrap();
-    assert!(String::from_utf8_lossy(&chunk[..n]).contains("text/event-stream"));
     tokio::time::sleep(Duration::from_millis(2500)).await;
     join(&state, &code, "Ali").await;
     let mut got = String::new();
@@ -592,12 +599,7 @@ async fn a_live_stream_outlasts_the_connection_timeouts() {
 async fn wrong_codes_are_counted_per_network_address_over_a_real_connection() {
     let state = state_with(Config::default());
     open(&state, true).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(web::serve_on(listener, state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let (addr, stop, server) = serve_in_process(&state).await;
     // Thirty visitors (no cookie: a new one each time) from one address.
     let statuses = tokio::task::spawn_blocking(move || {
         let form = raw::encode(&[("code", "ZZZZZZ"), ("pseudonyme", "Ali")]);
