@@ -9,17 +9,15 @@ mod common;
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
+use common::feed::Feed;
 use common::{Client, card_value};
-use futures_util::StreamExt;
 use miroir::library::Library;
 use miroir::session::RedisStore;
-use miroir::web::{self, AppState, Config, Shared};
+use miroir::web::{AppState, Config, Shared};
 use redis_server::RedisServer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tower::ServiceExt;
 
 const SCENARIO: &str = "impots/declaration-revenus";
 
@@ -55,51 +53,6 @@ async fn rehearsal_step(state: &Shared, c: &Client) -> Option<String> {
     let session = state.store.load(id).await.unwrap()?;
     let loaded = state.loaded();
     Some(session.rehearsals.get(SCENARIO)?.current(loaded.library.get(SCENARIO).unwrap()).id.clone())
-}
-
-/// A live dashboard stream read through the router.
-struct Feed {
-    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Send>>,
-    buffer: String,
-}
-
-impl Feed {
-    async fn open(state: &Shared, token: &str) -> Feed {
-        let response = web::router(state.clone())
-            .oneshot(Request::get(format!("/atelier/animation/{token}/flux")).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        Feed { body: Box::pin(response.into_body().into_data_stream()), buffer: String::new() }
-    }
-
-    /// The next event: (name, JSON data).
-    async fn next(&mut self) -> (String, serde_json::Value) {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let raw: String = self.buffer.drain(..end + 2).collect();
-                let name = raw.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or_default().to_owned();
-                let data: String = raw.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
-                if name.is_empty() {
-                    continue;
-                }
-                return (name, serde_json::from_str(&data).unwrap());
-            }
-            let chunk =
-                tokio::time::timeout(Duration::from_secs(10), self.body.next()).await.expect("an event within 10 s").unwrap().unwrap();
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-
-    /// Events until one satisfies `done`; returns it.
-    async fn until(&mut self, done: impl Fn(&str, &serde_json::Value) -> bool) -> serde_json::Value {
-        loop {
-            let (name, data) = self.next().await;
-            if done(&name, &data) {
-                return data;
-            }
-        }
-    }
 }
 
 fn learner<'a>(data: &'a serde_json::Value, pseudonym: &str) -> Option<&'a serde_json::Value> {

@@ -6,17 +6,15 @@ mod common;
 #[path = "common/raw.rs"]
 mod raw;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
+use common::feed::Feed;
 use common::{Client, Page, card_value};
-use futures_util::StreamExt;
 use miroir::library::Library;
 use miroir::session::MemoryStore;
 use miroir::web::server::Limits;
 use miroir::web::{self, AppState, Config, Shared};
 use std::sync::Arc;
 use std::time::Duration;
-use tower::ServiceExt;
 
 const SCENARIO: &str = "impots/declaration-revenus";
 
@@ -88,51 +86,6 @@ async fn log_in(c: &mut Client) {
     let page =
         c.post_follow(&format!("/scenarios/{SCENARIO}/etape/connexion"), &[("numero_fiscal", &nf), ("mot_de_passe", &password)]).await;
     assert!(page.body.contains("Saisissez votre code de sécurité"), "{}", page.body);
-}
-
-/// A live dashboard stream read through the router.
-struct Feed {
-    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Send>>,
-    buffer: String,
-}
-
-impl Feed {
-    async fn open(state: &Shared, token: &str) -> Feed {
-        let response = web::router(state.clone())
-            .oneshot(Request::get(format!("/atelier/animation/{token}/flux")).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.headers()["content-type"], "text/event-stream");
-        Feed { body: Box::pin(response.into_body().into_data_stream()), buffer: String::new() }
-    }
-
-    /// The next event: (name, JSON data).
-    async fn next(&mut self) -> (String, serde_json::Value) {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let raw: String = self.buffer.drain(..end + 2).collect();
-                let name = raw.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or_default().to_owned();
-                let data: String = raw.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
-                if name.is_empty() {
-                    continue; // a keep-alive comment
-                }
-                return (name, serde_json::from_str(&data).unwrap());
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(10), self.body.next()).await.expect("an event").unwrap().unwrap();
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-
-    /// Events until one satisfies `done`; returns it.
-    async fn until(&mut self, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-        loop {
-            let (_, data) = self.next().await;
-            if done(&data) {
-                return data;
-            }
-        }
-    }
 }
 
 fn learners(data: &serde_json::Value) -> &Vec<serde_json::Value> {
@@ -364,16 +317,16 @@ async fn the_dashboard_streams_events_as_learners_work() {
     assert_eq!(name, "etat");
     assert!(learners(&first).is_empty());
     let mut ali = join(&state, &code, "Ali").await;
-    let joined = feed.until(|d| learners(d).len() == 1).await;
+    let joined = feed.until(|_, d| learners(d).len() == 1).await;
     assert_eq!(learners(&joined)[0]["step"], "connexion");
     // A refused submit counts an error on the step.
     ali.post(&format!("/scenarios/{SCENARIO}/etape/connexion"), &[("numero_fiscal", "123")]).await;
-    let refused = feed.until(|d| learners(d)[0]["errors_here"] == 1).await;
+    let refused = feed.until(|_, d| learners(d)[0]["errors_here"] == 1).await;
     assert_eq!(learners(&refused)[0]["errors_total"], 1);
     assert!(refused["heat"].as_array().unwrap().iter().any(|h| h["step"] == "connexion" && h["errors"] == 1 && h["here"] == 1));
     // A step done moves the learner on.
     log_in(&mut ali).await;
-    let moved = feed.until(|d| learners(d)[0]["step"] == "code-securite").await;
+    let moved = feed.until(|_, d| learners(d)[0]["step"] == "code-securite").await;
     assert_eq!(learners(&moved)[0]["errors_here"], 0);
     assert_eq!(learners(&moved)[0]["step_number"], 2);
 }
@@ -487,7 +440,7 @@ async fn thirty_learners_at_once_and_a_consistent_dashboard() {
     for t in tasks {
         clients.push(t.await.unwrap());
     }
-    let last = feed.until(|d| learners(d).len() == 30 && learners(d).iter().all(|l| l["step"] == "code-securite")).await;
+    let last = feed.until(|_, d| learners(d).len() == 30 && learners(d).iter().all(|l| l["step"] == "code-securite")).await;
     let errors: u64 = learners(&last).iter().map(|l| l["errors_total"].as_u64().unwrap()).sum();
     assert_eq!(errors, 15);
     let heat = last["heat"].as_array().unwrap();
