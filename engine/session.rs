@@ -28,8 +28,12 @@ impl Rehearsals {
         self.0.iter().find(|r| r.scenario == scenario)
     }
 
+    /// The rehearsal, to change in place: counted as a change (see
+    /// [`Session::put`]).
     pub fn get_mut(&mut self, scenario: &str) -> Option<&mut Rehearsal> {
-        self.0.iter_mut().find(|r| r.scenario == scenario)
+        let r = self.0.iter_mut().find(|r| r.scenario == scenario)?;
+        r.revision = r.revision.wrapping_add(1);
+        Some(r)
     }
 
     pub fn contains_key(&self, scenario: &str) -> bool {
@@ -97,10 +101,18 @@ pub const MAX_REHEARSALS: usize = 30;
 
 impl Session {
     /// Keeps `rehearsal`, in place of the one of the same scenario, and
-    /// drops the oldest one when there are too many.
-    pub fn put(&mut self, rehearsal: Rehearsal) {
-        match self.rehearsals.get_mut(&rehearsal.scenario) {
-            Some(same) => *same = rehearsal,
+    /// drops the oldest one when there are too many. A rehearsal that
+    /// differs from the one it replaces gets the next revision: whatever
+    /// changed, a page made from it is a new page.
+    pub fn put(&mut self, mut rehearsal: Rehearsal) {
+        match self.rehearsals.0.iter_mut().find(|r| r.scenario == rehearsal.scenario) {
+            Some(same) => {
+                rehearsal.revision = same.revision;
+                if *same != rehearsal {
+                    rehearsal.revision = same.revision.wrapping_add(1);
+                    *same = rehearsal;
+                }
+            }
             None => self.rehearsals.0.push(rehearsal),
         }
         while self.rehearsals.len() > MAX_REHEARSALS {

@@ -60,6 +60,16 @@ pub struct Rehearsal {
     /// (a rehearsal started "as the walkthrough" by a trainer or author).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinned: Option<u8>,
+    /// Changes kept so far (counted by the session, see
+    /// [`crate::session::Session::put`]): with the fields that name the
+    /// rehearsal, it tells one state from another without reading it all
+    /// (the page cache's key).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub revision: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// What the engine needs besides the rehearsal: the scenario and the
@@ -152,6 +162,7 @@ impl Rehearsal {
             started: now,
             sent_count: 0,
             pinned: None,
+            revision: 0,
         }
     }
 

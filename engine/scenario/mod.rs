@@ -46,6 +46,22 @@ pub struct Scenario {
 /// Bytes of personas kept made, over every scenario.
 pub const PERSONA_CACHE_BYTES: u64 = 64 << 20;
 
+type Made = moka::sync::Cache<(u64, u64, Option<usize>), std::sync::Arc<crate::persona::Persona>>;
+
+/// Personas made, shared by every rehearsal of the same seed.
+static MADE: std::sync::LazyLock<Made> = std::sync::LazyLock::new(|| {
+    moka::sync::Cache::builder()
+        .max_capacity(PERSONA_CACHE_BYTES)
+        .weigher(|_, p: &std::sync::Arc<crate::persona::Persona>| u32::try_from(p.approx_bytes() + 96).unwrap_or(u32::MAX))
+        .build()
+});
+
+/// The bytes the persona cache holds now, as its bound counts them.
+pub fn persona_cache_bytes() -> u64 {
+    MADE.run_pending_tasks();
+    MADE.weighted_size()
+}
+
 impl Scenario {
     pub fn step_index(&self, id: &str) -> Option<usize> {
         self.steps.iter().position(|s| s.id == id)
@@ -60,13 +76,6 @@ impl Scenario {
     /// Made once and kept a while (64 MiB of the most used): a persona is
     /// the same every time.
     pub fn persona_of(&self, seed: u64, pinned: Option<usize>) -> std::sync::Arc<crate::persona::Persona> {
-        type Made = moka::sync::Cache<(u64, u64, Option<usize>), std::sync::Arc<crate::persona::Persona>>;
-        static MADE: std::sync::LazyLock<Made> = std::sync::LazyLock::new(|| {
-            moka::sync::Cache::builder()
-                .max_capacity(PERSONA_CACHE_BYTES)
-                .weigher(|_, p: &std::sync::Arc<crate::persona::Persona>| u32::try_from(p.approx_bytes() + 96).unwrap_or(u32::MAX))
-                .build()
-        });
         MADE.get_with((self.fingerprint, seed, pinned), || {
             std::sync::Arc::new(match pinned.and_then(|i| self.tests.get(i)) {
                 Some(test) => crate::persona::generate(&test.pins.apply(&self.persona), seed),

@@ -10,6 +10,7 @@ pub mod pages;
 pub mod render;
 pub mod security;
 pub mod server;
+mod view_value;
 mod visitor;
 pub mod watch;
 pub mod workshops;
@@ -29,12 +30,17 @@ pub struct Loaded {
     pub library: Library,
     pub renderer: Renderer,
     pub pages: page_cache::PageCache,
+    /// Each scenario's values for the templates, made once.
+    pub prepared: std::collections::HashMap<String, pages::Prepared>,
 }
 
 impl Loaded {
     pub fn new(library: Library, config: &Config) -> Loaded {
         let renderer = Renderer::new(Arc::new(library.themes.clone()), &config.base_path);
-        Loaded { library, renderer, pages: page_cache::PageCache::new(config.page_cache_bytes) }
+        let mut loaded =
+            Loaded { library, renderer, pages: page_cache::PageCache::new(config.page_cache_bytes), prepared: Default::default() };
+        loaded.prepared = pages::Prepared::all(&loaded);
+        loaded
     }
 }
 

@@ -5,7 +5,9 @@
 //!
 //! The key is a 128-bit hash of every input, keyed afresh each time the
 //! server starts, and holds the session id: a page only ever goes back to
-//! the session it was made for. Pages are bounded in bytes and forgotten
+//! the session it was made for. The rehearsal enters it by what names it
+//! and its revision, which the session moves on at every change kept
+//! (`Session::put`): hashing its whole state cost a fifth of a reload. Pages are bounded in bytes and forgotten
 //! after a quarter of an hour unread. One cache per loaded library: a
 //! reload starts an empty one.
 
@@ -50,9 +52,10 @@ impl PageCache {
         self.pages.as_ref()?;
         let mut hash = Both(self.keys.0.build_hasher(), self.keys.1.build_hasher());
         std::hash::Hash::hash(inputs, &mut hash);
-        // Every field of the rehearsal, as it is saved: a field added later
-        // is in the key without anyone thinking of it.
-        serde_json::to_writer(&mut hash, rehearsal).ok()?;
+        // What names this rehearsal, and how far it has changed: a rehearsal
+        // started again (same seed, same second) is the same page anyway.
+        let r = rehearsal;
+        std::hash::Hash::hash(&(&r.scenario, r.version, r.seed, r.started, r.pinned, r.step, r.revision), &mut hash);
         Some(u128::from(hash.0.finish()) << 64 | u128::from(hash.1.finish()))
     }
 
@@ -116,12 +119,27 @@ mod tests {
         assert_ne!(cache.key(&r, &Inputs { minutes: 1, ..inputs(s) }), Some(k));
         assert_ne!(cache.key(&r, &Inputs { hints_shown: false, ..inputs(s) }), Some(k));
         assert_ne!(cache.key(&r, &Inputs { in_workshop: true, ..inputs(s) }), Some(k));
-        let mut answered = r.clone();
+        // A change kept in the session is a new page; the same rehearsal
+        // kept again is not.
+        let mut session = crate::session::Session::default();
+        session.put(r.clone());
+        let kept = |session: &crate::session::Session| session.rehearsals["demo/x"].clone();
+        assert_eq!(cache.key(&kept(&session), &inputs(s)), Some(k));
+        session.put(kept(&session));
+        assert_eq!(cache.key(&kept(&session), &inputs(s)), Some(k), "nothing changed");
+        let mut answered = kept(&session);
         answered.answers.insert("nom".into(), "Durand".into());
-        assert_ne!(cache.key(&answered, &inputs(s)), Some(k));
-        let mut failed = r.clone();
+        session.put(answered);
+        let k1 = cache.key(&kept(&session), &inputs(s)).unwrap();
+        assert_ne!(k1, k);
+        let mut failed = kept(&session);
         failed.failures.insert(0, 1);
-        assert_ne!(cache.key(&failed, &inputs(s)), Some(k));
+        session.put(failed);
+        let k2 = cache.key(&kept(&session), &inputs(s)).unwrap();
+        assert!(k2 != k1 && k2 != k);
+        // Changed in place (a trainer moves a learner): a new page too.
+        session.rehearsals.get_mut("demo/x").unwrap().step = 0;
+        assert!(![k, k1, k2].contains(&cache.key(&kept(&session), &inputs(s)).unwrap()));
         // Another server start, other keys.
         assert_ne!(PageCache::new(1 << 20).key(&r, &inputs(s)), Some(k));
     }

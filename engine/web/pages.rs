@@ -83,7 +83,16 @@ fn operator_label(loaded: &Loaded, operator: &str) -> String {
     }
 }
 
+/// What pages show of a scenario, made once per loaded library (see
+/// [`Prepared`]); a scenario outside it is made on the spot.
 fn scenario_value(loaded: &Loaded, s: &Scenario) -> Value {
+    match loaded.prepared.get(&s.id) {
+        Some(p) if std::ptr::eq(&*p.scenario, s) => p.value.clone(),
+        _ => make_scenario_value(loaded, s),
+    }
+}
+
+fn make_scenario_value(loaded: &Loaded, s: &Scenario) -> Value {
     context! {
         id => s.id.clone(),
         url => scenario_url(s),
@@ -99,8 +108,35 @@ fn scenario_value(loaded: &Loaded, s: &Scenario) -> Value {
     }
 }
 
-/// Links of a rehearsal's pages.
-fn urls(s: &Scenario) -> Value {
+/// Links of a rehearsal's pages, made once per loaded library.
+fn urls(loaded: &Loaded, s: &Scenario) -> Value {
+    match loaded.prepared.get(&s.id) {
+        Some(p) if std::ptr::eq(&*p.scenario, s) => p.urls.clone(),
+        _ => make_urls(s),
+    }
+}
+
+/// A scenario's values for the templates, made once: they are the same on
+/// every page of it, and making them was a tenth of a step page's render.
+pub struct Prepared {
+    scenario: Arc<Scenario>,
+    value: Value,
+    urls: Value,
+}
+
+impl Prepared {
+    /// Every scenario of the library, by id.
+    pub fn all(loaded: &Loaded) -> std::collections::HashMap<String, Prepared> {
+        loaded
+            .library
+            .scenarios
+            .iter()
+            .map(|(id, s)| (id.clone(), Prepared { scenario: s.clone(), value: make_scenario_value(loaded, s), urls: make_urls(s) }))
+            .collect()
+    }
+}
+
+fn make_urls(s: &Scenario) -> Value {
     let base = scenario_url(s);
     context! {
         scenario => base.clone(),
@@ -255,7 +291,7 @@ pub async fn scenario_page(State(state): State<Shared>, Path((op, name)): Scenar
     let started = visitor.session.rehearsals.get(&s.id).map(|r| r.current(&s).title.source().to_owned());
     let ctx = context! {
         scenario => scenario_value(&loaded, &s),
-        urls => urls(&s),
+        urls => urls(&loaded, &s),
         started => started.is_some(),
         notice => notice,
         ..page(&loaded, &s.theme, Some(&visitor), &scenario_url(&s))
@@ -318,7 +354,7 @@ async fn rehearsal_of(state: &Shared, loaded: &Loaded, s: &Scenario, visitor: &m
             }
             let ctx = context! {
                 scenario => scenario_value(loaded, s),
-                urls => urls(s),
+                urls => urls(loaded, s),
                 ..page(loaded, &s.theme, Some(visitor), &scenario_url(s))
             };
             let response = render(state, loaded, &s.theme, "session-expiree.html", StatusCode::OK, ctx);
@@ -399,9 +435,9 @@ async fn show_step(
     let template = if loaded.renderer.has_template(&view.theme, &view.template) { view.template.clone() } else { "form.html".to_owned() };
     let theme = view.theme.clone();
     let ctx: Value = page(loaded, &theme, Some(visitor), &step_url(s, r))
-        .with("view", crate::expr::to_value(&view))
+        .with("view", super::view_value::step(view))
         .with("scenario", scenario_value(loaded, s))
-        .with("urls", urls(s))
+        .with("urls", urls(loaded, s))
         .with("unread", unread)
         .with("notice", notice)
         .with("persona_name", format!("{} {}", persona.text("prenom"), persona.text("nom")))
@@ -523,7 +559,7 @@ async fn confirm(state: Shared, op: String, name: String, headers: HeaderMap, ki
     let ctx = context! {
         kind => kind,
         scenario => scenario_value(&loaded, &s),
-        urls => urls(&s),
+        urls => urls(&loaded, &s),
         ..page(&loaded, &s.theme, Some(&visitor), &scenario_url(&s))
     };
     render(&state, &loaded, &s.theme, "confirm.html", StatusCode::OK, ctx)
@@ -566,7 +602,7 @@ pub async fn card(State(state): State<Shared>, Path((op, name)): ScenarioPath, h
     let ctx = context! {
         card => crate::expr::to_value(&persona_card(&s, &persona)),
         scenario => scenario_value(&loaded, &s),
-        urls => urls(&s),
+        urls => urls(&loaded, &s),
         step_url => step_url(&s, &r),
         unread => r.inbox.iter().filter(|m| !m.read).count(),
         ..page(&loaded, &s.theme, Some(&visitor), &format!("{}/fiche", scenario_url(&s)))
@@ -593,7 +629,7 @@ pub async fn inbox(State(state): State<Shared>, Path((op, name)): ScenarioPath, 
         email => persona.text("email"),
         phone => crate::persona::ids::format_phone(&persona.text("telephone")),
         scenario => scenario_value(&loaded, &s),
-        urls => urls(&s),
+        urls => urls(&loaded, &s),
         step_url => step_url(&s, &r),
         unread => r.inbox.iter().filter(|m| !m.read).count(),
         notice => notice,
@@ -639,7 +675,7 @@ pub async fn message(
     let ctx = context! {
         message => crate::expr::to_value(&message),
         scenario => scenario_value(&loaded, &s),
-        urls => urls(&s),
+        urls => urls(&loaded, &s),
         step_url => step,
         unread => unread,
         ..page(&loaded, &s.theme, Some(&visitor), &format!("{}/messagerie/{index}", scenario_url(&s)))
@@ -691,7 +727,7 @@ pub async fn document(State(state): State<Shared>, Path((op, name)): ScenarioPat
     let own = context! {
         document => context! { title => doc.title.clone(), template => doc.template.clone() },
         step_url => step_url(&s, &r),
-        urls => urls(&s),
+        urls => urls(&loaded, &s),
         scenario_info => scenario_value(&loaded, &s),
     };
     let ctx = minijinja::value::merge_maps([

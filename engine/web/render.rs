@@ -97,10 +97,16 @@ impl Ctx {
 impl From<Ctx> for Value {
     fn from(Ctx(mut names): Ctx) -> Value {
         names.reverse();
-        names.sort_by_key(|(name, _)| *name);
+        names.sort_by_key(|(name, _)| order(name));
         names.dedup_by_key(|(name, _)| *name);
         Value::from_object(Sorted(names))
     }
+}
+
+/// Names are ordered by length first: most comparisons of a lookup stop
+/// there, without comparing bytes (lookups were a tenth of a render).
+fn order(name: &str) -> (usize, &str) {
+    (name.len(), name)
 }
 
 #[derive(Debug)]
@@ -112,7 +118,7 @@ impl minijinja::value::Object for Sorted {
     }
 
     fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
-        self.0.binary_search_by_key(&key, |(name, _)| name).ok().map(|i| self.0[i].1.clone())
+        self.0.binary_search_by_key(&order(key), |(name, _)| order(name)).ok().map(|i| self.0[i].1.clone())
     }
 
     fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
@@ -148,14 +154,13 @@ impl Marks {
         }
     }
 
-    /// One pass over the page: the places are found first, then the page
-    /// is copied once around them.
+    /// One pass over the page: the places are found first (without a
+    /// lowercased copy of it), then the page is copied once around them.
     fn put_into(&self, html: &str) -> String {
-        let lower = html.to_ascii_lowercase();
         let title: String;
         // (where, what), in any order; inserted in the order of `where`.
         let mut inserts: Vec<(usize, &str)> = Vec::with_capacity(3);
-        match lower.find("<title>") {
+        match find_tag(html, "<title>", 0) {
             Some(i) => {
                 let at = i + "<title>".len();
                 if !html[at..].starts_with(TITLE_PREFIX) {
@@ -164,12 +169,12 @@ impl Marks {
             }
             None => {
                 title = format!("<title>{}</title>", TITLE_PREFIX.trim_end());
-                inserts.push((head_end(&lower).unwrap_or(0), &title));
+                inserts.push((head_end(html).unwrap_or(0), &title));
             }
         }
         // The engine's style sheet goes last in the head, so it wins.
-        inserts.push((lower.find("</head>").unwrap_or(0), &self.head_extra));
-        inserts.push((body_start(&lower).unwrap_or(0), &self.banner));
+        inserts.push((find_tag(html, "</head>", 0).unwrap_or(0), &self.head_extra));
+        inserts.push((body_start(html).unwrap_or(0), &self.banner));
         inserts.sort_by_key(|(at, _)| *at);
         let mut out = String::with_capacity(html.len() + inserts.iter().map(|(_, s)| s.len()).sum::<usize>());
         let mut from = 0;
@@ -183,20 +188,34 @@ impl Marks {
     }
 }
 
-/// Just after the `<head ...>` opening tag, in a lowercased page.
-fn head_end(lower: &str) -> Option<usize> {
-    let start = lower.find("<head")?;
-    lower[start..].find('>').map(|e| start + e + 1)
+/// Where `tag` (lowercase ASCII, starting with `<`) first occurs in `html`
+/// from `from` on, in any case.
+fn find_tag(html: &str, tag: &str, from: usize) -> Option<usize> {
+    let (bytes, tag) = (html.as_bytes(), tag.as_bytes());
+    let mut at = from;
+    while let Some(i) = memchr::memchr(b'<', &bytes[at..]) {
+        let start = at + i;
+        if bytes.len() - start >= tag.len() && bytes[start..start + tag.len()].eq_ignore_ascii_case(tag) {
+            return Some(start);
+        }
+        at = start + 1;
+    }
+    None
 }
 
-/// Just after the `<body ...>` opening tag, in a lowercased page.
-fn body_start(lower: &str) -> Option<usize> {
+/// Just after the `<head ...>` opening tag.
+fn head_end(html: &str) -> Option<usize> {
+    let start = find_tag(html, "<head", 0)?;
+    html[start..].find('>').map(|e| start + e + 1)
+}
+
+/// Just after the `<body ...>` opening tag.
+fn body_start(html: &str) -> Option<usize> {
     let mut from = 0;
-    while let Some(i) = lower[from..].find("<body") {
-        let start = from + i;
-        let after = lower[start + 5..].chars().next();
-        if matches!(after, Some('>') | Some(' ') | Some('\n') | Some('\t') | Some('\r')) {
-            return lower[start..].find('>').map(|e| start + e + 1);
+    while let Some(start) = find_tag(html, "<body", from) {
+        let after = html.as_bytes().get(start + 5);
+        if matches!(after, Some(b'>' | b' ' | b'\n' | b'\t' | b'\r')) {
+            return html[start..].find('>').map(|e| start + e + 1);
         }
         from = start + 5;
     }
@@ -231,5 +250,12 @@ mod tests {
         // A `<bodyguard>` element is not the body.
         let tricky = inject("<html><head></head><bodyguard></bodyguard><body><p>x</p></body></html>", "");
         assert!(tricky.contains("<body><section class=\"miroir-banner\""));
+        // Tags in any case are found without lowercasing the page.
+        let upper = inject("<HTML><HEAD><TITLE>Accueil</TITLE></HEAD><BODY><p>é</p></BODY></HTML>", "");
+        assert!(upper.contains("<TITLE>[Simulation] Accueil</TITLE>"));
+        assert!(upper.contains("/_miroir/miroir.css\"></HEAD>"));
+        assert!(upper.contains("<BODY><section class=\"miroir-banner\""));
+        let no_title = inject("<html><Head lang=\"fr\"><meta charset=\"utf-8\"></head><body></body></html>", "");
+        assert!(no_title.starts_with("<html><Head lang=\"fr\"><title>[Simulation]</title><meta"));
     }
 }
