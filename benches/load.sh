@@ -208,7 +208,7 @@ budget_of() { # row name -> minimum ratio, or nothing
 P99_BUDGET_MS=5
 
 nginx_rps=$(awk -v a="$(cut -d'|' -f2 <<<"$nginx_first")" -v b="$(cut -d'|' -f2 <<<"$nginx_last")" 'BEGIN { printf "%.2f", (a + b) / 2 }')
-printf '\n%-40s %12s %9s %9s %14s %7s\n' "test ($CONNECTIONS connections, $DURATION)" "requests/s" "p50 ms" "p99 ms" "vs nginx" "budget" "errors"
+printf '\n%-40s %12s %9s %9s %9s %-14s %7s\n' "test ($CONNECTIONS connections, $DURATION)" "requests/s" "p50 ms" "p99 ms" "vs nginx" "budget" "errors"
 worst_p99=0
 for r in "${results[@]}"; do
   IFS='|' read -r name rps p50 p99 errors <<<"$r"
@@ -219,7 +219,7 @@ for r in "${results[@]}"; do
     verdict=$(awk -v r="$ratio" -v b="$budget" 'BEGIN { print (r >= b ? "≥ " b " ok" : "≥ " b " MISSED") }')
   fi
   case "$name" in miroir:*) worst_p99=$(awk -v a="$worst_p99" -v b="$p99" 'BEGIN { print (b > a ? b : a) }') ;; esac
-  printf '%-40s %12s %9s %9s %14s %7s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$verdict" "$errors"
+  printf '%-40s %12s %9s %9s %9s %-14s %7s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$verdict" "$errors"
 done
 echo "reference: nginx's mean, $nginx_rps requests/s"
 echo "p99 at $CONNECTIONS connections, worst miroir row: $worst_p99 ms (budget ≤ $P99_BUDGET_MS ms: $(awk -v p="$worst_p99" -v b="$P99_BUDGET_MS" 'BEGIN { print (p <= b ? "ok" : "MISSED") }'))"
