@@ -47,6 +47,8 @@ fn the_reference_nginx_is_tuned_and_serves_the_exact_path() {
     let out = Command::new(&nginx)
         .args(["-t", "-p", &d, "-c", &format!("{d}/nginx.conf"), "-e", &format!("{d}/error.log")])
         .output()
-        .unwrap_or_else(|e| panic!("cannot run `{nginx}` ({e}): install it with `apt-get install nginx` (Debian; .ci/run does), or set MIROIR_NGINX"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run `{nginx}` ({e}): install it with `apt-get install nginx` (Debian; .ci/run does), or set MIROIR_NGINX")
+        });
     assert!(out.status.success(), "nginx -t: {}", String::from_utf8_lossy(&out.stderr));
 }

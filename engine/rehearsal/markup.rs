@@ -3,22 +3,28 @@
 //! `**text**` is bold. Nothing else, so nothing an author writes can
 //! become a script.
 
-/// Turns escaped text into paragraphs and lists.
+/// Turns escaped text into paragraphs and lists, written straight into
+/// one string (a step page renders two or three of these).
 pub fn to_html(escaped: &str) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(escaped.len() + 32);
     for block in escaped.split("\n\n").map(str::trim).filter(|b| !b.is_empty()) {
-        let lines: Vec<&str> = block.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        if lines.iter().all(|l| l.starts_with("- ")) {
+        let lines = || block.lines().map(str::trim).filter(|l| !l.is_empty());
+        if lines().all(|l| l.starts_with("- ")) {
             out.push_str("<ul>");
-            for l in lines {
+            for l in lines() {
                 out.push_str("<li>");
-                out.push_str(&bold(&l[2..]));
+                push_bold(&mut out, &l[2..]);
                 out.push_str("</li>");
             }
             out.push_str("</ul>");
         } else {
             out.push_str("<p>");
-            out.push_str(&lines.iter().map(|l| bold(l)).collect::<Vec<_>>().join("<br>"));
+            for (i, l) in lines().enumerate() {
+                if i > 0 {
+                    out.push_str("<br>");
+                }
+                push_bold(&mut out, l);
+            }
             out.push_str("</p>");
         }
     }
@@ -26,13 +32,13 @@ pub fn to_html(escaped: &str) -> String {
 }
 
 /// `**x**` to `<strong>x</strong>`, only when the stars pair up.
-fn bold(line: &str) -> String {
-    let parts: Vec<&str> = line.split("**").collect();
-    if parts.len() < 3 || parts.len().is_multiple_of(2) {
-        return line.to_owned();
+fn push_bold(out: &mut String, line: &str) {
+    let pairs = line.matches("**").count();
+    if pairs < 2 || pairs % 2 == 1 {
+        out.push_str(line);
+        return;
     }
-    let mut out = String::new();
-    for (i, part) in parts.iter().enumerate() {
+    for (i, part) in line.split("**").enumerate() {
         if i % 2 == 1 {
             out.push_str("<strong>");
             out.push_str(part);
@@ -41,12 +47,13 @@ fn bold(line: &str) -> String {
             out.push_str(part);
         }
     }
-    out
 }
 
 /// A one-line text, without paragraphs: bold only.
 pub fn inline(escaped: &str) -> String {
-    bold(escaped.trim())
+    let mut out = String::with_capacity(escaped.len());
+    push_bold(&mut out, escaped.trim());
+    out
 }
 
 #[cfg(test)]
@@ -60,5 +67,8 @@ mod tests {
             "<p>Bonjour <strong>Marie</strong>.<br>Suite.</p><ul><li>un</li><li>deux</li></ul>"
         );
         assert_eq!(to_html("a ** b"), "<p>a ** b</p>");
+        assert_eq!(to_html("**a** ** b"), "<p>**a** ** b</p>", "three pairs of stars: none is bold");
+        assert_eq!(inline("  un **deux** trois **quatre**  "), "un <strong>deux</strong> trois <strong>quatre</strong>");
+        assert_eq!(to_html("- **a**\n- b\n\nc\n\n\nd"), "<ul><li><strong>a</strong></li><li>b</li></ul><p>c</p><p>d</p>");
     }
 }
