@@ -235,3 +235,13 @@ async fn walkthroughs_with_actions_walk_over_http() {
     let end = walk_over_http(&mut c, "impots/se-connecter", fc).await;
     assert!(end.body.contains("Vous êtes déconnecté"), "{}", end.body);
 }
+
+#[tokio::test]
+async fn the_flow_diagram_draws_each_action_as_an_arrow() {
+    let mut c = Client::new(lib_with(SCENARIO));
+    let page = c.get("/auteur/scenarios/demo/attestation").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let body = common::unescape(&page.body);
+    assert!(body.contains("« Mot de passe oublié ? »"), "{body}");
+    assert!(body.contains("« S'identifier avec FranceConnect »"), "{body}");
+}
