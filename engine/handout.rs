@@ -109,6 +109,10 @@ fn page(r: &Rehearsal, stage: Stage, now: u64, m: &Move) -> Result<Option<GuideS
                 .map_or_else(|| "le lien".to_owned(), |l| format!("« {} »", l.label));
             (Vec::new(), format!("Ouvrir la messagerie, puis cliquer sur {label}."))
         }
+        Move::Act(key) => {
+            let label = step.action(key).map_or_else(|| key.clone(), |a| a.label.clone());
+            (Vec::new(), format!("Cliquer sur « {label} »."))
+        }
         Move::Submit(form) => {
             let mut entries = Vec::new();
             for (f, fv) in step.fields.iter().zip(&view.fields) {

@@ -51,6 +51,9 @@ pub enum Move {
     Wait(u32),
     /// Follow the link of inbox message `index`.
     FollowLink(usize),
+    /// Take the step's action of this key (post `_action`), leaving the
+    /// form unsent.
+    Act(String),
     /// Submit the page with these values (the page as shown, with the
     /// walkthrough's answers typed over it).
     Submit(Vec<(String, String)>),
@@ -130,6 +133,7 @@ impl<'a> Script<'a> {
         let mut moves = Vec::new();
         let mut given: Vec<(String, String)> = Vec::new();
         let mut follow = false;
+        let mut action = None;
         for (field, values, pos) in &attempt.values {
             let mut rendered = Vec::new();
             for v in values {
@@ -147,8 +151,13 @@ impl<'a> Script<'a> {
                     moves.push(Move::Wait(minutes));
                 }
                 "_link" => follow = true,
+                "_action" => action = rendered.into_iter().next(),
                 _ => given.extend(rendered.into_iter().map(|v| (field.clone(), v))),
             }
+        }
+        if let Some(key) = action {
+            moves.push(Move::Act(key));
+            return Ok(Next::Moves(moves));
         }
         if follow {
             let index = r.inbox.iter().rposition(|s| crate::rehearsal::inbox::message(scenario, s).is_some_and(|m| m.link.is_some()));
@@ -170,6 +179,7 @@ impl<'a> Script<'a> {
     pub fn check(&self, step: &str, form: &[(String, String)], outcome: &Outcome) -> Result<(), Failure> {
         match outcome {
             Outcome::Moved | Outcome::Incident => Ok(()),
+            Outcome::UnknownAction => Err(self.fail(self.attempt_pos, format!("step `{step}` has no such action"))),
             Outcome::Waiting => Err(self.fail(self.attempt_pos, format!("step `{step}` waits for a link: answer it with `_link: follow`"))),
             Outcome::Invalid { .. } if !self.last_attempt => Ok(()),
             Outcome::Invalid { errors, .. } => {
@@ -326,6 +336,10 @@ fn walk(
                                 return Err(script.fail(test.pos, format!("at step `{step_id}`, following the link gave {other:?}")));
                             }
                         },
+                        Move::Act(key) => {
+                            let outcome = r.act(scenario, &key);
+                            script.check(&step_id, &[], &outcome)?;
+                        }
                         Move::Submit(form) => {
                             let outcome = r.submit(stage, &form, now).map_err(|e| script.fail(test.pos, format!("scenario error {e}")))?;
                             script.check(&step_id, &form, &outcome)?;

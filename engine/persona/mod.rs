@@ -116,6 +116,7 @@ pub const BUILTIN: &[Builtin] = &[
     b("date_naissance", "Date de naissance"),
     b("age", "Âge"),
     b("lieu_naissance", "Lieu de naissance"),
+    b("departement_naissance", "Département de naissance"),
     Builtin { name: "adresse", label: "Adresse", sub: &["numero", "voie", "code_postal", "commune", "ligne", "complete"], list: false },
     b("telephone", "Téléphone portable"),
     b("telephone_fixe", "Téléphone fixe"),
@@ -295,6 +296,9 @@ pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
     v.insert("date_naissance".into(), json!(format_date(naissance)));
     v.insert("age".into(), json!(age_on(naissance, spec.reference)));
     v.insert("lieu_naissance".into(), json!(lieu.name));
+    // The département is in the INSEE code: 2 characters, 3 overseas.
+    let departement = if lieu.insee.starts_with("97") { &lieu.insee[..3] } else { &lieu.insee[..2] };
+    v.insert("departement_naissance".into(), json!(departement));
 
     let home = {
         let mut rng = r("adresse");

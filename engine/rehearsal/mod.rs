@@ -66,6 +66,10 @@ pub struct Rehearsal {
     /// (the page cache's key).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub revision: u32,
+    /// Steps left by one of their actions, their form unsent: the review
+    /// does not list them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acted: Vec<u16>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -114,6 +118,8 @@ pub enum Outcome {
     Invalid { errors: Vec<FieldError>, values: BTreeMap<String, String> },
     /// The page waits for a link from the inbox.
     Waiting,
+    /// The form named an action the step does not have.
+    UnknownAction,
 }
 
 /// What following a link from the inbox did.
@@ -144,6 +150,7 @@ impl Rehearsal {
             + vec_of::<u16>(self.resume.len())
             + vec_of::<Sent>(self.inbox.len())
             + self.failures.len() * map_entry::<u16, u8>()
+            + vec_of::<u16>(self.acted.len())
     }
 
     pub fn start(scenario: &Scenario, seed: u64, now: u64) -> Rehearsal {
@@ -163,6 +170,7 @@ impl Rehearsal {
             sent_count: 0,
             pinned: None,
             revision: 0,
+            acted: Vec::new(),
         }
     }
 
@@ -248,6 +256,9 @@ impl Rehearsal {
     /// Submits the current page.
     pub fn submit(&mut self, stage: Stage, form: &Form, now: u64) -> Result<Outcome, ScenarioError> {
         let scenario = stage.scenario;
+        if let Some((_, key)) = form.iter().find(|(k, _)| k == crate::scenario::build::ACTION) {
+            return Ok(self.act(scenario, key));
+        }
         let step = self.current(scenario);
         if step.wait_for_link {
             return Ok(Outcome::Waiting);
@@ -334,6 +345,8 @@ impl Rehearsal {
             }
         }
         self.failures.remove(&self.step);
+        let here = self.step;
+        self.acted.retain(|&s| s != here);
         self.compute(stage, usize::from(self.step), now)?;
         for (i, _) in step.send.iter().enumerate() {
             inbox::send(self, usize::from(self.step), i, now);
@@ -345,6 +358,20 @@ impl Rehearsal {
             self.advance_through_resume(stage, next, now)?;
         }
         Ok(Outcome::Moved)
+    }
+
+    /// Takes the current step's action `key` ("S'identifier avec
+    /// FranceConnect", "Mot de passe oublié ?"): on to its step, with
+    /// nothing of the form checked or kept.
+    pub fn act(&mut self, scenario: &Scenario, key: &str) -> Outcome {
+        let Some(action) = self.current(scenario).action(key) else { return Outcome::UnknownAction };
+        let goto = action.goto;
+        if !self.acted.contains(&self.step) {
+            self.acted.push(self.step);
+        }
+        self.resume.clear();
+        self.move_to(goto);
+        Outcome::Moved
     }
 
     /// Evaluates a step's computed values, in order.

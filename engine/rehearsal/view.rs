@@ -38,6 +38,26 @@ pub struct StepView {
     /// The template this page renders with.
     pub template: String,
     pub reference: String,
+    /// The step's actions other than FranceConnect: links under the form.
+    pub actions: Vec<ActionView>,
+    /// The look-alike FranceConnect button, if the step has one.
+    pub franceconnect: Option<FranceConnectView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FranceConnectView {
+    /// Posted as `_action`.
+    pub key: String,
+    /// FranceConnect+ rather than FranceConnect.
+    pub plus: bool,
+}
+
+/// A button or link that leaves the page without sending its form.
+#[derive(Clone, Debug, Serialize)]
+pub struct ActionView {
+    /// Posted as `_action`.
+    pub key: String,
+    pub label: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -233,6 +253,13 @@ impl Rehearsal {
             theme: step.theme.clone().unwrap_or_else(|| scenario.theme.clone()),
             template: step.template.clone().unwrap_or_else(|| format!("{}.html", step.kind.name())),
             reference: super::reference(self.seed, &scenario.id),
+            actions: step
+                .actions
+                .iter()
+                .filter(|a| !a.franceconnect)
+                .map(|a| ActionView { key: a.key.clone(), label: a.label.clone() })
+                .collect(),
+            franceconnect: step.actions.iter().find(|a| a.franceconnect).map(|a| FranceConnectView { key: a.key.clone(), plus: a.plus }),
         })
     }
 
@@ -243,7 +270,7 @@ impl Rehearsal {
         let mut blocks: Vec<ReviewBlock> = Vec::new();
         for &i in &self.history {
             let step = &scenario.steps[usize::from(i)];
-            if !editable(step) || blocks.iter().any(|b| b.step == step.id) {
+            if !editable(step) || self.acted.contains(&i) || blocks.iter().any(|b| b.step == step.id) {
                 continue;
             }
             let mut rows = Vec::new();

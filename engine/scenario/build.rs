@@ -44,7 +44,13 @@ const TODAY_KEYS: &[&str] = &["date", "iso", "year", "month", "day"];
 const CLOCK_KEYS: &[&str] = &["minutes"];
 const SCENARIO_KEYS: &[&str] = &["title", "operator"];
 /// Test answer keys that are actions, not fields.
-pub const ACTION_KEYS: &[&str] = &["_link", "_wait_minutes"];
+pub const ACTION_KEYS: &[&str] = &["_link", "_wait_minutes", ACTION];
+/// The test answer key, and the form name, of a step's action.
+pub const ACTION: &str = "_action";
+/// The key and label of the look-alike FranceConnect button.
+pub const FRANCECONNECT: &str = "franceconnect";
+pub const FRANCECONNECT_LABEL: &str = "S'identifier avec FranceConnect";
+pub const FRANCECONNECT_PLUS_LABEL: &str = "S'identifier avec FranceConnect+";
 
 /// A step with the file it was written in.
 struct RawStep<'f> {
@@ -100,6 +106,7 @@ pub fn check_unused_group(group: &GroupDef, world: &World) -> Vec<Diagnostic> {
             theme: None,
             document: None,
             wait_for_link: false,
+            actions: vec![],
         },
         Pos::UNKNOWN,
     );
@@ -599,8 +606,52 @@ impl<'a> Builder<'a> {
             theme: theme.map(|t| t.value.clone()),
             document,
             wait_for_link: s.wait_for_link,
+            actions: self.actions(r),
             origin: Origin { file, pos: s.id.pos, group: r.group.clone() },
         }
+    }
+
+    /// A step's actions: each with a label or `franceconnect: true`, each
+    /// key once, on a page that has a form to skip.
+    fn actions(&mut self, r: &RawStep) -> Vec<Action> {
+        let s = &r.step.value;
+        let file = r.file.clone();
+        if let Some(first) = s.actions.first()
+            && matches!(s.kind.value, StepKind::Review | StepKind::Receipt | StepKind::Incident)
+        {
+            let message = format!("a `{}` step has no `actions`", s.kind.value.name());
+            self.error(&file, first.pos, 1, message, Some("actions go on `info`, `form`, `login` and `choice` steps".into()));
+        }
+        let mut out: Vec<Action> = Vec::new();
+        for a in &s.actions {
+            let fc = a.franceconnect != file::FranceConnectFile::No;
+            let plus = a.franceconnect == file::FranceConnectFile::Plus;
+            let label = match (fc, &a.label) {
+                (true, None) if plus => FRANCECONNECT_PLUS_LABEL.to_owned(),
+                (true, None) => FRANCECONNECT_LABEL.to_owned(),
+                (false, Some(l)) => l.value.clone(),
+                (true, Some(l)) => {
+                    let hint = Some("the FranceConnect button has its own wording: remove `label:`".into());
+                    self.error(&file, l.pos, l.len, "an action is either `franceconnect: true` or has a `label`".into(), hint);
+                    continue;
+                }
+                (false, None) => {
+                    let hint = Some("add `label: \"Mot de passe oublié ?\"`, or `franceconnect: true`".into());
+                    self.error(&file, a.pos, 1, "this action has no `label`".into(), hint);
+                    continue;
+                }
+            };
+            let Some(goto) = self.goto(&a.goto, r) else { continue };
+            let key = if fc { FRANCECONNECT.to_owned() } else { a.goto.value.clone() };
+            if out.iter().any(|o| o.key == key) {
+                let message =
+                    if fc { "the FranceConnect button is listed twice".to_owned() } else { format!("two actions lead to `{key}`") };
+                self.error(&file, a.pos, 1, message, Some("walkthroughs name an action by its `goto`: keep one".into()));
+                continue;
+            }
+            out.push(Action { key, label, franceconnect: fc, plus, goto });
+        }
+        out
     }
 
     fn field(&mut self, f: &Located<file::FieldFile>, file: &str, step_kind: StepKind) -> Field {
@@ -928,6 +979,31 @@ impl<'a> Builder<'a> {
         Some((format!("unknown variable `{root}.{key}`"), hint))
     }
 
+    /// `_action: <key>` names one of the step's actions, and types nothing.
+    fn check_test_action(
+        &mut self,
+        step: &Step,
+        texts: &[String],
+        values: &crate::yaml::Pairs<Located<AnswerFile>>,
+        at: &Located<AnswerFile>,
+        file: &str,
+    ) {
+        let keys: Vec<&str> = step.actions.iter().map(|a| a.key.as_str()).collect();
+        let given = texts.first().map(String::as_str).unwrap_or_default();
+        if texts.len() != 1 || !keys.contains(&given) {
+            let hint = match did_you_mean(given, keys.iter().copied()) {
+                Some(k) => format!("did you mean `{k}`?"),
+                None if keys.is_empty() => "add `actions:` to the step".to_owned(),
+                None => format!("its actions are: {}", keys.join(", ")),
+            };
+            self.error(file, at.pos, at.len, format!("step `{}` has no action `{given}`", step.id), Some(hint));
+        }
+        if let Some((typed, _)) = values.iter().find(|(k, _)| k.value != ACTION && k.value != "_wait_minutes") {
+            let hint = Some("an action leaves the page without sending the form: give the answers in another attempt".into());
+            self.error(file, typed.pos, typed.len, format!("`{}` is typed along with `_action`", typed.value), hint);
+        }
+    }
+
     fn tests(&mut self, f: &ScenarioFile, steps: &[Step]) -> Vec<Walkthrough> {
         let file = self.file.clone();
         let mut names = BTreeSet::new();
@@ -970,6 +1046,9 @@ impl<'a> Builder<'a> {
                             AnswerFile::Text(s) => vec![s.clone()],
                             AnswerFile::List(items) => items.clone(),
                         };
+                        if name.value == ACTION {
+                            self.check_test_action(step, &texts, values, value, &file);
+                        }
                         let compiled = texts
                             .iter()
                             .map(|s| self.text(&Located { value: s.clone(), pos: value.pos, len: value.len }, &file, &[]))

@@ -182,6 +182,28 @@ pub struct StepFile {
     /// The page waits for a link from the inbox: no button, the link goes on.
     #[serde(default)]
     pub wait_for_link: bool,
+    /// Other ways off the page than its button, such as a look-alike
+    /// "S'identifier avec FranceConnect" button or a "Mot de passe oublié ?"
+    /// link: each goes to its step without checking the form.
+    #[serde(default)]
+    pub actions: Vec<Located<ActionFile>>,
+}
+
+/// A way off a page that skips its form: a button or link of the real site.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionFile {
+    /// `true`: the look-alike "S'identifier avec FranceConnect" button, with
+    /// its "Qu'est-ce que FranceConnect ?"; `plus`: the FranceConnect+ one.
+    /// Walkthroughs name it `franceconnect`.
+    #[serde(default)]
+    pub franceconnect: FranceConnectFile,
+    /// The link's text, such as "Mot de passe oublié ?" (without
+    /// `franceconnect`); walkthroughs name the action by its `goto`.
+    #[serde(default)]
+    pub label: Option<Located<String>>,
+    /// The step it leads to (`$return` in a step group).
+    pub goto: Located<String>,
 }
 
 /// A step id, or a list of branches tried in order.
@@ -432,6 +454,51 @@ pub struct LinkFile {
     /// The step it leads to once expired (default: it goes nowhere).
     #[serde(default)]
     pub expired_goto: Option<Located<String>>,
+}
+
+/// Whether an action is the FranceConnect button, and which.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FranceConnectFile {
+    #[default]
+    No,
+    /// FranceConnect: any identity provider.
+    Yes,
+    /// FranceConnect+: the providers of a stronger identity check.
+    Plus,
+}
+
+impl<'de> Deserialize<'de> for FranceConnectFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FcVisitor;
+        impl Visitor<'_> for FcVisitor {
+            type Value = FranceConnectFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`true`, `false` or `plus`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<FranceConnectFile, E> {
+                Ok(if v { FranceConnectFile::Yes } else { FranceConnectFile::No })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FranceConnectFile, E> {
+                match v {
+                    "plus" => Ok(FranceConnectFile::Plus),
+                    other => Err(E::invalid_value(de::Unexpected::Str(other), &self)),
+                }
+            }
+        }
+        d.deserialize_any(FcVisitor)
+    }
+}
+
+impl JsonSchema for FranceConnectFile {
+    fn schema_name() -> Cow<'static, str> {
+        "FranceConnect".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({
+            "description": "`true` for the FranceConnect button, `plus` for the FranceConnect+ one.",
+            "anyOf": [ { "type": "boolean" }, { "const": "plus" } ]
+        })
+    }
 }
 
 /// A printable document offered on a page.

@@ -8,6 +8,7 @@ use crate::diagnostic::Diagnostic;
 pub fn successors(step: &Step) -> Vec<usize> {
     let mut out: Vec<usize> = step.next.iter().map(|b| b.goto).collect();
     out.extend(step.on_failure.as_ref().map(|f| f.goto));
+    out.extend(step.actions.iter().map(|a| a.goto));
     for m in &step.send {
         if let Some(link) = &m.link {
             out.push(link.goto);
@@ -52,7 +53,7 @@ pub fn check(steps: &[Step], start: usize, out: &mut Vec<Diagnostic>) {
                     .with_hint(format!("add `goto: {}` to a step, or remove this one", step.id)),
             );
         }
-        let stuck = step.next.is_empty() && step.on_failure.is_none() && !step.is_terminal_kind();
+        let stuck = step.next.is_empty() && step.on_failure.is_none() && step.actions.is_empty() && !step.is_terminal_kind();
         if stuck && !(step.wait_for_link && any_link) {
             let hint = if step.wait_for_link {
                 "no message of the scenario carries a link: add `link:` to a message in `send:`".to_owned()

@@ -127,7 +127,31 @@ pub struct Step {
     pub theme: Option<String>,
     pub document: Option<Document>,
     pub wait_for_link: bool,
+    /// Buttons and links that leave the page without checking its form.
+    pub actions: Vec<Action>,
     pub origin: Origin,
+}
+
+impl Step {
+    /// The action a form posts as `_action=<key>`.
+    pub fn action(&self, key: &str) -> Option<&Action> {
+        self.actions.iter().find(|a| a.key == key)
+    }
+}
+
+/// A way off a page that skips its form: a look-alike FranceConnect
+/// button, a "Mot de passe oublié ?" link.
+#[derive(Clone, Debug)]
+pub struct Action {
+    /// What the page posts and walkthroughs write: `franceconnect`, or the
+    /// id of the step it leads to.
+    pub key: String,
+    pub label: String,
+    /// The look-alike FranceConnect button rather than a link.
+    pub franceconnect: bool,
+    /// FranceConnect+ rather than FranceConnect.
+    pub plus: bool,
+    pub goto: usize,
 }
 
 impl Step {

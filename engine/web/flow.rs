@@ -31,6 +31,9 @@ pub fn edges(s: &Scenario) -> Vec<Edge> {
         if let Some(f) = &step.on_failure {
             out.push(Edge { from: i, to: f.goto, label: format!("après {} échecs", f.after) });
         }
+        for a in &step.actions {
+            out.push(Edge { from: i, to: a.goto, label: format!("« {} »", a.label) });
+        }
         for m in &step.send {
             if let Some(l) = &m.link {
                 out.push(Edge { from: i, to: l.goto, label: format!("lien « {} »", l.label) });

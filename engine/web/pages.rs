@@ -494,6 +494,8 @@ pub async fn submit(
     let outcome = r.submit(Stage { scenario: &s, persona: &persona }, &values, now());
     drop(values);
     match outcome {
+        // Only a forged form names an action the page does not offer.
+        Ok(Outcome::UnknownAction) => error_page(&state, StatusCode::BAD_REQUEST),
         Ok(Outcome::Invalid { errors, values }) => {
             super::workshops::report(&state, &visitor, &s, &r, true);
             visitor.session.put(r.clone());

@@ -179,6 +179,7 @@ async fn walk(ch: &mut Checker, server: &Server, s: &Scenario, index: usize) {
                     ch.check(&format!("{name}: message {i}")).await;
                     c.click_to(&format!("form[action='{base_path}/messagerie/{i}/lien'] [type=submit]")).await;
                 }
+                Move::Act(key) => c.click_to(&format!("button[name='_action'][value='{key}']")).await,
                 Move::Submit(form) => {
                     if happy && step.kind == StepKind::Review && !modified {
                         modified = true;

@@ -52,6 +52,16 @@ pub async fn walk_over_http(c: &mut Client, id: &str, test: usize) -> Page {
                             let reply = c.post(&format!("{base}/messagerie/{i}/lien"), &[]).await;
                             assert_eq!(reply.status, StatusCode::SEE_OTHER);
                         }
+                        Move::Act(key) => {
+                            // The button the page shows, posted as a browser would.
+                            assert!(
+                                page.body.contains(&format!("name=\"_action\" value=\"{key}\"")),
+                                "{id}, step `{step}`: no action `{key}` on the page:\n{}",
+                                page.body
+                            );
+                            let reply = c.post(&format!("{base}/etape/{step}"), &[("_action", key.as_str())]).await;
+                            assert_eq!(reply.status, StatusCode::SEE_OTHER, "{id}, step `{step}`: action `{key}`:\n{}", reply.body);
+                        }
                         Move::Submit(form) => {
                             let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
                             let reply = c.post(&format!("{base}/etape/{step}"), &pairs).await;
