@@ -581,7 +581,7 @@ impl<'a> Builder<'a> {
                 &file,
                 recap.pos,
                 recap.len,
-                format!("a `{}` step is never on the récapitulatif", kind.name()),
+                format!("only `form` and `choice` steps are on the récapitulatif; this step is `{}`", kind.name()),
                 Some("only `form` and `choice` steps are listed there".into()),
             );
         }
@@ -753,7 +753,7 @@ impl<'a> Builder<'a> {
                 file,
                 rp.pos,
                 rp.len,
-                format!("`repeat` applies to `form` steps, not to a `{}` step", s.kind.value.name()),
+                format!("`repeat` applies to `form` steps; this step is `{}`", s.kind.value.name()),
                 Some("write the item's fields in a `form` step".into()),
             );
         }
