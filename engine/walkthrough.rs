@@ -240,6 +240,13 @@ impl<'a> Script<'a> {
             Outcome::Invalid { .. } if !self.last_attempt => Ok(()),
             Outcome::Invalid { errors, .. } => {
                 let e = &errors[0];
+                let list = self.scenario.step_index(step).and_then(|i| self.scenario.steps[i].repeat.as_ref());
+                if list.is_some_and(|l| l.name == e.field) {
+                    return Err(self.fail(
+                        self.attempt_pos,
+                        format!("at step `{step}`, the list `{}` refused the attempt: «{}»", e.field, crate::expr::plain(&e.message)),
+                    ));
+                }
                 let given = form.iter().find(|(k, _)| *k == e.field).map_or("nothing", |(_, v)| v.as_str());
                 let pos = self
                     .test

@@ -201,6 +201,8 @@ fn misused_conditions_and_lists_are_located() {
         "tests/broken-format-v2/demo/conditions.yaml:42:13: error: `repeat` applies to `form` steps; this step is `info`",
         "tests/broken-format-v2/demo/conditions.yaml:42:13: error: the list `notes` has no fields for its items",
         "tests/broken-format-v2/demo/conditions.yaml:50:37: error: `_remove` applies to a step with `repeat`; step `situation` has none",
+        "tests/broken-format-v2/demo/listes.yaml:23:11: error: walkthrough `un de trop`: at step `enfants`, the list `enfants` refused the attempt: «Vous ne pouvez pas ajouter plus de 1 élément.»",
+        "tests/broken-format-v2/demo/listes.yaml:29:11: error: walkthrough `un enfant qui n'existe pas`: `_edit: 3`: the list `enfants` has 1 item(s)",
     ];
     assert_eq!(got, expected, "\n{}", lib.render_diagnostics());
     // The hints say what to do instead.

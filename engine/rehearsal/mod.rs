@@ -318,8 +318,9 @@ impl Rehearsal {
     fn go_on(&mut self, stage: Stage, now: u64) -> Result<Outcome, ScenarioError> {
         let step = self.current(stage.scenario);
         self.failures.remove(&self.step);
-        self.compute(stage, usize::from(self.step), now)?;
+        // Hidden answers go first: computed values never read one.
         self.drop_hidden(stage, now);
+        self.compute(stage, usize::from(self.step), now)?;
         if step.send.iter().any(|m| m.when.is_some()) {
             let ctx = self.context(stage, now);
             for (i, m) in step.send.iter().enumerate() {
