@@ -114,8 +114,42 @@ fn page(r: &Rehearsal, stage: Stage, now: u64, m: &Move) -> Result<Option<GuideS
             (Vec::new(), format!("Cliquer sur « {label} »."))
         }
         Move::Submit(form) => {
+            let action = form.iter().find(|(k, _)| k == crate::rehearsal::LIST_ACTION).map(|(_, v)| v.as_str());
+            let mut step_id = view.id.clone();
+            let mut title_html = view.title_html.clone();
+            let mut what = format!("Cliquer sur « {} ».", view.button);
+            if let (Some(list), Some(action)) = (&view.list, action) {
+                match (action, &list.open) {
+                    // Opening a form is part of filling it, written below.
+                    ("ajouter", _) => return Ok(None),
+                    (a, _) if a.starts_with("modifier-") => return Ok(None),
+                    (a, _) if a.starts_with("supprimer-") => {
+                        let n = a.trim_start_matches("supprimer-");
+                        return Ok(Some(GuideStep {
+                            number: 0,
+                            section: view.section,
+                            title_html: view.title_html,
+                            hint_html: view.hint_html,
+                            entries: Vec::new(),
+                            action: format!("Cliquer sur « Supprimer » sous « {} {n} ».", list.item),
+                            step_id: format!("{}#supprimer-{n}-{}", view.id, list.items.len()),
+                        }));
+                    }
+                    (_, Some(open)) => {
+                        step_id = format!("{}#{}", view.id, open.number);
+                        title_html = format!("{} — {}", view.title_html, minijinja::HtmlEscape(&open.legend));
+                        what = if list.adding {
+                            format!("Cliquer sur « {} », remplir puis cliquer sur « Enregistrer ».", list.add)
+                        } else {
+                            format!("Cliquer sur « Modifier » sous « {} », corriger puis cliquer sur « Enregistrer ».", open.legend)
+                        };
+                    }
+                    _ => step_id = format!("{}#continuer", view.id),
+                }
+            }
             let mut entries = Vec::new();
-            for (f, fv) in step.fields.iter().zip(&view.fields) {
+            for fv in &view.fields {
+                let Some(f) = step.fields.iter().find(|f| f.name == fv.name) else { continue };
                 let values: Vec<&str> = form.iter().filter(|(k, _)| *k == f.name).map(|(_, v)| v.as_str()).collect();
                 let value = match f.kind {
                     FieldType::Select | FieldType::Radio | FieldType::Checkbox if !f.options.is_empty() => values
@@ -138,7 +172,15 @@ fn page(r: &Rehearsal, stage: Stage, now: u64, m: &Move) -> Result<Option<GuideS
                 let value = if value.is_empty() { "Laisser vide".to_owned() } else { value };
                 entries.push(Entry { label_html: fv.label_html.clone(), value });
             }
-            (entries, format!("Cliquer sur « {} ».", view.button))
+            return Ok(Some(GuideStep {
+                number: 0,
+                section: view.section,
+                title_html,
+                hint_html: view.hint_html,
+                entries,
+                action: what,
+                step_id,
+            }));
         }
     };
     Ok(Some(GuideStep {
@@ -170,5 +212,23 @@ mod tests {
         let last = steps.last().unwrap();
         assert_eq!(last.action, "C'est terminé.");
         assert!(steps.iter().any(|g| g.entries.iter().any(|e| e.value == "Cocher la case")));
+    }
+
+    #[test]
+    fn the_handout_writes_each_item_of_a_list_and_how_to_add_it() {
+        let lib = Library::embedded();
+        let s = lib.get("caf/demande-aide-logement").unwrap();
+        let (steps, persona) = step_by_step(s, As::Itself).unwrap();
+        let added = steps.iter().find(|g| g.title_html.contains("Enfant 3")).expect("the child added");
+        assert_eq!(added.action, "Cliquer sur « Ajouter un enfant », remplir puis cliquer sur « Enregistrer ».");
+        assert_eq!(
+            added.entries.iter().map(|e| e.value.as_str()).collect::<Vec<_>>(),
+            ["Jade", persona.text("nom").as_str(), "12/05/2026"]
+        );
+        let list = steps.iter().filter(|g| g.title_html == "Les enfants qui vivent avec vous").collect::<Vec<_>>();
+        assert_eq!(list.len(), 1, "the list's « Continuer », once");
+        assert_eq!(list[0].action, "Cliquer sur « Continuer ».");
+        // A hidden field has no line: a married persona's spouse does.
+        assert!(steps.iter().any(|g| g.entries.iter().any(|e| e.label_html == "Prénom du conjoint")));
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::persona::Persona;
-use crate::rehearsal::{LinkOutcome, Outcome, Rehearsal, ScenarioError, Stage};
+use crate::rehearsal::{LIST_ACTION, LinkOutcome, Outcome, Rehearsal, ScenarioError, Stage};
 use crate::scenario::{Scenario, Walkthrough};
 use std::collections::BTreeMap;
 
@@ -167,6 +167,13 @@ impl<'a> Script<'a> {
             moves.push(Move::FollowLink(index));
             return Ok(Next::Moves(moves));
         }
+        if let Some(repeat) = &step.repeat {
+            moves.extend(self.list_moves(r, stage, now, &given, repeat.name.as_str(), attempt.pos).map_err(|e| match e {
+                ListError::Scenario(e) => scenario_error(e),
+                ListError::Failure(f) => f,
+            })?);
+            return Ok(Next::Moves(moves));
+        }
         // What the page shows, with the given answers typed over it.
         let mut form = page_form(r, stage, now).map_err(scenario_error)?;
         form.retain(|(k, _)| !given.iter().any(|(g, _)| g == k));
@@ -175,15 +182,81 @@ impl<'a> Script<'a> {
         Ok(Next::Moves(moves))
     }
 
+    /// The submits of one attempt on a list's step: add an item (open its
+    /// form, fill it, save), change item N (`_edit: N`), remove item N
+    /// (`_remove: N`), or press "Continuer" (`_continue`).
+    fn list_moves(
+        &self,
+        r: &Rehearsal,
+        stage: Stage,
+        now: u64,
+        given: &[(String, String)],
+        list: &str,
+        pos: Pos,
+    ) -> Result<Vec<Move>, ListError> {
+        let action = |a: String| (LIST_ACTION.to_owned(), a);
+        let number = |key: &str| -> Result<Option<usize>, ListError> {
+            match given.iter().find(|(k, _)| k == key) {
+                None => Ok(None),
+                Some((_, v)) => v
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .map(Some)
+                    .ok_or_else(|| ListError::Failure(self.fail(pos, format!("`{key}` takes an item number, from 1; got `{v}`")))),
+            }
+        };
+        let fields: Vec<(String, String)> = given.iter().filter(|(k, _)| !k.starts_with('_')).cloned().collect();
+        if given.iter().any(|(k, _)| k == "_continue") {
+            return Ok(vec![Move::Submit(vec![action("continuer".into())])]);
+        }
+        if let Some(n) = number("_remove")? {
+            return Ok(vec![Move::Submit(vec![action(format!("supprimer-{n}"))])]);
+        }
+        let step = r.current(stage.scenario);
+        let items = r.list_items(stage, step, now).map_err(ListError::Scenario)?;
+        let mut moves = Vec::new();
+        let mut form: Vec<(String, String)> = Vec::new();
+        match (number("_edit")?, r.open_item) {
+            // A form still open after a refused attempt: type over it.
+            (_, Some(open)) => {
+                if let Some(item) = items.get(usize::from(open.index)) {
+                    form.extend(item.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+            }
+            (Some(n), None) => {
+                let Some(item) = items.get(n - 1) else {
+                    return Err(ListError::Failure(self.fail(pos, format!("`_edit: {n}`: the list `{list}` has {} item(s)", items.len()))));
+                };
+                moves.push(Move::Submit(vec![action(format!("modifier-{n}"))]));
+                form.extend(item.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            (None, None) => moves.push(Move::Submit(vec![action("ajouter".into())])),
+        }
+        form.retain(|(k, _)| !fields.iter().any(|(g, _)| g == k));
+        form.extend(fields);
+        form.push(action("enregistrer".into()));
+        moves.push(Move::Submit(form));
+        Ok(moves)
+    }
+
     /// Checks what a submit gave, as decided by the last call to [`next`](Self::next).
     pub fn check(&self, step: &str, form: &[(String, String)], outcome: &Outcome) -> Result<(), Failure> {
         match outcome {
-            Outcome::Moved | Outcome::Incident => Ok(()),
+            Outcome::Moved | Outcome::Incident | Outcome::Listed(_) => Ok(()),
             Outcome::UnknownAction => Err(self.fail(self.attempt_pos, format!("step `{step}` has no such action"))),
             Outcome::Waiting => Err(self.fail(self.attempt_pos, format!("step `{step}` waits for a link: answer it with `_link: follow`"))),
             Outcome::Invalid { .. } if !self.last_attempt => Ok(()),
             Outcome::Invalid { errors, .. } => {
                 let e = &errors[0];
+                let list = self.scenario.step_index(step).and_then(|i| self.scenario.steps[i].repeat.as_ref());
+                if list.is_some_and(|l| l.name == e.field) {
+                    return Err(self.fail(
+                        self.attempt_pos,
+                        format!("at step `{step}`, the list `{}` refused the attempt: «{}»", e.field, crate::expr::plain(&e.message)),
+                    ));
+                }
                 let given = form.iter().find(|(k, _)| *k == e.field).map_or("nothing", |(_, v)| v.as_str());
                 let pos = self
                     .test
@@ -352,11 +425,20 @@ fn walk(
     Err(script.fail(test.pos, format!("more than {MAX_ACTIONS} submits: the walkthrough goes round in circles")))
 }
 
+enum ListError {
+    Scenario(ScenarioError),
+    Failure(Failure),
+}
+
 /// The values a page would post if submitted as shown: pre-filled values,
-/// earlier answers, ticked boxes.
+/// earlier answers, ticked boxes. On a list's step, "Continuer".
 pub fn page_form(r: &Rehearsal, stage: Stage, now: u64) -> Result<Vec<(String, String)>, ScenarioError> {
     let view = r.view(stage, now, None)?;
     let mut form = Vec::new();
+    if view.list.as_ref().is_some_and(|l| l.open.is_none()) {
+        form.push((LIST_ACTION.to_owned(), "continuer".to_owned()));
+        return Ok(form);
+    }
     for f in view.fields {
         if f.options.is_empty() || f.kind == "select" {
             if !f.value.is_empty() {

@@ -182,3 +182,35 @@ fn a_single_file_can_be_checked() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("1 scenario valid"), "{stdout}");
 }
+
+/// Misused conditions (`if:`), lists (`repeat:`) and `recap:`, each located.
+#[test]
+fn misused_conditions_and_lists_are_located() {
+    let files = FileSet::from_dir(Path::new("tests/broken-format-v2"), "tests/broken-format-v2").unwrap();
+    let lib = Library::load(&files, &library::embedded_themes());
+    let got: Vec<String> = lib.diagnostics.iter().map(|d| d.headline()).collect();
+    let expected = vec![
+        "tests/broken-format-v2/demo/conditions.yaml:11:68: error: a card line's condition reads only the persona, not `answers.situation`",
+        "tests/broken-format-v2/demo/conditions.yaml:18:60: error: the condition of field `conjoint` reads `answers.situation`, a field of the same step",
+        "tests/broken-format-v2/demo/conditions.yaml:28:12: error: `max` (3) is below `min` (5)",
+        "tests/broken-format-v2/demo/conditions.yaml:30:61: error: a field of the list `enfants` takes no `prefill`",
+        "tests/broken-format-v2/demo/conditions.yaml:32:13: error: `answers.enfants` is a list: `answers.enfants.prenom` names nothing",
+        "tests/broken-format-v2/demo/conditions.yaml:36:19: error: the items of `answers.enfants` have no field `prenon`",
+        "tests/broken-format-v2/demo/conditions.yaml:40:46: error: the items of `answers.enfants` have no field `nom`",
+        "tests/broken-format-v2/demo/conditions.yaml:41:12: error: only `form` and `choice` steps are on the récapitulatif; this step is `info`",
+        "tests/broken-format-v2/demo/conditions.yaml:42:13: error: `repeat` applies to `form` steps; this step is `info`",
+        "tests/broken-format-v2/demo/conditions.yaml:42:13: error: the list `notes` has no fields for its items",
+        "tests/broken-format-v2/demo/conditions.yaml:50:37: error: `_remove` applies to a step with `repeat`; step `situation` has none",
+        "tests/broken-format-v2/demo/listes.yaml:23:11: error: walkthrough `un de trop`: at step `enfants`, the list `enfants` refused the attempt: «Vous ne pouvez pas ajouter plus de 1 élément.»",
+        "tests/broken-format-v2/demo/listes.yaml:29:11: error: walkthrough `un enfant qui n'existe pas`: `_edit: 3`: the list `enfants` has 1 item(s)",
+    ];
+    assert_eq!(got, expected, "\n{}", lib.render_diagnostics());
+    // The hints say what to do instead.
+    let hint = |needle: &str| lib.diagnostics.iter().find(|d| d.message.contains(needle)).and_then(|d| d.hint.clone()).unwrap_or_default();
+    assert_eq!(
+        hint("a field of the same step"),
+        "conditions are evaluated before the page is shown, on the persona and earlier answers: ask `situation` on an earlier step"
+    );
+    assert_eq!(hint("have no field `prenon`"), "did you mean `prenom`?");
+    assert!(hint("is a list").contains("answers.enfants | length"));
+}

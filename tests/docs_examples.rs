@@ -138,12 +138,12 @@ fn check_document(path: &str) -> usize {
 
 #[test]
 fn every_example_of_the_format_reference_works() {
-    assert_eq!(check_document("docs/format.md"), 7);
+    assert_eq!(check_document("docs/format.md"), 10);
 }
 
 #[test]
 fn every_example_of_the_tutorial_works() {
-    assert_eq!(check_document("docs/guide.md"), 6);
+    assert_eq!(check_document("docs/guide.md"), 7);
 }
 
 #[test]

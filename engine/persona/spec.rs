@@ -124,6 +124,10 @@ pub struct LabelledCardEntry {
     pub field: Located<String>,
     /// Its label on the card.
     pub label: String,
+    /// A condition on the persona (an expression reading `persona.`): the
+    /// line shows only when it holds, such as `persona.conjoint`.
+    #[serde(default, rename = "if")]
+    pub when: Option<Located<String>>,
 }
 
 impl CardEntry {

@@ -70,6 +70,23 @@ pub struct Rehearsal {
     /// does not list them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acted: Vec<u16>,
+    /// Repeatable groups: list name to its items, each field name to
+    /// canonical value. A list absent here starts from its `prefill`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub items: BTreeMap<String, Vec<BTreeMap<String, String>>>,
+    /// The item whose form is open on a list's step, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_item: Option<OpenItem>,
+}
+
+/// An item form open on a list's step: a new item (`index` is the list's
+/// length) or an item being changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenItem {
+    pub index: u16,
+    /// Opened by "Modifier" on the récapitulatif: saving it goes back there.
+    #[serde(default)]
+    pub from_review: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -116,6 +133,9 @@ pub enum Outcome {
     /// Refused: show the page again with these errors and values (values
     /// that looked like real data are not kept).
     Invalid { errors: Vec<FieldError>, values: BTreeMap<String, String> },
+    /// A list's step changed without moving on (an item added, changed or
+    /// removed, a form opened or closed); the status message to show, if any.
+    Listed(Option<String>),
     /// The page waits for a link from the inbox.
     Waiting,
     /// The form named an action the step does not have.
@@ -151,6 +171,20 @@ impl Rehearsal {
             + vec_of::<Sent>(self.inbox.len())
             + self.failures.len() * map_entry::<u16, u8>()
             + vec_of::<u16>(self.acted.len())
+            + self
+                .items
+                .iter()
+                .map(|(k, list)| {
+                    map_entry::<String, Vec<BTreeMap<String, String>>>()
+                        + text(k)
+                        + vec_of::<BTreeMap<String, String>>(list.len())
+                        + list
+                            .iter()
+                            .flat_map(|item| item.iter())
+                            .map(|(k, v)| map_entry::<String, String>() + text(k) + text(v))
+                            .sum::<usize>()
+                })
+                .sum::<usize>()
     }
 
     pub fn start(scenario: &Scenario, seed: u64, now: u64) -> Rehearsal {
@@ -171,6 +205,8 @@ impl Rehearsal {
             pinned: None,
             revision: 0,
             acted: Vec::new(),
+            items: BTreeMap::new(),
+            open_item: None,
         }
     }
 
@@ -230,6 +266,12 @@ impl Rehearsal {
                 answers.insert(name.clone(), typed(f.kind, f.is_group(), value));
             }
         }
+        for (name, list) in &self.items {
+            if let Some((step, _)) = scenario.group(name) {
+                answers
+                    .insert(name.clone(), Value::from(list.iter().map(|item| typed_item(&scenario.steps[step], item)).collect::<Vec<_>>()));
+            }
+        }
         let today = time::OffsetDateTime::from_unix_timestamp(now as i64 + i64::from(self.skipped_minutes) * 60)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
             .date();
@@ -266,12 +308,88 @@ impl Rehearsal {
         if self.is_finished(scenario) {
             return Ok(Outcome::Moved);
         }
+        if step.repeat.is_some() {
+            return self.submit_list(stage, form, now);
+        }
         let ctx = self.context(stage, now);
-        let err = |message: String| ScenarioError { step: step.id.clone(), message };
+        let shown = shown_fields(step, &ctx)?;
+        let (values, problems) = self.check_fields(stage, step, &shown, form, &ctx)?;
+        if !problems.is_empty() {
+            return self.refuse(step, problems, values, &ctx);
+        }
+        for f in &step.fields {
+            if !shown.contains(&f.name.as_str()) {
+                // A hidden field's answer is never kept.
+                self.answers.remove(&f.name);
+            }
+        }
+        for (name, value) in values {
+            // Passwords are checked, never kept.
+            let password = step.fields.iter().any(|f| f.name == name && f.kind == FieldType::Password);
+            if value.is_empty() || password {
+                self.answers.remove(&name);
+            } else {
+                self.answers.insert(name, value);
+            }
+        }
+        self.go_on(stage, now)
+    }
 
+    /// The rest of a successful submit: computed values, hidden answers
+    /// dropped, messages, the next step.
+    fn go_on(&mut self, stage: Stage, now: u64) -> Result<Outcome, ScenarioError> {
+        let step = self.current(stage.scenario);
+        self.failures.remove(&self.step);
+        let here = self.step;
+        self.acted.retain(|&s| s != here);
+        // Hidden answers go first: computed values never read one.
+        self.drop_hidden(stage, now);
+        self.compute(stage, usize::from(self.step), now)?;
+        if step.send.iter().any(|m| m.when.is_some()) {
+            let ctx = self.context(stage, now);
+            for (i, m) in step.send.iter().enumerate() {
+                let send = match &m.when {
+                    None => true,
+                    Some(cond) => cond
+                        .test(&ctx)
+                        .map_err(|e| ScenarioError { step: step.id.clone(), message: format!("condition `{}`: {e}", cond.source()) })?,
+                };
+                if send {
+                    inbox::send(self, usize::from(self.step), i, now);
+                }
+            }
+        } else {
+            for i in 0..step.send.len() {
+                inbox::send(self, usize::from(self.step), i, now);
+            }
+        }
+        let next = self.next_of(stage, usize::from(self.step), now)?;
+        if self.resume.is_empty() {
+            self.move_to(next);
+        } else {
+            self.advance_through_resume(stage, next, now)?;
+        }
+        Ok(Outcome::Moved)
+    }
+
+    /// Cleans up and checks the values posted for `fields` of `step`: the
+    /// values to keep (or show again) and the problems found.
+    #[allow(clippy::type_complexity)]
+    fn check_fields(
+        &self,
+        stage: Stage,
+        step: &Step,
+        shown: &[&str],
+        form: &Form,
+        ctx: &Value,
+    ) -> Result<(BTreeMap<String, String>, Vec<(usize, Problem)>), ScenarioError> {
+        let err = |message: String| ScenarioError { step: step.id.clone(), message };
         let mut values = BTreeMap::new();
         let mut problems: Vec<(usize, Problem)> = Vec::new();
         for (i, f) in step.fields.iter().enumerate() {
+            if !shown.contains(&f.name.as_str()) {
+                continue;
+            }
             // Control characters never reach the answers, nor the page that
             // shows a refused value again.
             let multiline = f.kind == FieldType::Textarea;
@@ -290,7 +408,7 @@ impl Rehearsal {
                     if let Some(expect) = &f.expect
                         && !value.is_empty()
                     {
-                        let expected = expect.eval(&ctx).map_err(|e| err(format!("`expect` of `{}`: {e}", f.name)))?;
+                        let expected = expect.eval(ctx).map_err(|e| err(format!("`expect` of `{}`: {e}", f.name)))?;
                         if !field::same(f.kind, &value, &expected_text(&expected)) {
                             problems.push((i, Problem::Expect));
                         }
@@ -299,65 +417,191 @@ impl Rehearsal {
                 }
             }
         }
+        Ok((values, problems))
+    }
 
-        if !problems.is_empty() {
-            let here = self.step;
-            let mut attempts_left = None;
-            if problems.iter().any(|(_, p)| *p == Problem::Expect) {
-                let count = self.failures.entry(here).or_insert(0);
-                *count = count.saturating_add(1);
-                if let Some(of) = &step.on_failure {
-                    if *count >= of.after {
-                        self.failures.remove(&here);
-                        self.move_to(of.goto);
-                        return Ok(Outcome::Incident);
-                    }
-                    attempts_left = Some(of.after - *count);
-                }
-            }
-            let errors = problems
-                .into_iter()
-                .map(|(i, problem)| {
-                    let f = &step.fields[i];
-                    let label = f.label.render(&ctx).unwrap_or_else(|_| f.name.clone());
-                    let local = minijinja::context! {
-                        label => Value::from_safe_string(label),
-                        min => f.min.map(|m| crate::expr::number(&Value::from(m))),
-                        max => f.max.map(|m| crate::expr::number(&Value::from(m))),
-                        max_length => f.max_length,
-                        attempts_left => attempts_left,
-                        ..ctx.clone()
-                    };
-                    let message = f.message(problem).render(&local).map_err(|e| err(format!("error message of `{}`: {e}", f.name)))?;
-                    Ok(FieldError { field: f.name.clone(), problem, message })
-                })
-                .collect::<Result<Vec<_>, ScenarioError>>()?;
-            return Ok(Outcome::Invalid { errors, values });
-        }
-
-        for (name, value) in values {
-            // Passwords are checked, never kept.
-            let password = step.fields.iter().any(|f| f.name == name && f.kind == FieldType::Password);
-            if value.is_empty() || password {
-                self.answers.remove(&name);
-            } else {
-                self.answers.insert(name, value);
-            }
-        }
-        self.failures.remove(&self.step);
+    /// A refused submit: failures counted, messages worded.
+    fn refuse(
+        &mut self,
+        step: &Step,
+        problems: Vec<(usize, Problem)>,
+        values: BTreeMap<String, String>,
+        ctx: &Value,
+    ) -> Result<Outcome, ScenarioError> {
+        let err = |message: String| ScenarioError { step: step.id.clone(), message };
         let here = self.step;
-        self.acted.retain(|&s| s != here);
-        self.compute(stage, usize::from(self.step), now)?;
-        for (i, _) in step.send.iter().enumerate() {
-            inbox::send(self, usize::from(self.step), i, now);
+        let mut attempts_left = None;
+        if problems.iter().any(|(_, p)| *p == Problem::Expect) {
+            let count = self.failures.entry(here).or_insert(0);
+            *count = count.saturating_add(1);
+            if let Some(of) = &step.on_failure {
+                if *count >= of.after {
+                    self.failures.remove(&here);
+                    self.move_to(of.goto);
+                    return Ok(Outcome::Incident);
+                }
+                attempts_left = Some(of.after - *count);
+            }
         }
-        let next = self.next_of(stage, usize::from(self.step), now)?;
-        if self.resume.is_empty() {
-            self.move_to(next);
-        } else {
-            self.advance_through_resume(stage, next, now)?;
+        let errors = problems
+            .into_iter()
+            .map(|(i, problem)| {
+                let f = &step.fields[i];
+                let label = f.label.render(ctx).unwrap_or_else(|_| f.name.clone());
+                let local = minijinja::context! {
+                    label => Value::from_safe_string(label),
+                    min => f.min.map(|m| crate::expr::number(&Value::from(m))),
+                    max => f.max.map(|m| crate::expr::number(&Value::from(m))),
+                    max_length => f.max_length,
+                    attempts_left => attempts_left,
+                    ..ctx.clone()
+                };
+                let message = f.message(problem).render(&local).map_err(|e| err(format!("error message of `{}`: {e}", f.name)))?;
+                Ok(FieldError { field: f.name.clone(), problem, message })
+            })
+            .collect::<Result<Vec<_>, ScenarioError>>()?;
+        Ok(Outcome::Invalid { errors, values })
+    }
+
+    /// Drops the answers of fields whose condition no longer holds (an
+    /// earlier answer changed from the récapitulatif), until none is left:
+    /// expressions and the récapitulatif never see a hidden answer.
+    fn drop_hidden(&mut self, stage: Stage, now: u64) {
+        let conditional: Vec<&crate::scenario::Field> =
+            stage.scenario.steps.iter().filter(|s| s.repeat.is_none()).flat_map(|s| &s.fields).filter(|f| f.when.is_some()).collect();
+        if conditional.is_empty() {
+            return;
         }
-        Ok(Outcome::Moved)
+        for _ in 0..conditional.len() {
+            let ctx = self.context(stage, now);
+            // A condition that cannot be read (an answer it reads was
+            // dropped) does not hold.
+            let hidden: Vec<String> = conditional
+                .iter()
+                .filter(|f| self.answers.contains_key(&f.name))
+                .filter(|f| !f.when.as_ref().is_some_and(|w| w.test(&ctx).unwrap_or(false)))
+                .map(|f| f.name.clone())
+                .collect();
+            if hidden.is_empty() {
+                return;
+            }
+            for name in hidden {
+                self.answers.remove(&name);
+            }
+        }
+    }
+
+    /// The items of the list of `step`: those kept, or else its prefill.
+    pub fn list_items(&self, stage: Stage, step: &Step, now: u64) -> Result<Vec<BTreeMap<String, String>>, ScenarioError> {
+        let Some(repeat) = &step.repeat else { return Ok(Vec::new()) };
+        if let Some(items) = self.items.get(&repeat.name) {
+            return Ok(items.clone());
+        }
+        let Some(prefill) = &repeat.prefill else { return Ok(Vec::new()) };
+        let ctx = self.context(stage, now);
+        let v = prefill
+            .eval(&ctx)
+            .map_err(|e| ScenarioError { step: step.id.clone(), message: format!("`prefill` of `{}`: {e}", repeat.name) })?;
+        let mut out = Vec::new();
+        if let Ok(iter) = v.try_iter() {
+            for entry in iter.take(repeat.max as usize) {
+                let mut item = BTreeMap::new();
+                for f in &step.fields {
+                    let Ok(value) = entry.get_attr(&f.name) else { continue };
+                    if value.is_undefined() || value.is_none() {
+                        continue;
+                    }
+                    let raw = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                    // Cleaned up as if typed; a value the field refuses stays
+                    // as it is, for the visitor to correct.
+                    let clean = field::normalize(&f.rules(), &raw).unwrap_or(raw);
+                    if !clean.is_empty() {
+                        item.insert(f.name.clone(), clean);
+                    }
+                }
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A submit on a list's step: the buttons of the list ("Ajouter",
+    /// "Modifier", "Supprimer", "Continuer") and of the item form
+    /// ("Enregistrer", "Annuler"), named by the form's `_list`.
+    fn submit_list(&mut self, stage: Stage, form: &Form, now: u64) -> Result<Outcome, ScenarioError> {
+        let scenario = stage.scenario;
+        let step = self.current(scenario);
+        let Some(repeat) = &step.repeat else { return Ok(Outcome::Moved) };
+        let action = form.iter().find(|(k, _)| k == LIST_ACTION).map_or("", |(_, v)| v.as_str());
+        let mut items = self.list_items(stage, step, now)?;
+        let ctx = self.context(stage, now);
+        let legend = |n: usize| format!("{} {n}", repeat.item);
+        if let Some(open) = self.open_item {
+            if action == "annuler" {
+                self.open_item = None;
+                if open.from_review {
+                    self.back(scenario);
+                }
+                return Ok(Outcome::Listed(None));
+            }
+            let shown = shown_fields(step, &ctx)?;
+            let (values, problems) = self.check_fields(stage, step, &shown, form, &ctx)?;
+            if !problems.is_empty() {
+                return self.refuse(step, problems, values, &ctx);
+            }
+            let item: BTreeMap<String, String> = values
+                .into_iter()
+                .filter(|(name, v)| !v.is_empty() && !step.fields.iter().any(|f| &f.name == name && f.kind == FieldType::Password))
+                .collect();
+            let index = usize::from(open.index);
+            let message = if index < items.len() {
+                items[index] = item;
+                format!("Vous avez modifié : {}.", legend(index + 1))
+            } else {
+                items.push(item);
+                format!("Vous avez ajouté : {}.", legend(items.len()))
+            };
+            self.items.insert(repeat.name.clone(), items);
+            self.open_item = None;
+            if open.from_review {
+                return self.go_on(stage, now);
+            }
+            return Ok(Outcome::Listed(Some(message)));
+        }
+        let numbered =
+            |prefix: &str| action.strip_prefix(prefix).and_then(|n| n.parse::<usize>().ok()).filter(|n| (1..=items.len()).contains(n));
+        if action == "ajouter" {
+            if items.len() >= repeat.max as usize {
+                let local = minijinja::context! { max => repeat.max, min => repeat.min, ..ctx.clone() };
+                return self.list_error(step, Problem::Max, &repeat.too_many, &local);
+            }
+            self.items.insert(repeat.name.clone(), items.clone());
+            self.open_item = Some(OpenItem { index: items.len() as u16, from_review: false });
+            return Ok(Outcome::Listed(None));
+        }
+        if let Some(n) = numbered("modifier-") {
+            self.items.insert(repeat.name.clone(), items);
+            self.open_item = Some(OpenItem { index: (n - 1) as u16, from_review: false });
+            return Ok(Outcome::Listed(None));
+        }
+        if let Some(n) = numbered("supprimer-") {
+            items.remove(n - 1);
+            self.items.insert(repeat.name.clone(), items);
+            return Ok(Outcome::Listed(Some(format!("Vous avez supprimé : {}. Les suivants sont renumérotés.", legend(n)))));
+        }
+        if items.len() < repeat.min as usize {
+            let local = minijinja::context! { max => repeat.max, min => repeat.min, ..ctx.clone() };
+            return self.list_error(step, Problem::Min, &repeat.too_few, &local);
+        }
+        self.items.insert(repeat.name.clone(), items);
+        self.go_on(stage, now)
+    }
+
+    fn list_error(&mut self, step: &Step, problem: Problem, text: &crate::expr::Text, ctx: &Value) -> Result<Outcome, ScenarioError> {
+        let name = step.repeat.as_ref().map_or_else(String::new, |r| r.name.clone());
+        let message =
+            text.render(ctx).map_err(|e| ScenarioError { step: step.id.clone(), message: format!("error message of `{name}`: {e}") })?;
+        Ok(Outcome::Invalid { errors: vec![FieldError { field: name, problem, message }], values: BTreeMap::new() })
     }
 
     /// Takes the current step's action `key` ("S'identifier avec
@@ -420,6 +664,7 @@ impl Rehearsal {
         }
         self.history.push(self.step);
         self.step = step as u16;
+        self.open_item = None;
     }
 
     /// After changing an answer from the review: walk again through the
@@ -447,6 +692,12 @@ impl Rehearsal {
     /// "Précédent": back to the step before, keeping its answers. While
     /// changing an answer from the review, back to the review.
     pub fn back(&mut self, scenario: &Scenario) -> bool {
+        // On a list's item form, back to the list, or to the review it was opened from.
+        if let Some(open) = self.open_item.take()
+            && !open.from_review
+        {
+            return true;
+        }
         if !self.resume.is_empty() {
             self.history.push(self.step);
             let review = self.resume.pop().unwrap_or(self.step);
@@ -464,6 +715,18 @@ impl Rehearsal {
             }
             None => false,
         }
+    }
+
+    /// "Modifier" on the review for item `item` (from 0) of a list: its
+    /// form opens, and saving it comes back to the review.
+    pub fn edit_item(&mut self, scenario: &Scenario, step_id: &str, item: usize) -> bool {
+        let Some(target) = scenario.step_index(step_id) else { return false };
+        let Some(repeat) = &scenario.steps[target].repeat else { return false };
+        if self.items.get(&repeat.name).is_none_or(|list| item >= list.len()) || !self.edit(scenario, step_id) {
+            return false;
+        }
+        self.open_item = Some(OpenItem { index: item as u16, from_review: true });
+        true
     }
 
     /// "Modifier" on the review: go to an answered step, then come back.
@@ -515,6 +778,35 @@ impl Rehearsal {
             m.read = true;
         }
     }
+}
+
+/// The form key naming the button pressed on a list's step.
+pub const LIST_ACTION: &str = "_list";
+
+/// The names of the fields of `step` shown now: those without a condition
+/// and those whose condition holds.
+pub fn shown_fields<'s>(step: &'s Step, ctx: &Value) -> Result<Vec<&'s str>, ScenarioError> {
+    let mut out = Vec::new();
+    for f in &step.fields {
+        let shown = match &f.when {
+            None => true,
+            Some(cond) => cond.test(ctx).map_err(|e| ScenarioError {
+                step: step.id.clone(),
+                message: format!("condition of `{}` (`{}`): {e}", f.name, cond.source()),
+            })?,
+        };
+        if shown {
+            out.push(f.name.as_str());
+        }
+    }
+    Ok(out)
+}
+
+/// An item of a list as expressions see it: each field typed as an answer.
+pub fn typed_item(step: &Step, item: &BTreeMap<String, String>) -> Value {
+    let map: BTreeMap<&str, Value> =
+        step.fields.iter().filter_map(|f| item.get(&f.name).map(|v| (f.name.as_str(), typed(f.kind, f.is_group(), v)))).collect();
+    Value::from(map)
 }
 
 /// A valid identifier that is not one of the persona's, and not one of our

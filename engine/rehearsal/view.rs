@@ -42,6 +42,8 @@ pub struct StepView {
     pub actions: Vec<ActionView>,
     /// The look-alike FranceConnect button, if the step has one.
     pub franceconnect: Option<FranceConnectView>,
+    /// A repeatable group's step: its items, and the item form if open.
+    pub list: Option<ListView>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -58,6 +60,36 @@ pub struct ActionView {
     /// Posted as `_action`.
     pub key: String,
     pub label: String,
+}
+
+/// A list's step: the items added, and the form of one item when open.
+#[derive(Clone, Debug, Serialize)]
+pub struct ListView {
+    pub name: String,
+    /// "Enfant".
+    pub item: String,
+    /// "Ajouter un enfant".
+    pub add: String,
+    pub items: Vec<ItemView>,
+    /// The item whose form is open: its number (from 1) and legend.
+    pub open: Option<ItemView>,
+    /// Whether the open form adds a new item (else it changes one).
+    pub adding: bool,
+    /// Whether one more item may be added.
+    pub can_add: bool,
+    pub min: u32,
+    pub max: u32,
+    /// The HTML id of the "Ajouter" button, where the error summary leads.
+    pub add_id: String,
+}
+
+/// One item of a list, as its step and the récapitulatif show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemView {
+    pub number: usize,
+    /// "Enfant 2".
+    pub legend: String,
+    pub rows: Vec<ReviewRow>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -117,6 +149,8 @@ pub struct ReviewBlock {
     pub title_html: String,
     pub rows: Vec<ReviewRow>,
     pub editable: bool,
+    /// A list's step: each item, with its own "Modifier".
+    pub items: Option<Vec<ItemView>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -165,7 +199,10 @@ pub struct CardView {
 /// Whether "Modifier" may lead back to this step from the review: a form
 /// or a choice, unless every field is a check (a code, an identifier).
 pub fn editable(step: &Step) -> bool {
-    matches!(step.kind, StepKind::Form | StepKind::Choice) && !step.fields.is_empty() && !step.fields.iter().all(|f| f.expect.is_some())
+    step.recap
+        && matches!(step.kind, StepKind::Form | StepKind::Choice)
+        && !step.fields.is_empty()
+        && !step.fields.iter().all(|f| f.expect.is_some())
 }
 
 fn render(text: &Text, ctx: &Value, step: &Step, what: &str) -> Result<String, ScenarioError> {
@@ -191,13 +228,24 @@ impl Rehearsal {
         let text = step.text.as_ref().map(|t| render(t, &ctx, step, "text").map(|h| markup::to_html(&h))).transpose()?;
         let hint = step.hint.as_ref().map(|t| render(t, &ctx, step, "hint").map(|h| markup::to_html(&h))).transpose()?;
 
+        let shown = super::shown_fields(step, &ctx)?;
+        let items = if step.repeat.is_some() { self.list_items(stage, step, now)? } else { Vec::new() };
+        // A list's step shows its item fields only while an item form is open.
+        let open_values = match (&step.repeat, self.open_item) {
+            (Some(_), Some(open)) => Some(items.get(usize::from(open.index)).cloned().unwrap_or_default()),
+            _ => None,
+        };
         let mut fields = Vec::new();
         let mut errors = Vec::new();
         for f in &step.fields {
+            if !shown.contains(&f.name.as_str()) || (step.repeat.is_some() && open_values.is_none()) {
+                continue;
+            }
             let error = refused.and_then(|(errs, _)| errs.iter().find(|e| e.field == f.name)).map(|e| e.message.clone());
-            let value = match refused {
-                Some((_, values)) => values.get(&f.name).cloned().unwrap_or_default(),
-                None => match self.answers.get(&f.name) {
+            let value = match (refused, &open_values) {
+                (Some((_, values)), _) => values.get(&f.name).cloned().unwrap_or_default(),
+                (None, Some(item)) => item.get(&f.name).cloned().unwrap_or_default(),
+                (None, None) => match self.answers.get(&f.name) {
                     Some(v) => v.clone(),
                     None => match &f.prefill {
                         Some(p) => {
@@ -221,6 +269,35 @@ impl Rehearsal {
             }
             fields.push(view);
         }
+        let list = match &step.repeat {
+            Some(repeat) => {
+                let add_id = format!("ajouter-{}", field_id(&repeat.name).trim_start_matches("champ-"));
+                if let Some(e) = refused.and_then(|(errs, _)| errs.iter().find(|e| e.field == repeat.name)) {
+                    errors.push(ErrorView {
+                        field: repeat.name.clone(),
+                        id: add_id.clone(),
+                        label_html: markup::inline(&render(&step.title, &ctx, step, "title")?),
+                        message_html: e.message.clone(),
+                    });
+                }
+                let item_views =
+                    items.iter().enumerate().map(|(i, item)| item_view(step, i, item, &ctx)).collect::<Result<Vec<_>, ScenarioError>>()?;
+                let open = self.open_item.map(|o| usize::from(o.index));
+                Some(ListView {
+                    name: repeat.name.clone(),
+                    item: repeat.item.clone(),
+                    add: repeat.add.clone(),
+                    open: open.map(|i| ItemView { number: i + 1, legend: format!("{} {}", repeat.item, i + 1), rows: Vec::new() }),
+                    adding: open.is_some_and(|i| i >= items.len()),
+                    can_add: items.len() < repeat.max as usize,
+                    items: item_views,
+                    min: repeat.min,
+                    max: repeat.max,
+                    add_id,
+                })
+            }
+            None => None,
+        };
 
         let review = if step.kind == StepKind::Review { self.review(stage, &ctx)? } else { Vec::new() };
         let finished = self.is_finished(scenario);
@@ -244,14 +321,17 @@ impl Rehearsal {
             fields,
             errors,
             button,
-            can_go_back: (!self.resume.is_empty() || (step.back && !self.history.is_empty())) && !finished,
+            can_go_back: (!self.resume.is_empty() || (step.back && !self.history.is_empty())) && !finished && self.open_item.is_none(),
             editing: !self.resume.is_empty(),
             review,
             document: step.document.as_ref().map(|d| DocumentView { title: d.title.clone(), template: d.template.clone() }),
             wait_for_link: step.wait_for_link,
             finished,
             theme: step.theme.clone().unwrap_or_else(|| scenario.theme.clone()),
-            template: step.template.clone().unwrap_or_else(|| format!("{}.html", step.kind.name())),
+            template: step
+                .template
+                .clone()
+                .unwrap_or_else(|| if step.repeat.is_some() { "repeat.html".to_owned() } else { format!("{}.html", step.kind.name()) }),
             reference: super::reference(self.seed, &scenario.id),
             actions: step
                 .actions
@@ -260,6 +340,7 @@ impl Rehearsal {
                 .map(|a| ActionView { key: a.key.clone(), label: a.label.clone() })
                 .collect(),
             franceconnect: step.actions.iter().find(|a| a.franceconnect).map(|a| FranceConnectView { key: a.key.clone(), plus: a.plus }),
+            list,
         })
     }
 
@@ -273,14 +354,26 @@ impl Rehearsal {
             if !editable(step) || self.acted.contains(&i) || blocks.iter().any(|b| b.step == step.id) {
                 continue;
             }
+            let title = markup::inline(&render(&step.title, ctx, step, "title")?);
+            if let Some(repeat) = &step.repeat {
+                let list = self.items.get(&repeat.name).map(Vec::as_slice).unwrap_or_default();
+                let items =
+                    list.iter().enumerate().map(|(i, item)| item_view(step, i, item, ctx)).collect::<Result<Vec<_>, ScenarioError>>()?;
+                blocks.push(ReviewBlock { step: step.id.clone(), title_html: title, rows: Vec::new(), editable: true, items: Some(items) });
+                continue;
+            }
+            // A hidden field has no line; its answer was dropped.
+            let shown = super::shown_fields(step, ctx)?;
             let mut rows = Vec::new();
-            for f in &step.fields {
+            for f in step.fields.iter().filter(|f| shown.contains(&f.name.as_str())) {
                 let label = render(&f.label, ctx, step, "label")?;
                 let value = self.answers.get(&f.name).map(String::as_str).unwrap_or("");
                 rows.push(ReviewRow { label_html: label, value: display(f, value, ctx) });
             }
-            let title = markup::inline(&render(&step.title, ctx, step, "title")?);
-            blocks.push(ReviewBlock { step: step.id.clone(), title_html: title, rows, editable: true });
+            if rows.is_empty() {
+                continue;
+            }
+            blocks.push(ReviewBlock { step: step.id.clone(), title_html: title, rows, editable: true, items: None });
         }
         Ok(blocks)
     }
@@ -330,6 +423,23 @@ fn ago(minutes: u32) -> String {
         m if m < 48 * 60 => format!("il y a {} heures", m / 60),
         m => format!("il y a {} jours", m / (24 * 60)),
     }
+}
+
+/// One item of a list with its answers as the récapitulatif prints them.
+pub fn item_view(step: &Step, index: usize, item: &BTreeMap<String, String>, ctx: &Value) -> Result<ItemView, ScenarioError> {
+    let repeat_item = step.repeat.as_ref().map_or("", |r| r.item.as_str());
+    let mut rows = Vec::new();
+    for f in &step.fields {
+        let Some(value) = item.get(&f.name) else {
+            if f.when.is_some() {
+                continue; // a field hidden when the item was written
+            }
+            rows.push(ReviewRow { label_html: render(&f.label, ctx, step, "label")?, value: display(f, "", ctx) });
+            continue;
+        };
+        rows.push(ReviewRow { label_html: render(&f.label, ctx, step, "label")?, value: display(f, value, ctx) });
+    }
+    Ok(ItemView { number: index + 1, legend: format!("{repeat_item} {}", index + 1), rows })
 }
 
 fn first_input_id(view: &FieldView) -> String {
@@ -479,15 +589,19 @@ pub fn card(scenario: &Scenario, persona: &Persona) -> CardView {
             children.iter().map(|c| format!("{} ({} ans)", c["prenom"].as_str().unwrap_or_default(), c["age"])).collect();
         identity.push(CardLine { label: "Enfants".into(), value: list.join(", ") });
     }
+    let ctx = minijinja::context! { persona => persona.template_value().clone() };
     let identifiers = scenario
         .card
         .iter()
-        .filter_map(|(path, label)| {
+        // A line whose condition fails (or cannot be read) does not show:
+        // a widower's card has no "Salaires du conjoint".
+        .filter(|line| line.when.as_ref().is_none_or(|w| w.test(&ctx).unwrap_or(false)))
+        .filter_map(|line| {
             // Codes read better as their label.
-            let path = if path == "situation_familiale" { "situation_familiale_libelle" } else { path.as_str() };
+            let path = if line.path == "situation_familiale" { "situation_familiale_libelle" } else { line.path.as_str() };
             let v = persona.path(path)?;
             let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-            Some(CardLine { label: label.clone(), value: format_identifier(path, &text, v) })
+            Some(CardLine { label: line.label.clone(), value: format_identifier(path, &text, v) })
         })
         .collect();
     CardView { name, identity, identifiers, seed: persona.seed }

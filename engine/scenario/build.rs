@@ -12,8 +12,10 @@ use crate::persona::spec::Sexe;
 use crate::persona::{self, PersonaSpec};
 use crate::theme::ThemeSet;
 use crate::yaml::Located;
+use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
+use std::sync::LazyLock;
 
 /// The goto target that leaves a step group.
 pub const RETURN: &str = "$return";
@@ -51,6 +53,9 @@ pub const ACTION: &str = "_action";
 pub const FRANCECONNECT: &str = "franceconnect";
 pub const FRANCECONNECT_LABEL: &str = "S'identifier avec FranceConnect";
 pub const FRANCECONNECT_PLUS_LABEL: &str = "S'identifier avec FranceConnect+";
+/// Test answer keys of a repeatable group's step: change or remove item N
+/// (from 1), or press "Continuer" (to rehearse too few items).
+pub const LIST_ACTION_KEYS: &[&str] = &["_edit", "_remove", "_continue"];
 
 /// A step with the file it was written in.
 struct RawStep<'f> {
@@ -73,6 +78,8 @@ struct Builder<'a> {
     computed: BTreeSet<String>,
     /// Persona paths read anywhere, in order, for the card.
     persona_reads: Vec<String>,
+    /// Repeatable groups: list name to its items' field names.
+    groups: BTreeMap<String, Vec<String>>,
 }
 
 /// Builds the scenario `id` from its parsed file.
@@ -107,6 +114,8 @@ pub fn check_unused_group(group: &GroupDef, world: &World) -> Vec<Diagnostic> {
             document: None,
             wait_for_link: false,
             actions: vec![],
+            recap: None,
+            repeat: None,
         },
         Pos::UNKNOWN,
     );
@@ -152,6 +161,7 @@ impl<'a> Builder<'a> {
             fields: BTreeSet::new(),
             computed: BTreeSet::new(),
             persona_reads: Vec::new(),
+            groups: BTreeMap::new(),
         }
     }
 
@@ -259,19 +269,21 @@ impl<'a> Builder<'a> {
         }
         let tests = self.tests(f, &steps);
 
-        let mut card: Vec<(String, String)> = Vec::new();
+        let conditions = self.card_conditions(f);
+        let mut card: Vec<CardItem> = Vec::new();
         for path in &self.persona_reads {
             let head = path.split('.').next().unwrap_or(path);
-            if CARD_SKIP.contains(&head) || card.iter().any(|(p, _)| p == head) {
+            if CARD_SKIP.contains(&head) || card.iter().any(|c| c.path == head) {
                 continue;
             }
-            // A `card:` entry's label names the value, wherever it shows.
-            let label = self.spec.card.iter().find(|(p, _)| p == head).map_or_else(|| persona::label_of(head), |(_, l)| l.clone());
-            card.push((head.to_owned(), label));
+            // A `card:` entry's label and condition name the value, wherever it shows.
+            let at = self.spec.card.iter().position(|(p, _)| p == head);
+            let label = at.map_or_else(|| persona::label_of(head), |i| self.spec.card[i].1.clone());
+            card.push(CardItem { path: head.to_owned(), label, when: at.and_then(|i| conditions[i].clone()) });
         }
-        for (path, label) in &self.spec.card {
-            if !card.iter().any(|(p, _)| p == path) {
-                card.push((path.clone(), label.clone()));
+        for (i, (path, label)) in self.spec.card.iter().enumerate() {
+            if !card.iter().any(|c| &c.path == path) {
+                card.push(CardItem { path: path.clone(), label: label.clone(), when: conditions[i].clone() });
             }
         }
 
@@ -331,6 +343,40 @@ impl<'a> Builder<'a> {
                 );
             }
         }
+    }
+
+    /// The `if:` of each `card:` entry, compiled: a condition on the
+    /// persona alone, since the card shows before any answer.
+    fn card_conditions(&mut self, f: &ScenarioFile) -> Vec<Option<Expr>> {
+        let file = self.file.clone();
+        let mut out = Vec::new();
+        for entry in &f.persona.card {
+            let when = match &entry.value {
+                persona::spec::CardEntry::Labelled(l) => l.when.as_ref(),
+                persona::spec::CardEntry::Field(_) => None,
+            };
+            let Some(when) = when else {
+                out.push(None);
+                continue;
+            };
+            let compiled = self.expr(when, &file, &[]);
+            if let Some(e) = &compiled {
+                for var in e.variables() {
+                    if !var.starts_with("persona.") && var != "persona" {
+                        let (pos, len) = self.locate(&file, when, &var);
+                        self.error(
+                            &file,
+                            pos,
+                            len,
+                            format!("a card line's condition reads only the persona, not `{var}`"),
+                            Some("the card shows before any answer: test a persona value, such as `persona.conjoint`".into()),
+                        );
+                    }
+                }
+            }
+            out.push(compiled);
+        }
+        out
     }
 
     /// `prefix` is how the path is written where it failed: `persona.` in
@@ -439,6 +485,49 @@ impl<'a> Builder<'a> {
         // Field and computed names next, so that expressions can read any.
         let mut field_seen: BTreeMap<String, Pos> = BTreeMap::new();
         for r in raw {
+            if let Some(repeat) = &r.step.repeat {
+                // An item's fields are read through the list, as
+                // `answers.<list>[0].<field>`: their names are the list's own.
+                let mut own: BTreeMap<&str, Pos> = BTreeMap::new();
+                for f in &r.step.fields {
+                    let name = &f.name;
+                    if let Some(first) = own.get(name.value.as_str()) {
+                        let message = format!("duplicate field name `{}` (first used at line {})", name.value, first.line);
+                        self.error(&r.file, name.pos, name.len, message, Some("each field of an item needs its own name".into()));
+                    } else if !valid_name(&name.value) {
+                        self.error(
+                            &r.file,
+                            name.pos,
+                            name.len,
+                            format!("`{}` is not a valid field name", name.value),
+                            Some("use letters, digits, `_` and `-`, not starting with `_`".into()),
+                        );
+                    }
+                    own.insert(&name.value, name.pos);
+                }
+                let name = &repeat.name;
+                if let Some(first) = field_seen.get(&name.value) {
+                    let message = format!("duplicate field name `{}` (first used at line {})", name.value, first.line);
+                    self.error(&r.file, name.pos, name.len, message, Some("a list is read as `answers.<name>`, as a field".into()));
+                } else if !valid_name(&name.value) {
+                    self.error(
+                        &r.file,
+                        name.pos,
+                        name.len,
+                        format!("`{}` is not a valid list name", name.value),
+                        Some("use letters, digits, `_` and `-`, not starting with `_`".into()),
+                    );
+                }
+                field_seen.insert(name.value.clone(), name.pos);
+                self.fields.insert(name.value.clone());
+                self.groups.insert(name.value.clone(), own.keys().map(|k| (*k).to_owned()).collect());
+                for (name, _) in r.step.compute.iter() {
+                    if !self.computed.insert(name.value.clone()) {
+                        self.error(&r.file, name.pos, name.len, format!("duplicate computed value `{}`", name.value), None);
+                    }
+                }
+                continue;
+            }
             for f in &r.step.fields {
                 let name = &f.name;
                 if let Some(first) = field_seen.get(&name.value) {
@@ -489,6 +578,20 @@ impl<'a> Builder<'a> {
         let text = s.text.as_ref().map(|t| self.text(t, &file, &[]));
         let hint = s.hint.as_ref().map(|t| self.text(t, &file, &[]));
         let fields: Vec<Field> = s.fields.iter().map(|f| self.field(f, &file, kind)).collect();
+        self.check_conditions(s, &file);
+        let repeat = s.repeat.as_ref().and_then(|rp| self.repeat(rp, s, &file));
+        if let Some(recap) = &s.recap
+            && recap.value
+            && !matches!(kind, StepKind::Form | StepKind::Choice)
+        {
+            self.error(
+                &file,
+                recap.pos,
+                recap.len,
+                format!("only `form` and `choice` steps are on the récapitulatif; this step is `{}`", kind.name()),
+                Some("only `form` and `choice` steps are listed there".into()),
+            );
+        }
 
         match kind {
             StepKind::Review | StepKind::Receipt | StepKind::Incident | StepKind::Info if !s.fields.is_empty() => {
@@ -607,6 +710,8 @@ impl<'a> Builder<'a> {
             document,
             wait_for_link: s.wait_for_link,
             actions: self.actions(r),
+            recap: s.recap.as_ref().is_none_or(|r| r.value),
+            repeat,
             origin: Origin { file, pos: s.id.pos, group: r.group.clone() },
         }
     }
@@ -654,8 +759,114 @@ impl<'a> Builder<'a> {
         out
     }
 
+    /// A field's `if:` is read before the page is shown, so it cannot read
+    /// an answer of its own page: that answer is not known yet.
+    fn check_conditions(&mut self, s: &StepFile, file: &str) {
+        let own: Vec<&str> = s.fields.iter().map(|f| f.name.value.as_str()).collect();
+        for f in &s.fields {
+            let Some(when) = &f.when else { continue };
+            let Ok(e) = Expr::compile(&when.value) else { continue };
+            for var in e.variables() {
+                let Some(read) = var.strip_prefix("answers.") else { continue };
+                let read = read.split('.').next().unwrap_or(read);
+                if own.contains(&read) && s.repeat.is_none() {
+                    let (pos, len) = self.locate(file, when, &var);
+                    self.error(
+                        file,
+                        pos,
+                        len,
+                        format!("the condition of field `{}` reads `answers.{read}`, a field of the same step", f.name.value),
+                        Some(format!(
+                            "conditions are evaluated before the page is shown, on the persona and earlier answers: ask `{read}` on an earlier step"
+                        )),
+                    );
+                } else if s.repeat.is_some() && own.contains(&read) {
+                    let (pos, len) = self.locate(file, when, &var);
+                    self.error(
+                        file,
+                        pos,
+                        len,
+                        format!(
+                            "the condition of field `{}` reads `answers.{read}`, but `{read}` is a field of the list's items",
+                            f.name.value
+                        ),
+                        Some("an item field's condition reads the persona and earlier answers".into()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The `repeat:` of a step: its bounds, its wording, its prefill.
+    fn repeat(&mut self, rp: &Located<file::RepeatFile>, s: &StepFile, file: &str) -> Option<Repeat> {
+        if s.kind.value != StepKind::Form {
+            self.error(
+                file,
+                rp.pos,
+                rp.len,
+                format!("`repeat` applies to `form` steps; this step is `{}`", s.kind.value.name()),
+                Some("write the item's fields in a `form` step".into()),
+            );
+        }
+        if s.fields.is_empty() {
+            self.error(
+                file,
+                rp.pos,
+                rp.len,
+                format!("the list `{}` has no fields for its items", rp.name.value),
+                Some("list each item's fields under the step's `fields:`".into()),
+            );
+        }
+        for f in &s.fields {
+            if let Some(p) = &f.prefill {
+                self.error(
+                    file,
+                    p.pos,
+                    p.len,
+                    format!("a field of the list `{}` takes no `prefill`", rp.name.value),
+                    Some("a new item starts empty; use `repeat: prefill:` to start the list with items".into()),
+                );
+            }
+        }
+        let min = rp.min.as_ref().map_or(0, |m| m.value);
+        let max = rp.max.as_ref().map_or(10.max(min), |m| m.value);
+        if let Some(m) = &rp.max
+            && (m.value == 0 || m.value > MAX_ITEMS)
+        {
+            self.error(file, m.pos, m.len, format!("`max` must lie within 1..{MAX_ITEMS}; got {}", m.value), None);
+        }
+        if let (Some(lo), Some(hi)) = (&rp.min, &rp.max)
+            && lo.value > hi.value
+        {
+            self.error(file, hi.pos, hi.len, format!("`max` ({}) is below `min` ({})", hi.value, lo.value), None);
+        } else if let Some(lo) = rp.min.as_ref().filter(|m| m.value > MAX_ITEMS) {
+            self.error(file, lo.pos, lo.len, format!("`min` must lie within 0..{MAX_ITEMS}; got {}", lo.value), None);
+        }
+        let prefill = rp.prefill.as_ref().and_then(|p| self.expr(p, file, &[]));
+        let local = ["min", "max"];
+        let too_few = match &rp.errors.min {
+            Some(t) => self.text(t, file, &local),
+            None => Text::compile(TOO_FEW).expect("built-in message"),
+        };
+        let too_many = match &rp.errors.max {
+            Some(t) => self.text(t, file, &local),
+            None => Text::compile(TOO_MANY).expect("built-in message"),
+        };
+        Some(Repeat {
+            name: rp.name.value.clone(),
+            item: rp.item.value.clone(),
+            add: rp.add.value.clone(),
+            min,
+            max: max.clamp(1, MAX_ITEMS),
+            prefill,
+            too_few,
+            too_many,
+        })
+    }
+
     fn field(&mut self, f: &Located<file::FieldFile>, file: &str, step_kind: StepKind) -> Field {
         let kind = f.kind.value;
+        let when = f.when.as_ref().and_then(|w| self.expr(w, file, &[]));
         let label = self.text(&f.label, file, &[]);
         let hint = f.hint.as_ref().map(|h| self.text(h, file, &[]));
         let prefill = f.prefill.as_ref().and_then(|p| self.expr(p, file, &[]));
@@ -786,6 +997,7 @@ impl<'a> Builder<'a> {
         }
         Field {
             name: name.clone(),
+            when,
             label,
             kind,
             hint,
@@ -819,6 +1031,7 @@ impl<'a> Builder<'a> {
             );
         }
         let body = self.text(&m.body, &file, &local);
+        let when = m.when.as_ref().and_then(|w| self.expr(w, &file, &[]));
         let code = m.code.as_ref().map(|c| match &c.value {
             CodeFile::Digits(n) => {
                 if !(4..=12).contains(n) {
@@ -846,6 +1059,7 @@ impl<'a> Builder<'a> {
             );
         }
         Some(Message {
+            when,
             channel: m.channel.value,
             from: m.from.value.clone(),
             subject,
@@ -856,11 +1070,54 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// The fields of a list's items that an expression or a text reads:
+    /// `answers.enfants[0].prenom`, `{% for e in answers.enfants %}{{ e.prenom }}`,
+    /// `answers.enfants | map(attribute="prenom")`. Each must be a field of
+    /// the list's step.
+    fn check_item_fields(&mut self, file: &str, at: &Located<String>) {
+        if self.groups.is_empty() || !at.value.contains("answers.") {
+            return;
+        }
+        static INDEXED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"answers\.(\w+)\s*\[[^\]]*\]\s*\.(\w+)").expect("regex"));
+        static LOOP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"for\s+(\w+)\s+in\s+answers\.(\w+)").expect("regex"));
+        static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(
+                r#"answers\.(\w+)\s*\|\s*(?:map|selectattr|rejectattr|sum|sort|groupby|unique)\(\s*(?:attribute\s*=\s*)?["'](\w+)["']"#,
+            )
+            .expect("regex")
+        });
+        let text = at.value.clone();
+        let mut reads: Vec<(String, String, String)> = Vec::new();
+        for c in INDEXED.captures_iter(&text).chain(ATTRIBUTE.captures_iter(&text)) {
+            reads.push((c[1].to_owned(), c[2].to_owned(), c[0].to_owned()));
+        }
+        for c in LOOP.captures_iter(&text) {
+            let (var, list) = (&c[1], &c[2]);
+            let Ok(member) = Regex::new(&format!(r"\b{}\.(\w+)", regex::escape(var))) else { continue };
+            for m in member.captures_iter(&text) {
+                reads.push((list.to_owned(), m[1].to_owned(), m[0].to_owned()));
+            }
+        }
+        for (list, field, written) in reads {
+            let Some(fields) = self.groups.get(&list) else { continue };
+            if fields.contains(&field) {
+                continue;
+            }
+            let hint = match did_you_mean(&field, fields.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("the items of `{list}` have: {}", fields.join(", ")),
+            };
+            let (pos, len) = self.locate(file, at, &written);
+            self.error(file, pos, len, format!("the items of `answers.{list}` have no field `{field}`"), Some(hint));
+        }
+    }
+
     fn text(&mut self, t: &Located<String>, file: &str, local: &[&str]) -> Text {
         match Text::compile(&t.value) {
             Ok(text) => {
                 let vars = text.variables();
                 self.check_vars(&vars, local, file, t);
+                self.check_item_fields(file, t);
                 text
             }
             Err(e) => {
@@ -881,6 +1138,7 @@ impl<'a> Builder<'a> {
             Ok(expr) => {
                 let vars = expr.variables();
                 self.check_vars(&vars, local, file, e);
+                self.check_item_fields(file, e);
                 Some(expr)
             }
             Err(err) => {
@@ -918,7 +1176,15 @@ impl<'a> Builder<'a> {
                         None
                     }
                 },
-                "answers" => self.member(rest.first(), &self.fields.clone(), "answers", "no field is named so"),
+                "answers" => match (rest.first(), rest.get(1)) {
+                    (Some(list), Some(attr)) if self.groups.contains_key(*list) => Some((
+                        format!("`answers.{list}` is a list: `answers.{list}.{attr}` names nothing"),
+                        format!(
+                            "read an item's field as `answers.{list}[0].{attr}`, or in `{{% for x in answers.{list} %}}`; its count is `answers.{list} | length`"
+                        ),
+                    )),
+                    _ => self.member(rest.first(), &self.fields.clone(), "answers", "no field is named so"),
+                },
                 "computed" => self.member(rest.first(), &self.computed.clone(), "computed", "no step computes it"),
                 "inbox" => self.member(rest.first(), &to_set(INBOX_KEYS), "inbox", "the inbox has no such value"),
                 "today" => self.member(rest.first(), &to_set(TODAY_KEYS), "today", "`today` has no such value"),
@@ -1031,7 +1297,18 @@ impl<'a> Builder<'a> {
                 for (pos, values) in list {
                     let mut fields = Vec::new();
                     for (name, value) in values.iter() {
-                        let is_action = ACTION_KEYS.contains(&name.value.as_str());
+                        let is_list_action = LIST_ACTION_KEYS.contains(&name.value.as_str());
+                        if is_list_action && step.repeat.is_none() {
+                            self.error(
+                                &file,
+                                name.pos,
+                                name.len,
+                                format!("`{}` applies to a step with `repeat`; step `{}` has none", name.value, step.id),
+                                None,
+                            );
+                            continue;
+                        }
+                        let is_action = is_list_action || ACTION_KEYS.contains(&name.value.as_str());
                         if !is_action && !step.fields.iter().any(|fl| fl.name == name.value) {
                             let names: Vec<&str> = step.fields.iter().map(|fl| fl.name.as_str()).collect();
                             let hint = match did_you_mean(&name.value, names.iter().copied()) {
@@ -1094,6 +1371,11 @@ pub const MAX_OPTIONS: usize = 300;
 pub const MAX_MESSAGES: usize = 10;
 /// Values one step computes: each submit evaluates them.
 pub const MAX_COMPUTED: usize = 100;
+
+/// A list with fewer items than its `min`, unless the author words it.
+const TOO_FEW: &str = "Ajoutez au moins {{ min }} élément{% if min > 1 %}s{% endif %} à la liste avant de continuer.";
+/// A list already at its `max`.
+const TOO_MANY: &str = "Vous ne pouvez pas ajouter plus de {{ max }} élément{% if max > 1 %}s{% endif %}.";
 
 /// Persona values that are not identifiers worth a card line.
 const CARD_SKIP: &[&str] = &["prenom", "nom", "civilite", "sexe", "age", "adresse", "enfants", "conjoint", "nombre_enfants"];

@@ -187,6 +187,15 @@ pub struct StepFile {
     /// link: each goes to its step without checking the form.
     #[serde(default)]
     pub actions: Vec<Located<ActionFile>>,
+    /// Whether the step shows on the récapitulatif (default true for the
+    /// forms and choices a review lists). `false` keeps a step that only
+    /// navigates, such as the choice of a way to log in, off it.
+    #[serde(default)]
+    pub recap: Option<Located<bool>>,
+    /// A repeatable group: the step's fields describe one item of a list
+    /// the visitor adds to, changes and removes from ("Ajouter un enfant").
+    #[serde(default)]
+    pub repeat: Option<Located<RepeatFile>>,
 }
 
 /// A way off a page that skips its form: a button or link of the real site.
@@ -204,6 +213,47 @@ pub struct ActionFile {
     pub label: Option<Located<String>>,
     /// The step it leads to (`$return` in a step group).
     pub goto: Located<String>,
+}
+
+/// A list of items, each made of the step's fields, that the visitor adds,
+/// changes and removes one at a time. Expressions read it as
+/// `answers.<name>`, a list of mappings of field name to value.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatFile {
+    /// The list's name, unique among field names: `answers.enfants`.
+    pub name: Located<String>,
+    /// What one item is called, numbered in legends: `Enfant` gives "Enfant 2".
+    pub item: Located<String>,
+    /// The add button's label, such as "Ajouter un enfant".
+    pub add: Located<String>,
+    /// Fewest items accepted to go on (default 0).
+    #[serde(default)]
+    pub min: Option<Located<u32>>,
+    /// Most items accepted (default 10, at most 20).
+    #[serde(default)]
+    pub max: Option<Located<u32>>,
+    /// The items the list starts with (an expression giving a list of
+    /// mappings whose keys are the step's field names), such as
+    /// `persona.enfants`.
+    #[serde(default)]
+    pub prefill: Option<Located<String>>,
+    /// The wording when there are too few items (`min`) or one too many
+    /// would be added (`max`); templates that may use `{{ min }}`, `{{ max }}`.
+    #[serde(default)]
+    pub errors: RepeatErrorsFile,
+}
+
+/// The wording of a list's problems; unset ones use a generic wording.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatErrorsFile {
+    /// When "Continuer" is pressed with fewer items than `min`.
+    #[serde(default)]
+    pub min: Option<Located<String>>,
+    /// When an item is added to a list that has `max` already.
+    #[serde(default)]
+    pub max: Option<Located<String>>,
 }
 
 /// A step id, or a list of branches tried in order.
@@ -280,6 +330,12 @@ pub struct FieldFile {
     /// The answer's name, unique in the scenario; expressions read it as
     /// `answers.<name>`.
     pub name: Located<String>,
+    /// A condition (an expression) on the values known before the page:
+    /// the persona, earlier answers, computed values. The field is shown,
+    /// required and checked only when it holds; otherwise its answer is
+    /// dropped.
+    #[serde(default, rename = "if")]
+    pub when: Option<Located<String>>,
     /// The label shown above the input (a template).
     pub label: Located<String>,
     /// The kind of input.
@@ -407,6 +463,10 @@ impl<'de> Deserialize<'de> for OptionFile {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageFile {
+    /// A condition (an expression), read after the step's answers are kept
+    /// and its values computed: the message is sent only when it holds.
+    #[serde(default, rename = "if")]
+    pub when: Option<Located<String>>,
     /// `email` lands in the inbox, `sms` on the phone.
     pub channel: Located<Channel>,
     /// The sender shown, such as "Impôts — simulation".

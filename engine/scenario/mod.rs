@@ -34,8 +34,8 @@ pub struct Scenario {
     pub theme: String,
     pub persona: PersonaSpec,
     /// Persona card lines: the persona values the scenario reads, then the
-    /// spec's `card`: (path, label).
-    pub card: Vec<(String, String)>,
+    /// spec's `card`.
+    pub card: Vec<CardItem>,
     pub start: usize,
     pub steps: Vec<Step>,
     pub tests: Vec<Walkthrough>,
@@ -67,9 +67,19 @@ impl Scenario {
         self.steps.iter().position(|s| s.id == id)
     }
 
-    /// The step that asks for the field `name`, and the field.
+    /// The step that asks for the field `name`, and the field. The fields
+    /// of a repeatable group's items are not answers of their own.
     pub fn field(&self, name: &str) -> Option<(usize, &Field)> {
-        self.steps.iter().enumerate().find_map(|(i, s)| s.fields.iter().find(|f| f.name == name).map(|f| (i, f)))
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.repeat.is_none())
+            .find_map(|(i, s)| s.fields.iter().find(|f| f.name == name).map(|f| (i, f)))
+    }
+
+    /// The step of the repeatable group `name`.
+    pub fn group(&self, name: &str) -> Option<(usize, &Repeat)> {
+        self.steps.iter().enumerate().find_map(|(i, s)| s.repeat.as_ref().filter(|r| r.name == name).map(|r| (i, r)))
     }
 
     /// The persona of `seed`, with the traits of walkthrough `pinned` if any.
@@ -97,6 +107,37 @@ impl Scenario {
         out
     }
 }
+
+/// One line of the persona card: a persona value, its label, and the
+/// condition on the persona for it to show.
+#[derive(Clone, Debug)]
+pub struct CardItem {
+    pub path: String,
+    pub label: String,
+    pub when: Option<Expr>,
+}
+
+/// A repeatable group: a list of items, each made of the step's fields.
+#[derive(Clone, Debug)]
+pub struct Repeat {
+    /// `answers.<name>`.
+    pub name: String,
+    /// "Enfant": legends read "Enfant 2".
+    pub item: String,
+    /// The add button: "Ajouter un enfant".
+    pub add: String,
+    pub min: u32,
+    pub max: u32,
+    /// The items to start with: a list of mappings.
+    pub prefill: Option<Expr>,
+    /// Wording of too few items (`min`) and one too many (`max`).
+    pub too_few: Text,
+    pub too_many: Text,
+}
+
+/// Items a list may hold at most: each is a form rendered on the
+/// récapitulatif and kept in the session.
+pub const MAX_ITEMS: u32 = 20;
 
 /// Where a step was written: the scenario file or a group file.
 #[derive(Clone, Debug)]
@@ -129,6 +170,9 @@ pub struct Step {
     pub wait_for_link: bool,
     /// Buttons and links that leave the page without checking its form.
     pub actions: Vec<Action>,
+    /// Shown on the récapitulatif (`recap: false` keeps it off).
+    pub recap: bool,
+    pub repeat: Option<Repeat>,
     pub origin: Origin,
 }
 
@@ -176,6 +220,8 @@ pub struct OnFailure {
 #[derive(Clone, Debug)]
 pub struct Field {
     pub name: String,
+    /// Shown, required and checked only when this holds.
+    pub when: Option<Expr>,
     pub label: Text,
     pub kind: FieldType,
     pub hint: Option<Text>,
@@ -230,6 +276,8 @@ pub struct Choice {
 
 #[derive(Clone, Debug)]
 pub struct Message {
+    /// Sent only when this holds.
+    pub when: Option<Expr>,
     pub channel: Channel,
     pub from: String,
     pub subject: Option<Text>,

@@ -502,10 +502,14 @@ pub async fn submit(
             saved_or_return!(&state, visitor);
             show_step(&state, &loaded, &s, &mut visitor, &r, Some((&errors, &values))).await
         }
-        Ok(_) => {
+        Ok(outcome) => {
             super::workshops::report(&state, &visitor, &s, &r, false);
             let to = step_url(&s, &r);
             visitor.session.put(r);
+            if let Outcome::Listed(Some(status)) = outcome {
+                // Said once on the list's page, as a status message.
+                visitor.session.notice = Some(status);
+            }
             saved_or_return!(&state, visitor);
             redirect(&to)
         }
@@ -544,9 +548,21 @@ pub async fn back(State(state): State<Shared>, Path((op, name)): ScenarioPath, h
     .await
 }
 
-pub async fn edit(State(state): State<Shared>, Path((op, name, step)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
+/// "Modifier" on the récapitulatif; `element=N` (from 1) changes item N of a list.
+pub async fn edit(
+    State(state): State<Shared>,
+    Path((op, name, step)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let item = form(&body).into_iter().find(|(k, _)| k == "element").and_then(|(_, v)| v.trim().parse::<usize>().ok());
     change_rehearsal(state, op, name, headers, move |s, r| {
-        (!r.edit(s, &step)).then(|| "Cette réponse ne peut pas être modifiée depuis cette page.".to_owned())
+        let done = match item {
+            Some(n) if n >= 1 => r.edit_item(s, &step, n - 1),
+            Some(_) => false,
+            None => r.edit(s, &step),
+        };
+        (!done).then(|| "Cette réponse ne peut pas être modifiée depuis cette page.".to_owned())
     })
     .await
 }
