@@ -202,6 +202,13 @@ impl Rehearsal {
         step.is_terminal_kind() && step.next.is_empty()
     }
 
+    /// The simulated today: the day of `now`, with the time made to pass.
+    pub fn today(&self, now: u64) -> time::Date {
+        time::OffsetDateTime::from_unix_timestamp(now as i64 + i64::from(self.skipped_minutes) * 60)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+            .date()
+    }
+
     /// The expression context: persona, answers, computed values, inbox, today, clock.
     pub fn context(&self, stage: Stage, now: u64) -> Value {
         let scenario = stage.scenario;
@@ -211,9 +218,7 @@ impl Rehearsal {
                 answers.insert(name.clone(), typed(f.kind, f.is_group(), value));
             }
         }
-        let today = time::OffsetDateTime::from_unix_timestamp(now as i64 + i64::from(self.skipped_minutes) * 60)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-            .date();
+        let today = self.today(now);
         minijinja::context! {
             persona => stage.persona.template_value().clone(),
             answers => Value::from(answers),
@@ -249,13 +254,26 @@ impl Rehearsal {
 
         let mut values = BTreeMap::new();
         let mut problems: Vec<(usize, Problem)> = Vec::new();
+        // Date bounds count from the simulated today, and from other date
+        // answers: this page's as typed, else the earlier ones.
+        let today = self.today(now);
+        let answer_date = |name: &str| {
+            let typed = step.fields.iter().any(|f| f.name == name).then(|| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()));
+            match typed {
+                Some(v) => v.and_then(crate::date_rule::to_date),
+                None => self.answers.get(name).and_then(|v| crate::date_rule::to_date(v)),
+            }
+        };
+        let mut bounds = BTreeMap::new();
         for (i, f) in step.fields.iter().enumerate() {
             // Control characters never reach the answers, nor the page that
             // shows a refused value again.
             let multiline = f.kind == FieldType::Textarea;
             let raw: Vec<String> = form.iter().filter(|(k, _)| *k == f.name).map(|(_, v)| field::strip_controls(v, multiline)).collect();
             let raw = if f.is_group() { raw.join("\n") } else { raw.into_iter().next().unwrap_or_default() };
-            match field::normalize(&f.rules(), &raw) {
+            let rules = f.rules_at(today, &answer_date);
+            bounds.insert(i, (rules.min_date, rules.max_date));
+            match field::normalize(&rules, &raw) {
                 Err(problem) => {
                     problems.push((i, problem));
                     values.insert(f.name.clone(), raw);
@@ -298,10 +316,11 @@ impl Rehearsal {
                 .map(|(i, problem)| {
                     let f = &step.fields[i];
                     let label = f.label.render(&ctx).unwrap_or_else(|_| f.name.clone());
+                    let (min_date, max_date) = bounds.get(&i).copied().unwrap_or_default();
                     let local = minijinja::context! {
                         label => Value::from_safe_string(label),
-                        min => f.min.map(|m| crate::expr::number(&Value::from(m))),
-                        max => f.max.map(|m| crate::expr::number(&Value::from(m))),
+                        min => f.min.map(|m| crate::expr::number(&Value::from(m))).or(min_date.map(crate::persona::format_date)),
+                        max => f.max.map(|m| crate::expr::number(&Value::from(m))).or(max_date.map(crate::persona::format_date)),
                         max_length => f.max_length,
                         attempts_left => attempts_left,
                         ..ctx.clone()
