@@ -390,7 +390,7 @@ mod tests {
         let err = read_tree("t.yaml", "steps:\n  - id: a\n    kind: info\n    # note\n    kind: form\n").unwrap_err();
         assert_eq!((err.pos, err.message.as_str()), (Pos::new(5, 5), "key `kind` appears twice; first at 3:5"));
         let err = read_tree("t.yaml", "a: 1\nb: { x: 1, y: 2, x: 3 }\n").unwrap_err();
-        assert_eq!((err.pos, err.message.as_str()), (Pos::new(2, 22), "key `x` appears twice; first at 2:6"));
+        assert_eq!((err.pos, err.message.as_str()), (Pos::new(2, 18), "key `x` appears twice; first at 2:6"));
         let err = read_tree("t.yaml", "title: a\nsteps: []\ntitle: b\n").unwrap_err();
         assert_eq!(err.message, "key `title` appears twice; first at 1:1");
     }
