@@ -792,38 +792,46 @@ impl<'a> Builder<'a> {
         let vars: BTreeSet<String> = template.undeclared_variables(true).into_iter().collect();
         let (source, doc_file) = (source.to_owned(), doc_file.to_owned());
         let used_by = format!("document of step `{step}` in {}", self.file);
+        let guards = super::document::guarded(&source);
         for var in &vars {
-            let mut parts = var.split('.');
-            let root = parts.next().unwrap_or_default();
-            let rest: Vec<&str> = parts.collect();
-            let problem = match root {
-                "persona" => match rest.first() {
-                    Some(_) => {
-                        let path = rest.iter().take(2).copied().collect::<Vec<_>>().join(".");
-                        (!self.spec.has_path(&path)).then(|| (format!("unknown persona field `{path}`"), "see the persona reference".to_owned()))
-                    }
-                    None => None,
-                },
-                "answers" => self.member(rest.first(), &self.fields.clone(), "answers", "no field of the scenario is named so"),
-                "computed" => self.member(rest.first(), &self.computed.clone(), "computed", "no step of the scenario computes it"),
-                "inbox" => self.member(rest.first(), &to_set(INBOX_KEYS), "inbox", "the inbox has no such value"),
-                "today" => self.member(rest.first(), &to_set(TODAY_KEYS), "today", "`today` has no such value"),
-                "clock" => self.member(rest.first(), &to_set(CLOCK_KEYS), "clock", "`clock` has no such value"),
-                "scenario" => self.member(rest.first(), &to_set(SCENARIO_KEYS), "scenario", "`scenario` has no such value"),
-                other if ROOTS.contains(&other) || DOCUMENT_ROOTS.contains(&other) || FUNCTIONS.contains(&other) => None,
-                other => {
-                    let mut roots: Vec<&str> = ROOTS.to_vec();
-                    roots.extend(DOCUMENT_ROOTS);
-                    let hint = match did_you_mean(other, roots.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("a document can read: {}", roots.join(", ")),
-                    };
-                    Some((format!("unknown variable `{other}`"), hint))
-                }
-            };
-            if let Some((message, hint)) = problem {
-                let (pos, len) = find_in(&source, var);
-                self.error(&doc_file, pos, len, format!("{message} ({used_by})"), Some(hint));
+            let Some((message, hint)) = self.document_problem(var) else { continue };
+            // Reads inside `{% if x is defined %}` count only where `x` exists.
+            let unguarded = super::document::places(&source, var).into_iter().find(|at| {
+                !guards.iter().any(|(range, tested)| range.contains(at) && tested.iter().any(|t| self.document_problem(t).is_some()))
+            });
+            let Some(at) = unguarded else { continue };
+            let pos = super::document::position(&source, at);
+            let len = var.chars().count() as u32;
+            self.error(&doc_file, pos, len, format!("{message} ({used_by})"), Some(hint));
+        }
+    }
+
+    /// What is wrong with a value a document reads, if anything.
+    fn document_problem(&self, var: &str) -> Option<(String, String)> {
+        let mut parts = var.split('.');
+        let root = parts.next().unwrap_or_default();
+        let rest: Vec<&str> = parts.collect();
+        match root {
+            "persona" => {
+                rest.first()?;
+                let path = rest.iter().take(2).copied().collect::<Vec<_>>().join(".");
+                (!self.spec.has_path(&path)).then(|| (format!("unknown persona field `{path}`"), "see the persona reference".to_owned()))
+            }
+            "answers" => self.member(rest.first(), &self.fields, "answers", "no field of the scenario is named so"),
+            "computed" => self.member(rest.first(), &self.computed, "computed", "no step of the scenario computes it"),
+            "inbox" => self.member(rest.first(), &to_set(INBOX_KEYS), "inbox", "the inbox has no such value"),
+            "today" => self.member(rest.first(), &to_set(TODAY_KEYS), "today", "`today` has no such value"),
+            "clock" => self.member(rest.first(), &to_set(CLOCK_KEYS), "clock", "`clock` has no such value"),
+            "scenario" => self.member(rest.first(), &to_set(SCENARIO_KEYS), "scenario", "`scenario` has no such value"),
+            other if ROOTS.contains(&other) || DOCUMENT_ROOTS.contains(&other) || FUNCTIONS.contains(&other) => None,
+            other => {
+                let mut roots: Vec<&str> = ROOTS.to_vec();
+                roots.extend(DOCUMENT_ROOTS);
+                let hint = match did_you_mean(other, roots.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("a document can read: {}", roots.join(", ")),
+                };
+                Some((format!("unknown variable `{other}`"), hint))
             }
         }
     }
@@ -1169,15 +1177,6 @@ const DOCUMENT_ROOTS: &[&str] = &[
     "accessibility_url",
     "hints_url",
 ];
-
-/// Where `needle` is first written in `source`, as a position.
-fn find_in(source: &str, needle: &str) -> (Pos, u32) {
-    let Some(at) = source.find(needle) else { return (Pos::new(1, 1), 1) };
-    let before = &source[..at];
-    let line = before.matches('\n').count() as u32 + 1;
-    let col = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
-    (Pos::new(line, col), needle.chars().count() as u32)
-}
 
 /// What a date bound may be, for hints.
 const DATE_BOUND_HINT: &str = "write a date (`2026-01-01`), `today` with an optional offset (`today - 18y`, `today + 3m`, `today - 30d`), or another date answer (`answers.date_debut`)";

@@ -3,6 +3,7 @@
 //! problem it finds with its position.
 
 pub mod build;
+pub mod document;
 pub mod file;
 pub mod graph;
 
