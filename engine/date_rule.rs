@@ -2,7 +2,8 @@
 //! the rehearsal's simulated today, or another date answer (an end date not
 //! before its start date), each with an optional offset:
 //! `2026-01-01`, `01/01/2026`, `today`, `today - 18y`, `today + 3m`,
-//! `answers.date_debut`, `answers.date_debut + 1d`.
+//! `year_start` (1 January of today's year), `answers.date_debut`,
+//! `answers.date_debut + 1d`.
 
 use time::{Date, Duration, Month};
 
@@ -11,6 +12,8 @@ use time::{Date, Duration, Month};
 pub enum Base {
     /// The simulated today of the rehearsal (the scenario's date in walkthroughs).
     Today,
+    /// 1 January of the simulated today's year: "a date of this year".
+    YearStart,
     /// A date written in the file.
     Fixed(Date),
     /// The answer to another `date` field, on the same step or an earlier one.
@@ -47,6 +50,8 @@ impl DateBound {
         };
         let base = if base == "today" {
             Base::Today
+        } else if base == "year_start" {
+            Base::YearStart
         } else if let Some(name) = base.strip_prefix("answers.") {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
                 return Err(format!("`{base}` is not a field's answer"));
@@ -100,6 +105,7 @@ impl DateBound {
     pub fn resolve(&self, today: Date, answer: impl Fn(&str) -> Option<Date>) -> Option<Date> {
         let base = match &self.base {
             Base::Today => today,
+            Base::YearStart => Date::from_calendar_date(today.year(), Month::January, 1).ok()?,
             Base::Fixed(d) => *d,
             Base::Answer(name) => answer(name)?,
         };
@@ -151,6 +157,7 @@ mod tests {
         assert_eq!(at("today - 18y"), Some(date!(2008 - 12 - 04)));
         assert_eq!(at("today+3m"), Some(date!(2027 - 03 - 04)));
         assert_eq!(at("today - 30d"), Some(date!(2026 - 11 - 04)));
+        assert_eq!(at("year_start"), Some(date!(2026 - 01 - 01)));
         assert_eq!(at("2026-01-01"), Some(date!(2026 - 01 - 01)));
         assert_eq!(at("01/01/2026"), Some(date!(2026 - 01 - 01)));
         assert_eq!(at("2026-01-31 + 1m"), Some(date!(2026 - 02 - 28)));

@@ -283,3 +283,35 @@ async fn a_sick_leave_that_ends_before_it_starts_is_refused() {
     let page = c.post(&url, &[("arret_debut", &end), ("arret_fin", &start)]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
 }
+
+/// impots.gouv's "Gérer mon prélèvement à la source": an event date in the
+/// future or in an earlier year, and an estimate with cents, are refused
+/// with the real sites' style of wording, over HTTP.
+#[tokio::test]
+async fn the_withholding_rate_refuses_future_dates_and_cents() {
+    let mut c = Client::embedded();
+    let id = "impots/gerer-prelevement-source";
+    let page = at_step(&mut c, id, "mariage, une date future refusée", "date-evenement").await;
+    assert!(page.body.contains("Date de l&#x27;événement") || page.body.contains("Date de l'événement"), "{}", page.body);
+    let url = format!("/scenarios/{id}/etape/date-evenement");
+    let page = c.post(&url, &[("date_evenement", &day(1))]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(unescape(&page.body).contains("La date ne peut pas être postérieure à la date du jour."), "{}", page.body);
+    let year = time::OffsetDateTime::from_unix_timestamp(now() as i64).unwrap().year();
+    let page = c.post(&url, &[("date_evenement", &format!("31/12/{}", year - 1))]).await;
+    assert!(unescape(&page.body).contains("La date de l'événement doit se situer dans l'année en cours."), "{}", page.body);
+    let page = c.post(&url, &[("date_evenement", &format!("01/01/{year}"))]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+
+    let mut c = Client::embedded();
+    at_step(&mut c, id, "actualiser après une baisse de revenus, célibataire", "estimation").await;
+    let url = format!("/scenarios/{id}/etape/estimation");
+    let page = c.post(&url, &[("salaires_estimes", "37 945,50")]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let body = unescape(&page.body);
+    assert!(body.contains("Le montant doit être un nombre entier."), "{body}");
+    assert!(body.contains("value=\"37 945,50\""), "the refused amount is shown again: {body}");
+    let page = c.post_follow(&url, &[("salaires_estimes", "37 945")]).await;
+    assert!(unescape(&page.body).contains("Revenus estimés pour"), "{}", page.body);
+    assert!(page.body.contains("37\u{202f}945 €"), "{}", page.body);
+}

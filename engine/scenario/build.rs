@@ -1179,7 +1179,7 @@ const DOCUMENT_ROOTS: &[&str] = &[
 ];
 
 /// What a date bound may be, for hints.
-const DATE_BOUND_HINT: &str = "write a date (`2026-01-01`), `today` with an optional offset (`today - 18y`, `today + 3m`, `today - 30d`), or another date answer (`answers.date_debut`)";
+const DATE_BOUND_HINT: &str = "write a date (`2026-01-01`), `today` or `year_start` with an optional offset (`today - 18y`, `today + 3m`, `today - 30d`), or another date answer (`answers.date_debut`)";
 
 /// The types `max_length` applies to: the others say by their type what is accepted.
 const TEXT_KINDS: &[FieldType] = &[FieldType::Text, FieldType::Textarea, FieldType::Password, FieldType::Email];

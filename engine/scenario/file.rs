@@ -275,7 +275,8 @@ pub struct FieldFile {
     pub required: Option<bool>,
     /// Smallest value accepted: a number for a `number` or `money` field;
     /// for a `date`, a date (`2026-01-01`, `01/01/2026`), one relative to
-    /// today (`today - 18y`, `today + 3m`, `today - 30d`) or another date
+    /// today (`today - 18y`, `today + 3m`, `today - 30d`, `year_start` for
+    /// 1 January of this year) or another date
     /// answer (`answers.date_debut`, `answers.date_debut + 1d`).
     #[serde(default)]
     pub min: Option<Located<BoundFile>>,
@@ -382,7 +383,7 @@ impl JsonSchema for BoundFile {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         schemars::json_schema!({
-            "description": "A number for `number` and `money` fields; for `date` fields a date (`2026-01-01`, `01/01/2026`), `today` with an optional offset (`today - 18y`, `today + 3m`, `today - 30d`), or another date answer (`answers.date_debut + 1d`).",
+            "description": "A number for `number` and `money` fields; for `date` fields a date (`2026-01-01`, `01/01/2026`), `today` or `year_start` (1 January of this year) with an optional offset (`today - 18y`, `today + 3m`, `today - 30d`), or another date answer (`answers.date_debut + 1d`).",
             "type": ["number", "string"]
         })
     }
