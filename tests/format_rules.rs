@@ -215,10 +215,13 @@ fn an_undefined_value_in_a_theme_document_is_located_in_the_document() {
             ),
         ],
     ));
-    let text = format!("{HEAD}theme: essai\n{}", BRANCHES.replace(
-        "  - { id: fin, kind: receipt, title: Fin }",
-        "  - id: fin\n    kind: receipt\n    title: Fin\n    document: { template: attestation, title: Attestation }",
-    ));
+    let text = format!(
+        "{HEAD}theme: essai\n{}",
+        BRANCHES.replace(
+            "  - { id: fin, kind: receipt, title: Fin }",
+            "  - id: fin\n    kind: receipt\n    title: Fin\n    document: { template: attestation, title: Attestation }",
+        )
+    );
     let lib = Library::load(&FileSet::from_memory("mem", &[("demo/doc.yaml", &text)]), &themes);
     let used_by = "(document of step `fin` in mem/demo/doc.yaml)";
     assert_eq!(

@@ -271,7 +271,7 @@ impl Rehearsal {
             let multiline = f.kind == FieldType::Textarea;
             let raw: Vec<String> = form.iter().filter(|(k, _)| *k == f.name).map(|(_, v)| field::strip_controls(v, multiline)).collect();
             let raw = if f.is_group() { raw.join("\n") } else { raw.into_iter().next().unwrap_or_default() };
-            let rules = f.rules_at(today, &answer_date);
+            let rules = f.rules_at(today, answer_date);
             bounds.insert(i, (rules.min_date, rules.max_date));
             match field::normalize(&rules, &raw) {
                 Err(problem) => {

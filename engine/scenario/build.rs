@@ -683,7 +683,13 @@ impl<'a> Builder<'a> {
         if let Some(c) = &f.cents
             && kind != FieldType::Money
         {
-            self.error(file, c.pos, c.len, "`cents` applies to `money` fields".into(), Some("remove it, or make the field `type: money`".into()));
+            self.error(
+                file,
+                c.pos,
+                c.len,
+                "`cents` applies to `money` fields".into(),
+                Some("remove it, or make the field `type: money`".into()),
+            );
         }
         let pattern =
             f.pattern.as_ref().and_then(|p| match regex::RegexBuilder::new(&format!("^(?:{})$", p.value)).size_limit(1 << 20).build() {
@@ -874,7 +880,13 @@ impl<'a> Builder<'a> {
                         match self.field_kinds.get(other).copied() {
                             _ if other == name => {
                                 let (pos, len) = at();
-                                self.error(file, pos, len, format!("`{what}` of `{name}` reads its own answer"), Some(DATE_BOUND_HINT.into()));
+                                self.error(
+                                    file,
+                                    pos,
+                                    len,
+                                    format!("`{what}` of `{name}` reads its own answer"),
+                                    Some(DATE_BOUND_HINT.into()),
+                                );
                             }
                             Some(FieldType::Date) => {}
                             Some(k) => {

@@ -215,7 +215,8 @@ pub fn read_checked<T: DeserializeOwned + Send>(file: &str, text: &str, schema: 
             Ok(value) => return Ok(value),
             Err(e) => to_diagnostic(file, text, &e),
         };
-        let tree = serde_saphyr::from_str_with_options::<Located<Node>>(text, options()).map_err(|e| vec![to_diagnostic(file, text, &e)])?;
+        let tree =
+            serde_saphyr::from_str_with_options::<Located<Node>>(text, options()).map_err(|e| vec![to_diagnostic(file, text, &e)])?;
         let problems = shape::check_against(file, &tree, schema);
         Err(if problems.is_empty() { vec![first] } else { problems })
     })
@@ -324,7 +325,7 @@ fn first_key(text: &str, key: &str, second: Pos) -> Option<Pos> {
     for c in (0..col.min(line.len())).rev() {
         let rest: String = line[c..].iter().collect();
         let opens = c == 0 || matches!(line[c - 1], '{' | ',' | ' ');
-        if opens && starts_key(&rest) && line[..c].iter().any(|ch| *ch == '{') {
+        if opens && starts_key(&rest) && line[..c].contains(&'{') {
             return Some(Pos::new(second.line, c as u32 + 1));
         }
     }
