@@ -108,6 +108,8 @@ pub enum Problem {
     Min,
     Max,
     Pattern,
+    /// Cents in an amount declared in whole euros.
+    Cents,
     /// Not the expected value (wrong password, wrong code...).
     Expect,
     /// A valid identifier that is not the persona's: maybe someone's real one.
@@ -123,6 +125,7 @@ impl Problem {
             Problem::Min => "min",
             Problem::Max => "max",
             Problem::Pattern => "pattern",
+            Problem::Cents => "cents",
             Problem::Expect => "expect",
             Problem::RealData => "real_data",
         }
@@ -158,8 +161,15 @@ pub fn default_message(kind: FieldType, problem: Problem, grouped: bool) -> &'st
             _ => "La valeur saisie n'est pas valide.",
         },
         Problem::TooLong => "Ce champ ne doit pas dépasser {{ max_length }} caractères.",
+        // Dates print as JJ/MM/AAAA: "au 01/01/2026".
+        Problem::Min if kind == F::Date => "La date doit être postérieure ou égale au {{ min }}.",
+        Problem::Max if kind == F::Date => "La date doit être antérieure ou égale au {{ max }}.",
         Problem::Min => "La valeur doit être supérieure ou égale à {{ min }}.",
         Problem::Max => "La valeur doit être inférieure ou égale à {{ max }}.",
+        // impots.gouv's wording for a revenue box given with cents (as
+        // reported by authors; no public copy of the page could be found to
+        // check it word for word).
+        Problem::Cents => "Le montant doit être un nombre entier.",
         Problem::Pattern => "Le format saisi n'est pas valide.",
         Problem::Expect => match kind {
             F::Password => "Le mot de passe est incorrect.",
@@ -172,6 +182,9 @@ pub fn default_message(kind: FieldType, problem: Problem, grouped: bool) -> &'st
     }
 }
 
+/// A date field's `max` of `today` says so in the real sites' words.
+pub const NOT_IN_FUTURE: &str = "La date ne peut pas être postérieure à la date du jour.";
+
 /// The rules of one field, as the engine checks them.
 #[derive(Clone, Debug)]
 pub struct Rules<'a> {
@@ -179,6 +192,11 @@ pub struct Rules<'a> {
     pub required: bool,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// Bounds of a date, resolved for this submit (today, other answers).
+    pub min_date: Option<time::Date>,
+    pub max_date: Option<time::Date>,
+    /// Whether an amount may have cents (default true).
+    pub cents: bool,
     pub max_length: usize,
     pub pattern: Option<&'a regex::Regex>,
     /// Allowed values for select, radio and checkbox groups.
@@ -225,6 +243,9 @@ pub fn normalize(rules: &Rules, raw: &str) -> Result<String, Problem> {
         F::Text | F::Textarea | F::Password => raw,
         F::Number | F::Money => {
             let n = parse_number(&raw, kind == F::Money).ok_or(Problem::Invalid)?;
+            if kind == F::Money && !rules.cents && n.fract() != 0.0 {
+                return Err(Problem::Cents);
+            }
             if rules.min.is_some_and(|min| n < min) {
                 return Err(Problem::Min);
             }
@@ -233,7 +254,17 @@ pub fn normalize(rules: &Rules, raw: &str) -> Result<String, Problem> {
             }
             format_number(n)
         }
-        F::Date => parse_date(&raw).ok_or(Problem::Invalid)?,
+        F::Date => {
+            let value = parse_date(&raw).ok_or(Problem::Invalid)?;
+            let date = crate::date_rule::to_date(&value).ok_or(Problem::Invalid)?;
+            if rules.min_date.is_some_and(|min| date < min) {
+                return Err(Problem::Min);
+            }
+            if rules.max_date.is_some_and(|max| date > max) {
+                return Err(Problem::Max);
+            }
+            value
+        }
         F::Email => {
             if !ids::email_valid(&raw) {
                 return Err(Problem::Invalid);
@@ -376,6 +407,9 @@ mod tests {
             required: true,
             min: None,
             max: None,
+            min_date: None,
+            max_date: None,
+            cents: true,
             max_length: kind.default_max_length(),
             pattern: None,
             options: &[],
@@ -393,6 +427,23 @@ mod tests {
         assert_eq!(normalize(&r, "   "), Err(Problem::Required));
         let r = Rules { min: Some(0.0), ..rules(FieldType::Money) };
         assert_eq!(normalize(&r, "-5"), Err(Problem::Min));
+        let whole = Rules { cents: false, ..rules(FieldType::Money) };
+        assert_eq!(normalize(&whole, "37 945,50"), Err(Problem::Cents));
+        assert_eq!(normalize(&whole, "37 945,00"), Ok("37945".into()));
+        assert_eq!(normalize(&whole, "37.945"), Ok("37945".into()));
+    }
+
+    #[test]
+    fn date_bounds() {
+        let r = Rules {
+            min_date: Some(time::macros::date!(2026 - 01 - 01)),
+            max_date: Some(time::macros::date!(2026 - 12 - 04)),
+            ..rules(FieldType::Date)
+        };
+        assert_eq!(normalize(&r, "31/12/2025"), Err(Problem::Min));
+        assert_eq!(normalize(&r, "1/1/2026"), Ok("01/01/2026".into()));
+        assert_eq!(normalize(&r, "04/12/2026"), Ok("04/12/2026".into()));
+        assert_eq!(normalize(&r, "05/12/2026"), Err(Problem::Max));
     }
 
     #[test]

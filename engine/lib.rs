@@ -8,6 +8,7 @@
 //! engine ([`rehearsal`], pure Rust) -> web layer -> theme templates.
 
 pub mod cli;
+pub mod date_rule;
 pub mod diagnostic;
 pub mod expr;
 pub mod field;

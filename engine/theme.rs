@@ -50,6 +50,8 @@ pub struct Theme {
     pub extends: Option<String>,
     /// Template name (`step.html`, `documents/avis.html`) to source.
     pub templates: BTreeMap<String, String>,
+    /// Template name to the file it was read from, for diagnostics.
+    pub files: BTreeMap<String, String>,
     /// Asset path (`style.css`) to content.
     pub assets: BTreeMap<String, Asset>,
 }
@@ -99,6 +101,7 @@ impl ThemeSet {
                     None => None,
                 },
                 templates: BTreeMap::new(),
+                files: BTreeMap::new(),
                 assets: BTreeMap::new(),
             };
             let mut broken = false;
@@ -109,6 +112,7 @@ impl ThemeSet {
                         Ok(text) => match check_template(&f.display, template, text) {
                             Ok(()) => {
                                 theme.templates.insert(template.to_owned(), text.to_owned());
+                                theme.files.insert(template.to_owned(), f.display.clone());
                             }
                             Err(d) => {
                                 diagnostics.push(d);
@@ -193,6 +197,11 @@ impl ThemeSet {
     /// A template's source, from the theme or the nearest ancestor that has it.
     pub fn template(&self, theme: &str, name: &str) -> Option<&str> {
         self.chain(theme).into_iter().find_map(|t| t.templates.get(name).map(String::as_str))
+    }
+
+    /// The file a template was read from, as `template` finds it.
+    pub fn template_file(&self, theme: &str, name: &str) -> Option<&str> {
+        self.chain(theme).into_iter().find(|t| t.templates.contains_key(name)).and_then(|t| t.files.get(name).map(String::as_str))
     }
 
     pub fn asset(&self, theme: &str, path: &str) -> Option<&Asset> {

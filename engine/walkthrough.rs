@@ -102,6 +102,7 @@ impl<'a> Script<'a> {
         let done = self.used.get(&step.id).copied().unwrap_or(0);
         let attempt = answers.and_then(|a| a.attempts.get(done));
         if step.id == self.test.ends_at && attempt.is_none() {
+            self.all_used()?;
             return Ok(Next::Done);
         }
         if r.is_finished(scenario) {
@@ -241,6 +242,31 @@ impl<'a> Script<'a> {
         Ok(moves)
     }
 
+    /// At the end, every answer given must have been played: a walkthrough
+    /// whose later steps are never reached proves nothing about them.
+    fn all_used(&self) -> Result<(), Failure> {
+        let unused: Vec<(&crate::scenario::StepAnswers, usize)> = self
+            .test
+            .answers
+            .iter()
+            .map(|a| (a, self.used.get(&a.step).copied().unwrap_or(0)))
+            .filter(|(a, used)| *used < a.attempts.len())
+            .collect();
+        let Some((first, _)) = unused.first() else { return Ok(()) };
+        let names: Vec<String> = unused
+            .iter()
+            .map(|(a, used)| match used {
+                0 => format!("`{}`", a.step),
+                n => format!("`{}` ({n} of {} attempts played)", a.step, a.attempts.len()),
+            })
+            .collect();
+        let what = if names.len() == 1 { "step" } else { "steps" };
+        Err(self.fail(
+            first.pos,
+            format!("the rehearsal reached `{}` without playing the answers given for {what} {}", self.test.ends_at, names.join(", ")),
+        ))
+    }
+
     /// Checks what a submit gave, as decided by the last call to [`next`](Self::next).
     pub fn check(&self, step: &str, form: &[(String, String)], outcome: &Outcome) -> Result<(), Failure> {
         match outcome {
@@ -280,6 +306,10 @@ impl<'a> Script<'a> {
         let ctx = r.context(Stage { scenario: self.scenario, persona }, now);
         for (expr, expected, pos) in &self.test.expect {
             let got = expr.eval(&ctx).map_err(|e| self.fail(*pos, format!("`{}` fails at the end: {e}", expr.source())))?;
+            let expected = expected
+                .render_plain(&ctx)
+                .map_err(|e| self.fail(*pos, format!("the value expected for `{}` does not render: {e}", expr.source())))?;
+            let expected = expected.as_str();
             let got_text = got.as_str().map_or_else(|| got.to_string(), str::to_owned);
             let same = match (got_text.trim().parse::<f64>(), expected.trim().parse::<f64>()) {
                 (Ok(a), Ok(b)) => (a - b).abs() < 1e-9,

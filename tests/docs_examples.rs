@@ -138,7 +138,7 @@ fn check_document(path: &str) -> usize {
 
 #[test]
 fn every_example_of_the_format_reference_works() {
-    assert_eq!(check_document("docs/format.md"), 10);
+    assert_eq!(check_document("docs/format.md"), 12);
 }
 
 #[test]

@@ -257,6 +257,13 @@ impl Rehearsal {
         step.is_terminal_kind() && step.next.is_empty()
     }
 
+    /// The simulated today: the day of `now`, with the time made to pass.
+    pub fn today(&self, now: u64) -> time::Date {
+        time::OffsetDateTime::from_unix_timestamp(now as i64 + i64::from(self.skipped_minutes) * 60)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+            .date()
+    }
+
     /// The expression context: persona, answers, computed values, inbox, today, clock.
     pub fn context(&self, stage: Stage, now: u64) -> Value {
         let scenario = stage.scenario;
@@ -272,9 +279,7 @@ impl Rehearsal {
                     .insert(name.clone(), Value::from(list.iter().map(|item| typed_item(&scenario.steps[step], item)).collect::<Vec<_>>()));
             }
         }
-        let today = time::OffsetDateTime::from_unix_timestamp(now as i64 + i64::from(self.skipped_minutes) * 60)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-            .date();
+        let today = self.today(now);
         minijinja::context! {
             persona => stage.persona.template_value().clone(),
             answers => Value::from(answers),
@@ -313,9 +318,9 @@ impl Rehearsal {
         }
         let ctx = self.context(stage, now);
         let shown = shown_fields(step, &ctx)?;
-        let (values, problems) = self.check_fields(stage, step, &shown, form, &ctx)?;
+        let (values, problems, bounds) = self.check_fields(stage, step, &shown, form, &ctx, now)?;
         if !problems.is_empty() {
-            return self.refuse(step, problems, values, &ctx);
+            return self.refuse(step, problems, &bounds, values, &ctx);
         }
         for f in &step.fields {
             if !shown.contains(&f.name.as_str()) {
@@ -382,10 +387,22 @@ impl Rehearsal {
         shown: &[&str],
         form: &Form,
         ctx: &Value,
-    ) -> Result<(BTreeMap<String, String>, Vec<(usize, Problem)>), ScenarioError> {
+        now: u64,
+    ) -> Result<(BTreeMap<String, String>, Vec<(usize, Problem)>, DateBounds), ScenarioError> {
         let err = |message: String| ScenarioError { step: step.id.clone(), message };
         let mut values = BTreeMap::new();
         let mut problems: Vec<(usize, Problem)> = Vec::new();
+        // Date bounds count from the simulated today, and from other date
+        // answers: this page's as typed, else the earlier ones.
+        let today = self.today(now);
+        let answer_date = |name: &str| {
+            let typed = step.fields.iter().any(|f| f.name == name).then(|| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()));
+            match typed {
+                Some(v) => v.and_then(crate::date_rule::to_date),
+                None => self.answers.get(name).and_then(|v| crate::date_rule::to_date(v)),
+            }
+        };
+        let mut bounds = BTreeMap::new();
         for (i, f) in step.fields.iter().enumerate() {
             if !shown.contains(&f.name.as_str()) {
                 continue;
@@ -395,7 +412,9 @@ impl Rehearsal {
             let multiline = f.kind == FieldType::Textarea;
             let raw: Vec<String> = form.iter().filter(|(k, _)| *k == f.name).map(|(_, v)| field::strip_controls(v, multiline)).collect();
             let raw = if f.is_group() { raw.join("\n") } else { raw.into_iter().next().unwrap_or_default() };
-            match field::normalize(&f.rules(), &raw) {
+            let rules = f.rules_at(today, answer_date);
+            bounds.insert(i, (rules.min_date, rules.max_date));
+            match field::normalize(&rules, &raw) {
                 Err(problem) => {
                     problems.push((i, problem));
                     values.insert(f.name.clone(), raw);
@@ -417,7 +436,7 @@ impl Rehearsal {
                 }
             }
         }
-        Ok((values, problems))
+        Ok((values, problems, bounds))
     }
 
     /// A refused submit: failures counted, messages worded.
@@ -425,6 +444,7 @@ impl Rehearsal {
         &mut self,
         step: &Step,
         problems: Vec<(usize, Problem)>,
+        bounds: &DateBounds,
         values: BTreeMap<String, String>,
         ctx: &Value,
     ) -> Result<Outcome, ScenarioError> {
@@ -448,10 +468,11 @@ impl Rehearsal {
             .map(|(i, problem)| {
                 let f = &step.fields[i];
                 let label = f.label.render(ctx).unwrap_or_else(|_| f.name.clone());
+                let (min_date, max_date) = bounds.get(&i).copied().unwrap_or_default();
                 let local = minijinja::context! {
                     label => Value::from_safe_string(label),
-                    min => f.min.map(|m| crate::expr::number(&Value::from(m))),
-                    max => f.max.map(|m| crate::expr::number(&Value::from(m))),
+                    min => f.min.map(|m| crate::expr::number(&Value::from(m))).or(min_date.map(crate::persona::format_date)),
+                    max => f.max.map(|m| crate::expr::number(&Value::from(m))).or(max_date.map(crate::persona::format_date)),
                     max_length => f.max_length,
                     attempts_left => attempts_left,
                     ..ctx.clone()
@@ -545,9 +566,9 @@ impl Rehearsal {
                 return Ok(Outcome::Listed(None));
             }
             let shown = shown_fields(step, &ctx)?;
-            let (values, problems) = self.check_fields(stage, step, &shown, form, &ctx)?;
+            let (values, problems, bounds) = self.check_fields(stage, step, &shown, form, &ctx, now)?;
             if !problems.is_empty() {
-                return self.refuse(step, problems, values, &ctx);
+                return self.refuse(step, problems, &bounds, values, &ctx);
             }
             let item: BTreeMap<String, String> = values
                 .into_iter()
@@ -779,6 +800,9 @@ impl Rehearsal {
         }
     }
 }
+
+/// The date bounds each checked field had (by field index), for its message.
+type DateBounds = BTreeMap<usize, (Option<time::Date>, Option<time::Date>)>;
 
 /// The form key naming the button pressed on a list's step.
 pub const LIST_ACTION: &str = "_list";

@@ -3,8 +3,9 @@
 //! templates, step groups, expressions. Every problem is reported; the
 //! scenario is kept only when there is none.
 
-use super::file::{self, AnswerFile, AttemptsFile, CodeFile, GroupFile, NextFile, OptionFile, ScenarioFile, StepFile, StepKind};
+use super::file::{self, AnswerFile, AttemptsFile, BoundFile, CodeFile, GroupFile, NextFile, OptionFile, ScenarioFile, StepFile, StepKind};
 use super::*;
+use crate::date_rule::DateBound;
 use crate::diagnostic::{Diagnostic, Pos, did_you_mean};
 use crate::expr::{Expr, Text};
 use crate::field::{FieldType, Problem, default_message};
@@ -75,6 +76,8 @@ struct Builder<'a> {
     spec: PersonaSpec,
     index: BTreeMap<String, usize>,
     fields: BTreeSet<String>,
+    /// Each field's type, by name.
+    field_kinds: BTreeMap<String, FieldType>,
     computed: BTreeSet<String>,
     /// Persona paths read anywhere, in order, for the card.
     persona_reads: Vec<String>,
@@ -159,6 +162,7 @@ impl<'a> Builder<'a> {
             spec: PersonaSpec::default_at(time::macros::date!(2026 - 01 - 01)),
             index: BTreeMap::new(),
             fields: BTreeSet::new(),
+            field_kinds: BTreeMap::new(),
             computed: BTreeSet::new(),
             persona_reads: Vec::new(),
             groups: BTreeMap::new(),
@@ -544,11 +548,12 @@ impl<'a> Builder<'a> {
                 }
                 field_seen.insert(name.value.clone(), name.pos);
                 self.fields.insert(name.value.clone());
+                self.field_kinds.entry(name.value.clone()).or_insert(f.kind.value);
             }
+            // The same name may be computed on several steps: branches that
+            // rejoin each set `computed.montant`, and the steps after read it.
             for (name, _) in r.step.compute.iter() {
-                if !self.computed.insert(name.value.clone()) {
-                    self.error(&r.file, name.pos, name.len, format!("duplicate computed value `{}`", name.value), None);
-                }
+                self.computed.insert(name.value.clone());
             }
         }
         raw.iter().map(|r| self.step(r, scenario_theme)).collect()
@@ -687,6 +692,9 @@ impl<'a> Builder<'a> {
                     format!("theme `{effective_theme}` has no document template `{}`", d.template.value),
                     Some(format!("add themes/{effective_theme}/templates/{path}")),
                 );
+            }
+            if theme_known {
+                self.check_document(&effective_theme, &path, &s.id.value);
             }
             Document { template: path, title: d.title.value.clone() }
         });
@@ -920,23 +928,30 @@ impl<'a> Builder<'a> {
                 self.error(file, raw.pos, raw.len, format!("option `{}` is listed twice", o.value), None);
             }
         }
-        for (bound, what) in [(&f.min, "min"), (&f.max, "max")] {
-            if let Some(b) = bound
-                && !matches!(kind, FieldType::Number | FieldType::Money)
-            {
-                self.error(
-                    file,
-                    b.pos,
-                    b.len,
-                    format!("`{what}` applies to `number` and `money` fields"),
-                    Some("use `max_length` or `pattern` for text".into()),
-                );
-            }
+        let (min, min_date) = self.bound(f.min.as_ref(), "min", kind, name, file);
+        let (max, max_date) = self.bound(f.max.as_ref(), "max", kind, name, file);
+        let fixed = |b: &Option<DateBound>| match b.as_ref().map(|b| (&b.base, b.offset)) {
+            Some((crate::date_rule::Base::Fixed(d), 0)) => Some(*d),
+            _ => None,
+        };
+        let too_low = match (min, max, fixed(&min_date), fixed(&max_date)) {
+            (Some(lo), Some(hi), _, _) => (lo > hi).then(|| (crate::expr::number(&lo.into()), crate::expr::number(&hi.into()))),
+            (_, _, Some(lo), Some(hi)) => (lo > hi).then(|| (persona::format_date(lo), persona::format_date(hi))),
+            _ => None,
+        };
+        if let (Some((lo, hi)), Some(at)) = (too_low, &f.max) {
+            self.error(file, at.pos, at.len, format!("`max` ({hi}) is below `min` ({lo})"), None);
         }
-        if let (Some(min), Some(max)) = (&f.min, &f.max)
-            && min.value > max.value
+        if let Some(c) = &f.cents
+            && kind != FieldType::Money
         {
-            self.error(file, max.pos, max.len, format!("`max` ({}) is below `min` ({})", max.value, min.value), None);
+            self.error(
+                file,
+                c.pos,
+                c.len,
+                "`cents` applies to `money` fields".into(),
+                Some("remove it, or make the field `type: money`".into()),
+            );
         }
         let pattern =
             f.pattern.as_ref().and_then(|p| match regex::RegexBuilder::new(&format!("^(?:{})$", p.value)).size_limit(1 << 20).build() {
@@ -967,12 +982,16 @@ impl<'a> Builder<'a> {
             (Problem::Min, &f.errors.min),
             (Problem::Max, &f.errors.max),
             (Problem::Pattern, &f.errors.pattern),
+            (Problem::Cents, &f.errors.cents),
             (Problem::Expect, &f.errors.expect),
         ];
         let local = ["label", "min", "max", "max_length", "attempts_left", "value"];
         for (problem, text) in authored {
             let t = match text {
                 Some(t) => self.text(t, file, &local),
+                None if problem == Problem::Max && max_date.as_ref().is_some_and(DateBound::is_today) => {
+                    Text::compile(crate::field::NOT_IN_FUTURE).expect("built-in message")
+                }
                 None => Text::compile(default_message(kind, problem, !options.is_empty())).expect("built-in message"),
             };
             messages.insert(problem.key(), t);
@@ -990,10 +1009,18 @@ impl<'a> Builder<'a> {
             );
         }
         let max_length = f.max_length.as_ref().map_or(kind.default_max_length(), |m| m.value as usize);
-        if let Some(m) = &f.max_length
-            && (m.value == 0 || m.value as usize > kind.hard_max_length())
-        {
-            self.error(file, m.pos, m.len, format!("`max_length` must be between 1 and {}", kind.hard_max_length()), None);
+        if let Some(m) = &f.max_length {
+            if !TEXT_KINDS.contains(&kind) {
+                self.error(
+                    file,
+                    m.pos,
+                    m.len,
+                    format!("`max_length` applies to text fields (`text`, `textarea`, `password`, `email`), not to a `{}`", kind.name()),
+                    Some("remove it: the type already says what is accepted".into()),
+                );
+            } else if m.value == 0 || m.value as usize > kind.hard_max_length() {
+                self.error(file, m.pos, m.len, format!("`max_length` must be between 1 and {}", kind.hard_max_length()), None);
+            }
         }
         Field {
             name: name.clone(),
@@ -1003,8 +1030,11 @@ impl<'a> Builder<'a> {
             hint,
             prefill,
             required: f.required.unwrap_or(true),
-            min: f.min.as_ref().map(|m| m.value),
-            max: f.max.as_ref().map(|m| m.value),
+            min,
+            max,
+            min_date,
+            max_date,
+            cents: f.cents.as_ref().is_none_or(|c| c.value),
             max_length,
             pattern,
             expect,
@@ -1014,6 +1044,144 @@ impl<'a> Builder<'a> {
             autocomplete: f.autocomplete.as_ref().map(|a| a.value.clone()),
             accept: f.accept.iter().map(|a| a.trim_start_matches('.').to_lowercase()).collect(),
             unit: f.unit.clone(),
+        }
+    }
+
+    /// A theme document reads the rehearsal's values: each one must exist
+    /// in this scenario, or the printed document would show an empty
+    /// " €" where an amount should be. Reported in the document's file, at
+    /// the line that reads it, naming the scenario.
+    fn check_document(&mut self, theme: &str, path: &str, step: &str) {
+        let (Some(source), Some(doc_file)) = (self.world.themes.template(theme, path), self.world.themes.template_file(theme, path)) else {
+            return;
+        };
+        let mut env = minijinja::Environment::new();
+        crate::expr::add_filters(&mut env);
+        let Ok(template) = env.template_from_str(source) else { return };
+        let vars: BTreeSet<String> = template.undeclared_variables(true).into_iter().collect();
+        let (source, doc_file) = (source.to_owned(), doc_file.to_owned());
+        let used_by = format!("document of step `{step}` in {}", self.file);
+        let guards = super::document::guarded(&source);
+        for var in &vars {
+            let Some((message, hint)) = self.document_problem(var) else { continue };
+            // Reads inside `{% if x is defined %}` count only where `x` exists.
+            let unguarded = super::document::places(&source, var).into_iter().find(|at| {
+                !guards.iter().any(|(range, tested)| range.contains(at) && tested.iter().any(|t| self.document_problem(t).is_some()))
+            });
+            let Some(at) = unguarded else { continue };
+            let pos = super::document::position(&source, at);
+            let len = var.chars().count() as u32;
+            self.error(&doc_file, pos, len, format!("{message} ({used_by})"), Some(hint));
+        }
+    }
+
+    /// What is wrong with a value a document reads, if anything.
+    fn document_problem(&self, var: &str) -> Option<(String, String)> {
+        let mut parts = var.split('.');
+        let root = parts.next().unwrap_or_default();
+        let rest: Vec<&str> = parts.collect();
+        match root {
+            "persona" => {
+                rest.first()?;
+                let path = rest.iter().take(2).copied().collect::<Vec<_>>().join(".");
+                (!self.spec.has_path(&path)).then(|| (format!("unknown persona field `{path}`"), "see the persona reference".to_owned()))
+            }
+            "answers" => self.member(rest.first(), &self.fields, "answers", "no field of the scenario is named so"),
+            "computed" => self.member(rest.first(), &self.computed, "computed", "no step of the scenario computes it"),
+            "inbox" => self.member(rest.first(), &to_set(INBOX_KEYS), "inbox", "the inbox has no such value"),
+            "today" => self.member(rest.first(), &to_set(TODAY_KEYS), "today", "`today` has no such value"),
+            "clock" => self.member(rest.first(), &to_set(CLOCK_KEYS), "clock", "`clock` has no such value"),
+            "scenario" => self.member(rest.first(), &to_set(SCENARIO_KEYS), "scenario", "`scenario` has no such value"),
+            other if ROOTS.contains(&other) || DOCUMENT_ROOTS.contains(&other) || FUNCTIONS.contains(&other) => None,
+            other => {
+                let mut roots: Vec<&str> = ROOTS.to_vec();
+                roots.extend(DOCUMENT_ROOTS);
+                let hint = match did_you_mean(other, roots.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("a document can read: {}", roots.join(", ")),
+                };
+                Some((format!("unknown variable `{other}`"), hint))
+            }
+        }
+    }
+
+    /// A field's `min` or `max`: a number for numbers and amounts, a date
+    /// bound for dates; anything else is a misuse, reported where written.
+    fn bound(
+        &mut self,
+        bound: Option<&Located<BoundFile>>,
+        what: &str,
+        kind: FieldType,
+        name: &str,
+        file: &str,
+    ) -> (Option<f64>, Option<DateBound>) {
+        let Some(b) = bound else { return (None, None) };
+        match (kind, &b.value) {
+            (FieldType::Number | FieldType::Money, BoundFile::Number(n)) => (Some(*n), None),
+            (FieldType::Number | FieldType::Money, BoundFile::Text(t)) => {
+                self.error(
+                    file,
+                    b.pos,
+                    b.len,
+                    format!("`{what}` of a `{}` field is a number; got `{t}`", kind.name()),
+                    Some("date bounds such as `today` apply to `date` fields".into()),
+                );
+                (None, None)
+            }
+            (FieldType::Date, BoundFile::Number(n)) => {
+                let n = crate::expr::number(&(*n).into()).replace('\u{202f}', "");
+                self.error(file, b.pos, b.len, format!("`{what}` of a `date` field is a date; got `{n}`"), Some(DATE_BOUND_HINT.into()));
+                (None, None)
+            }
+            (FieldType::Date, BoundFile::Text(t)) => match DateBound::parse(t) {
+                Ok(bound) => {
+                    if let Some(other) = bound.answer() {
+                        let at = || {
+                            let needle = format!("answers.{other}");
+                            self.locate(file, &Located { value: t.clone(), pos: b.pos, len: b.len }, &needle)
+                        };
+                        match self.field_kinds.get(other).copied() {
+                            _ if other == name => {
+                                let (pos, len) = at();
+                                self.error(
+                                    file,
+                                    pos,
+                                    len,
+                                    format!("`{what}` of `{name}` reads its own answer"),
+                                    Some(DATE_BOUND_HINT.into()),
+                                );
+                            }
+                            Some(FieldType::Date) => {}
+                            Some(k) => {
+                                let (pos, len) = at();
+                                let message = format!("`{what}` of `{name}` reads `answers.{other}`, a `{}` field, not a `date`", k.name());
+                                self.error(file, pos, len, message, None);
+                            }
+                            None => {
+                                let (pos, len) = at();
+                                let (message, hint) =
+                                    self.member(Some(&other), &self.fields.clone(), "answers", "no field is named so").unwrap_or_default();
+                                self.error(file, pos, len, message, Some(hint));
+                            }
+                        }
+                    }
+                    (None, Some(bound))
+                }
+                Err(e) => {
+                    self.error(file, b.pos, b.len, e, Some(DATE_BOUND_HINT.into()));
+                    (None, None)
+                }
+            },
+            (_, _) => {
+                self.error(
+                    file,
+                    b.pos,
+                    b.len,
+                    format!("`{what}` applies to `number`, `money` and `date` fields, not to a `{}`", kind.name()),
+                    Some("use `max_length` or `pattern` for text".into()),
+                );
+                (None, None)
+            }
         }
     }
 
@@ -1337,7 +1505,10 @@ impl<'a> Builder<'a> {
                 answers.push(StepAnswers { step: step_id.value.clone(), pos: step_id.pos, attempts: converted });
             }
             self.resolve(&t.ends_at, &file);
-            let expect = t.expect.iter().filter_map(|(e, v)| self.expr(e, &file, &[]).map(|x| (x, v.value.clone(), e.pos))).collect();
+            // The expected value is a template, as answers are: a literal
+            // (`"1111"`) or computed from the persona (`"{{ persona.salaires + 1000 }}"`).
+            let expect =
+                t.expect.iter().filter_map(|(e, v)| self.expr(e, &file, &[]).map(|x| (x, self.text(v, &file, &[]), e.pos))).collect();
             out.push(Walkthrough {
                 name: t.name.value.clone(),
                 pos: t_pos,
@@ -1357,6 +1528,29 @@ impl<'a> Builder<'a> {
         out
     }
 }
+
+/// What a document reads besides the rehearsal's values (engine/web/pages.rs).
+const DOCUMENT_ROOTS: &[&str] = &[
+    "root",
+    "document",
+    "step_url",
+    "urls",
+    "scenario_info",
+    "service",
+    "theme",
+    "hints_shown",
+    "in_workshop",
+    "here",
+    "catalogue_url",
+    "accessibility_url",
+    "hints_url",
+];
+
+/// What a date bound may be, for hints.
+const DATE_BOUND_HINT: &str = "write a date (`2026-01-01`), `today` or `year_start` with an optional offset (`today - 18y`, `today + 3m`, `today - 30d`), or another date answer (`answers.date_debut`)";
+
+/// The types `max_length` applies to: the others say by their type what is accepted.
+const TEXT_KINDS: &[FieldType] = &[FieldType::Text, FieldType::Textarea, FieldType::Password, FieldType::Email];
 
 /// More steps than this is a mistake, or an attack on the checker.
 pub const MAX_STEPS: usize = 500;

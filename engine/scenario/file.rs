@@ -351,12 +351,20 @@ pub struct FieldFile {
     /// Whether an answer is needed (default true).
     #[serde(default)]
     pub required: Option<bool>,
-    /// Smallest number or amount accepted.
+    /// Smallest value accepted: a number for a `number` or `money` field;
+    /// for a `date`, a date (`2026-01-01`, `01/01/2026`), one relative to
+    /// today (`today - 18y`, `today + 3m`, `today - 30d`, `year_start` for
+    /// 1 January of this year) or another date
+    /// answer (`answers.date_debut`, `answers.date_debut + 1d`).
     #[serde(default)]
-    pub min: Option<Located<f64>>,
-    /// Largest number or amount accepted.
+    pub min: Option<Located<BoundFile>>,
+    /// Largest value accepted, written as `min`.
     #[serde(default)]
-    pub max: Option<Located<f64>>,
+    pub max: Option<Located<BoundFile>>,
+    /// Whether a `money` amount may have cents (default true); `false` for
+    /// boxes in whole euros, such as impots.gouv's revenue boxes.
+    #[serde(default)]
+    pub cents: Option<Located<bool>>,
     /// Longest text accepted (default 200 characters, 2000 for a textarea).
     #[serde(default)]
     pub max_length: Option<Located<u32>>,
@@ -407,9 +415,56 @@ pub struct ErrorsFile {
     /// When the value does not match `pattern`.
     #[serde(default)]
     pub pattern: Option<Located<String>>,
+    /// When an amount in whole euros (`cents: false`) has cents.
+    #[serde(default)]
+    pub cents: Option<Located<String>>,
     /// When the value is not the expected one. May use `{{ attempts_left }}`.
     #[serde(default)]
     pub expect: Option<Located<String>>,
+}
+
+/// A bound of `min` or `max`: a number, or a date bound written as text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BoundFile {
+    Number(f64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for BoundFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct BoundVisitor;
+        impl<'de> Visitor<'de> for BoundVisitor {
+            type Value = BoundFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number, or a date such as `2026-01-01` or `today - 18y`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<BoundFile, E> {
+                Ok(BoundFile::Text(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<BoundFile, E> {
+                Ok(BoundFile::Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<BoundFile, E> {
+                Ok(BoundFile::Number(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<BoundFile, E> {
+                Ok(BoundFile::Number(v))
+            }
+        }
+        d.deserialize_any(BoundVisitor)
+    }
+}
+
+impl JsonSchema for BoundFile {
+    fn schema_name() -> Cow<'static, str> {
+        "Bound".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({
+            "description": "A number for `number` and `money` fields; for `date` fields a date (`2026-01-01`, `01/01/2026`), `today` or `year_start` (1 January of this year) with an optional offset (`today - 18y`, `today + 3m`, `today - 30d`), or another date answer (`answers.date_debut + 1d`).",
+            "type": ["number", "string"]
+        })
+    }
 }
 
 /// One choice.
@@ -601,8 +656,9 @@ pub struct TestFile {
     pub answers: Pairs<Located<AttemptsFile>>,
     /// The step the walkthrough must end on.
     pub ends_at: Located<String>,
-    /// Expressions and the text they must give at the end, such as
-    /// `computed.impot: "1111"`.
+    /// Expressions and the value they must give at the end, such as
+    /// `computed.impot: "1111"`. The value is a template, as answers are:
+    /// `computed.total: "{{ persona.salaires + 1000 }}"`.
     #[serde(default)]
     pub expect: Pairs<Located<String>>,
 }

@@ -3,9 +3,11 @@
 //! problem it finds with its position.
 
 pub mod build;
+pub mod document;
 pub mod file;
 pub mod graph;
 
+use crate::date_rule::DateBound;
 use crate::diagnostic::Pos;
 use crate::expr::{Expr, Text};
 use crate::field::{self, FieldType, Problem};
@@ -229,6 +231,11 @@ pub struct Field {
     pub required: bool,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// A date field's bounds, resolved at each submit.
+    pub min_date: Option<DateBound>,
+    pub max_date: Option<DateBound>,
+    /// Whether an amount may have cents.
+    pub cents: bool,
     pub max_length: usize,
     pub pattern: Option<regex::Regex>,
     pub expect: Option<Expr>,
@@ -249,6 +256,9 @@ impl Field {
             required: self.required,
             min: self.min,
             max: self.max,
+            min_date: None,
+            max_date: None,
+            cents: self.cents,
             max_length: self.max_length,
             pattern: self.pattern.as_ref(),
             options: &self.option_values,
@@ -258,6 +268,16 @@ impl Field {
 
     pub fn message(&self, problem: Problem) -> &Text {
         &self.messages[problem.key()]
+    }
+
+    /// The rules with the date bounds resolved: today is `today`, and
+    /// `answer` gives another field's date answer.
+    pub fn rules_at(&self, today: time::Date, answer: impl Fn(&str) -> Option<time::Date>) -> field::Rules<'_> {
+        field::Rules {
+            min_date: self.min_date.as_ref().and_then(|b| b.resolve(today, &answer)),
+            max_date: self.max_date.as_ref().and_then(|b| b.resolve(today, &answer)),
+            ..self.rules()
+        }
     }
 
     /// A checkbox group (several boxes) rather than a single box.
@@ -318,8 +338,8 @@ pub struct Walkthrough {
     pub answers: Vec<StepAnswers>,
     pub ends_at: String,
     pub ends_at_pos: Pos,
-    /// Expression, expected text, position.
-    pub expect: Vec<(Expr, String, Pos)>,
+    /// Expression, expected value (a template), position.
+    pub expect: Vec<(Expr, Text, Pos)>,
 }
 
 impl Walkthrough {

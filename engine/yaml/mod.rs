@@ -195,13 +195,13 @@ impl<'de> Deserialize<'de> for Node {
 /// Reads `text` into a located tree, refusing oversized or hostile input.
 pub fn read_tree(file: &str, text: &str) -> Result<Located<Node>, Diagnostic> {
     check_size(file, text)?;
-    on_big_stack(|| serde_saphyr::from_str_with_options::<Located<Node>>(text, options()).map_err(|e| to_diagnostic(file, &e)))
+    on_big_stack(|| serde_saphyr::from_str_with_options::<Located<Node>>(text, options()).map_err(|e| to_diagnostic(file, text, &e)))
 }
 
 /// Reads `text` into a typed value through serde derive.
 pub fn read_typed<T: DeserializeOwned + Send>(file: &str, text: &str) -> Result<T, Diagnostic> {
     check_size(file, text)?;
-    on_big_stack(|| serde_saphyr::from_str_with_options::<T>(text, options()).map_err(|e| to_diagnostic(file, &e)))
+    on_big_stack(|| serde_saphyr::from_str_with_options::<T>(text, options()).map_err(|e| to_diagnostic(file, text, &e)))
 }
 
 /// Reads a file fully checked: typed; and when that fails, its shape
@@ -213,9 +213,10 @@ pub fn read_checked<T: DeserializeOwned + Send>(file: &str, text: &str, schema: 
     on_big_stack(|| {
         let first = match serde_saphyr::from_str_with_options::<T>(text, options()) {
             Ok(value) => return Ok(value),
-            Err(e) => to_diagnostic(file, &e),
+            Err(e) => to_diagnostic(file, text, &e),
         };
-        let tree = serde_saphyr::from_str_with_options::<Located<Node>>(text, options()).map_err(|e| vec![to_diagnostic(file, &e)])?;
+        let tree =
+            serde_saphyr::from_str_with_options::<Located<Node>>(text, options()).map_err(|e| vec![to_diagnostic(file, text, &e)])?;
         let problems = shape::check_against(file, &tree, schema);
         Err(if problems.is_empty() { vec![first] } else { problems })
     })
@@ -261,7 +262,7 @@ fn check_size(file: &str, text: &str) -> Result<(), Diagnostic> {
 
 /// Turns a parser error into a diagnostic with our own wording where the
 /// parser's would puzzle an author.
-fn to_diagnostic(file: &str, err: &serde_saphyr::Error) -> Diagnostic {
+fn to_diagnostic(file: &str, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
     use serde_saphyr::budget::BudgetBreach;
     let mut inner = err.without_snippet();
@@ -289,6 +290,13 @@ fn to_diagnostic(file: &str, err: &serde_saphyr::Error) -> Diagnostic {
         ),
         E::InvalidUtf8Input => ("the file is not valid UTF-8 text".to_owned(), Some("save the file as UTF-8")),
         E::UnknownAnchor { .. } => (plain_message(inner), Some("define the anchor (`&name`) before using it (`*name`)")),
+        E::DuplicateMappingKey { key: Some(key), .. } => {
+            let message = match first_key(text, key, pos) {
+                Some(first) => format!("key `{key}` appears twice; first at {}:{}", first.line, first.col),
+                None => format!("key `{key}` appears twice"),
+            };
+            (message, Some("remove one of the two entries"))
+        }
         E::DuplicateMappingKey { .. } => (plain_message(inner), Some("remove one of the two entries")),
         _ if plain_message(inner).starts_with("mapping values are not allowed") => {
             (plain_message(inner), Some("a text holding `: ` must be quoted (\"...\") or written on the next lines after `|`"))
@@ -300,6 +308,47 @@ fn to_diagnostic(file: &str, err: &serde_saphyr::Error) -> Diagnostic {
         Some(h) => diagnostic.with_hint(h),
         None => diagnostic,
     }
+}
+
+/// Where `key` was first written in the mapping where it comes again at
+/// `second`: earlier in the same flow mapping (`{ a: 1, a: 2 }`), or on an
+/// earlier line at the same column of the same block mapping. The parser
+/// only says where the second one is.
+fn first_key(text: &str, key: &str, second: Pos) -> Option<Pos> {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = second.line.checked_sub(1)? as usize;
+    let col = second.col.checked_sub(1)? as usize;
+    let written = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")];
+    let starts_key = |rest: &str| written.iter().any(|w| rest.starts_with(w.as_str()));
+    // Same line, before it: a flow mapping.
+    let line: Vec<char> = lines.get(at)?.chars().collect();
+    for c in (0..col.min(line.len())).rev() {
+        let rest: String = line[c..].iter().collect();
+        let opens = c == 0 || matches!(line[c - 1], '{' | ',' | ' ');
+        if opens && starts_key(&rest) && line[..c].contains(&'{') {
+            return Some(Pos::new(second.line, c as u32 + 1));
+        }
+    }
+    // Earlier lines of the same block mapping.
+    for (i, l) in lines[..at].iter().enumerate().rev() {
+        let chars: Vec<char> = l.chars().collect();
+        // A key after `- ` starts a mapping inside a list item.
+        let mut content = chars.iter().take_while(|c| **c == ' ').count();
+        while chars.get(content) == Some(&'-') && chars.get(content + 1) == Some(&' ') {
+            content += 2 + chars[content + 2..].iter().take_while(|c| **c == ' ').count();
+        }
+        let rest: String = chars.get(content..).map(|r| r.iter().collect()).unwrap_or_default();
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        if content < col {
+            return None; // the mapping started below this line
+        }
+        if content == col && starts_key(&rest) {
+            return Some(Pos::new(i as u32 + 1, col as u32 + 1));
+        }
+    }
+    None
 }
 
 fn plain_message(err: &serde_saphyr::Error) -> String {
@@ -335,6 +384,16 @@ mod tests {
         let err = read_tree("t.yaml", "title: [unclosed\n").unwrap_err();
         assert_eq!(err.pos, Pos::new(1, 8));
         assert_eq!(err.message, "unclosed bracket '['");
+    }
+
+    #[test]
+    fn duplicate_keys_name_the_first_one() {
+        let err = read_tree("t.yaml", "steps:\n  - id: a\n    kind: info\n    # note\n    kind: form\n").unwrap_err();
+        assert_eq!((err.pos, err.message.as_str()), (Pos::new(5, 5), "key `kind` appears twice; first at 3:5"));
+        let err = read_tree("t.yaml", "a: 1\nb: { x: 1, y: 2, x: 3 }\n").unwrap_err();
+        assert_eq!((err.pos, err.message.as_str()), (Pos::new(2, 18), "key `x` appears twice; first at 2:6"));
+        let err = read_tree("t.yaml", "title: a\nsteps: []\ntitle: b\n").unwrap_err();
+        assert_eq!(err.message, "key `title` appears twice; first at 1:1");
     }
 
     #[test]
