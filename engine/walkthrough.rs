@@ -278,6 +278,19 @@ pub fn reach(scenario: &Scenario, seed: u64, step: &str) -> Option<Rehearsal> {
     (0..scenario.tests.len()).find_map(|i| walk(scenario, i, As::Exactly(seed), true, Some(step), &mut |_, _, _, _| {}).ok())
 }
 
+/// For an author's "Commencer ici": brings a rehearsal to `step` as the
+/// persona of `seed` if a walkthrough allows it, else with a walkthrough's
+/// traits, else as a walkthrough's own persona. Never for a learner, whose
+/// persona must not change ([`reach`]).
+pub fn reach_with_traits(scenario: &Scenario, seed: u64, step: &str) -> Option<Rehearsal> {
+    if let Some(r) = reach(scenario, seed, step) {
+        return Some(r);
+    }
+    let n = scenario.tests.len();
+    let tries = (0..n).map(|i| (i, As::Seed(seed))).chain((0..n).map(|i| (i, As::Itself)));
+    tries.into_iter().find_map(|(i, who)| walk(scenario, i, who, false, Some(step), &mut |_, _, _, _| {}).ok())
+}
+
 /// Plays walkthrough `index` to its end, calling `observe` before each move
 /// with the rehearsal as it is then.
 pub fn observe(
