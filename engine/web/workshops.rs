@@ -254,12 +254,19 @@ pub async fn room(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let items: Vec<Value> = scenarios_of(&loaded, &room)
         .iter()
         .map(|s| {
-            let p = visitor.session.rehearsals.get(&s.id).map(|r| progress(s, r, t));
+            let r = visitor.session.rehearsals.get(&s.id);
+            // The learner's own page: the title as their step shows it.
+            let step_title = r.map(|r| {
+                let persona = r.persona(s, t);
+                let ctx = r.context(crate::rehearsal::Stage { scenario: s, persona: &persona }, t);
+                let step = r.current(s);
+                step.title.render_plain(&ctx).unwrap_or_else(|_| step.id.clone())
+            });
             context! {
                 title => s.title.clone(),
                 url => format!("/scenarios/{}/etape", s.id),
-                finished => p.as_ref().is_some_and(|p| p.finished),
-                step_title => p.as_ref().map(|p| p.step_title.clone()),
+                finished => r.is_some_and(|r| r.is_finished(s)),
+                step_title => step_title,
             }
         })
         .collect();
