@@ -74,12 +74,12 @@ fn benches(c: &mut Criterion) {
     });
 
     c.bench_function("build the view of a step (no template)", |b| {
-        let persona = at_income.persona(&s);
+        let persona = at_income.persona(&s, NOW);
         b.iter(|| black_box(at_income.view(Stage { scenario: &s, persona: &persona }, NOW, None).unwrap()));
     });
 
     c.bench_function("submit a step", |b| {
-        let persona = at_income.persona(&s);
+        let persona = at_income.persona(&s, NOW);
         let form = vec![("1AJ".to_owned(), "24000".to_owned())];
         b.iter(|| {
             let mut r: Rehearsal = at_income.clone();

@@ -50,6 +50,9 @@ pub fn add_filters(env: &mut Environment<'_>) {
     env.add_filter("numero_fiscal", |v: String| crate::persona::ids::format_numero_fiscal(&v));
     env.add_filter("phone", |v: String| crate::persona::ids::format_phone(&v));
     env.add_function("mois", month_label);
+    // French grammar: `{{ mois(-1) | de }}` is « d'août 2026 », `{{ n | ans }}` « 1 an ».
+    env.add_filter("de", |v: Value| crate::french::de(&v.to_string()));
+    env.add_filter("ans", |v: i64| crate::french::years(v));
     env.add_filter("qr", qr_svg);
 }
 
@@ -378,5 +381,17 @@ mod tests {
         // An absurd offset saturates rather than overflow.
         let far = Text::compile("{{ mois(9223372036854775807) }}").unwrap();
         assert!(far.render(&context! { today => context! { year => 2026, month => 1 } }).is_ok());
+    }
+
+    #[test]
+    fn months_and_names_take_de_as_french_does() {
+        let september = context! { today => context! { year => 2026, month => 9 }, persona => context! { prenom => "Audrey", age => 1 } };
+        let t = Text::compile("Votre actualisation {{ mois(-1) | de }}").unwrap();
+        assert_eq!(t.render(&september).unwrap(), "Votre actualisation d&#x27;août 2026");
+        assert_eq!(t.render_plain(&september).unwrap(), "Votre actualisation d'août 2026");
+        let t = Text::compile("Vos ressources {{ mois(-5) | de }} à {{ mois(-3) }}").unwrap();
+        assert_eq!(t.render_plain(&september).unwrap(), "Vos ressources d'avril 2026 à juin 2026");
+        let t = Text::compile("Salaires {{ persona.prenom | de }}, {{ persona.age | ans }}").unwrap();
+        assert_eq!(t.render_plain(&september).unwrap(), "Salaires d'Audrey, 1 an");
     }
 }

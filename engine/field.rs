@@ -66,9 +66,10 @@ impl FieldType {
         matches!(self, FieldType::Select | FieldType::Radio)
     }
 
-    /// Identifiers whose valid values could be someone's real data.
+    /// Identifiers whose valid values could be someone's real data: those
+    /// not in a fictitious range nor the persona's are refused.
     pub fn is_identifier(self) -> bool {
-        matches!(self, FieldType::Iban | FieldType::Nir | FieldType::NumeroFiscal)
+        matches!(self, FieldType::Iban | FieldType::Nir | FieldType::NumeroFiscal | FieldType::Phone | FieldType::Email)
     }
 
     /// The longest value accepted, whatever the scenario says.

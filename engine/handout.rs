@@ -34,13 +34,15 @@ pub struct GuideStep {
 /// first walkthrough), by the first walkthrough that this persona can
 /// follow to its end.
 pub fn for_seed(scenario: &Scenario, seed: Option<u64>) -> Result<(Vec<GuideStep>, Arc<Persona>), Failure> {
-    let tries = match seed {
-        Some(seed) => walkthrough::fallbacks(scenario, seed).into_iter().filter(|(i, _)| *i == 0).collect(),
+    // The persona exactly as the learner has it, by whichever walkthrough
+    // its path follows to the end: never another person's traits.
+    let tries: Vec<(usize, As)> = match seed {
+        Some(seed) => (0..scenario.tests.len()).map(|i| (i, As::Exactly(seed))).collect(),
         None => vec![(0, As::Itself)],
     };
     let mut last = None;
-    for (_, who) in tries {
-        match step_by_step(scenario, who) {
+    for (i, who) in tries {
+        match step_by_step(scenario, i, who) {
             Ok(done) => return Ok(done),
             Err(e) => last = Some(e),
         }
@@ -49,13 +51,13 @@ pub fn for_seed(scenario: &Scenario, seed: Option<u64>) -> Result<(Vec<GuideStep
 }
 
 /// The fiche pas à pas of `scenario`, as the persona of `who` would fill it.
-pub fn step_by_step(scenario: &Scenario, who: As) -> Result<(Vec<GuideStep>, Arc<Persona>), Failure> {
-    let Some(first) = scenario.tests.first() else {
+pub fn step_by_step(scenario: &Scenario, index: usize, who: As) -> Result<(Vec<GuideStep>, Arc<Persona>), Failure> {
+    let Some(first) = scenario.tests.get(index) else {
         return Err(Failure { pos: Default::default(), message: "the scenario has no walkthrough".into() });
     };
     let mut steps: Vec<GuideStep> = Vec::new();
     let mut broken = None;
-    let end = walkthrough::observe(scenario, 0, who, &mut |r, stage, now, m| {
+    let end = walkthrough::observe_for_persona(scenario, index, who, &mut |r, stage, now, m| {
         if broken.is_some() {
             return;
         }
@@ -75,7 +77,7 @@ pub fn step_by_step(scenario: &Scenario, who: As) -> Result<(Vec<GuideStep>, Arc
     if let Some(e) = broken {
         return Err(Failure { pos: first.pos, message: e });
     }
-    let persona = end.persona(scenario);
+    let persona = end.persona(scenario, walkthrough::clock(scenario));
     let stage = Stage { scenario, persona: &persona };
     let view = end.view(stage, walkthrough::clock(scenario), None).map_err(|e| Failure { pos: first.pos, message: e.to_string() })?;
     steps.push(GuideStep {
@@ -203,7 +205,7 @@ mod tests {
     fn the_impots_handout_lists_every_step_of_the_happy_path() {
         let lib = Library::embedded();
         let s = lib.get("impots/declaration-revenus").unwrap();
-        let (steps, persona) = step_by_step(s, As::Itself).unwrap();
+        let (steps, persona) = step_by_step(s, 0, As::Itself).unwrap();
         let first = &steps[0];
         assert_eq!(first.number, 1);
         assert_eq!(first.entries[0].value, persona.text("numero_fiscal"));

@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod expr;
 pub mod field;
 pub mod files;
+pub mod french;
 pub mod handout;
 pub mod library;
 pub mod memory;

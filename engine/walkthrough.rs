@@ -76,11 +76,25 @@ pub struct Script<'a> {
     used: BTreeMap<String, usize>,
     last_attempt: bool,
     attempt_pos: Pos,
+    /// Played for someone else's persona (a handout, a learner moved to a
+    /// step): see [`Script::for_persona`].
+    for_persona: bool,
 }
 
 impl<'a> Script<'a> {
     pub fn new(scenario: &'a Scenario, test: &'a Walkthrough) -> Script<'a> {
-        Script { scenario, test, used: BTreeMap::new(), last_attempt: true, attempt_pos: test.pos }
+        Script { scenario, test, used: BTreeMap::new(), last_attempt: true, attempt_pos: test.pos, for_persona: false }
+    }
+
+    /// The script played for a persona the walkthrough was not written for:
+    /// where a page pre-fills a value from the persona, a fixed answer of
+    /// the walkthrough (`1AJ: "24000"`, test data) gives way to it, so that
+    /// a handout or a moved learner types what the persona card says.
+    /// Answers written as templates (`{{ persona.salaires }}`) are already
+    /// the persona's.
+    pub fn for_persona(mut self) -> Script<'a> {
+        self.for_persona = true;
+        self
     }
 
     fn fail(&self, pos: Pos, message: String) -> Failure {
@@ -177,6 +191,14 @@ impl<'a> Script<'a> {
         }
         // What the page shows, with the given answers typed over it.
         let mut form = page_form(r, stage, now).map_err(scenario_error)?;
+        if self.for_persona {
+            let fixed = |name: &str| attempt.values.iter().any(|(f, values, _)| f == name && values.iter().all(|v| v.is_static()));
+            let from_persona = |name: &str| {
+                step.fields.iter().any(|f| f.name == name && f.prefill.as_ref().is_some_and(|p| p.source().contains("persona")))
+            };
+            let prefilled = |name: &str| form.iter().any(|(k, v)| k == name && !v.is_empty());
+            given.retain(|(name, _)| !(fixed(name) && from_persona(name) && prefilled(name)));
+        }
         form.retain(|(k, _)| !given.iter().any(|(g, _)| g == k));
         form.extend(given);
         moves.push(Move::Submit(form));
@@ -336,13 +358,13 @@ pub fn run_all(scenario: &Scenario) -> Vec<Diagnostic> {
 /// Runs one walkthrough to its end.
 pub fn run(scenario: &Scenario, test: &Walkthrough) -> Result<Rehearsal, Failure> {
     let index = index_of(scenario, test);
-    walk(scenario, index, As::Itself, None, &mut |_, _, _, _| {})
+    walk(scenario, index, As::Itself, false, None, &mut |_, _, _, _| {})
 }
 
 /// Replays a walkthrough until the rehearsal reaches `step`: a rehearsal
 /// that starts there with the earlier answers filled in.
 pub fn replay_to(scenario: &Scenario, test: &Walkthrough, step: &str) -> Option<Rehearsal> {
-    walk(scenario, index_of(scenario, test), As::Itself, Some(step), &mut |_, _, _, _| {}).ok()
+    walk(scenario, index_of(scenario, test), As::Itself, false, Some(step), &mut |_, _, _, _| {}).ok()
 }
 
 /// Whose persona a replay plays.
@@ -357,25 +379,29 @@ pub enum As {
     Exactly(u64),
 }
 
-/// The ways to replay walkthroughs for the persona of `seed`, best first:
-/// that very persona, then it with a walkthrough's traits, then a
-/// walkthrough's own persona.
-pub fn fallbacks(scenario: &Scenario, seed: u64) -> Vec<(usize, As)> {
-    let n = scenario.tests.len();
-    let mut out: Vec<(usize, As)> = (0..n).map(|i| (i, As::Exactly(seed))).collect();
-    out.extend((0..n).map(|i| (i, As::Seed(seed))));
-    out.extend((0..n).map(|i| (i, As::Itself)));
-    out
-}
-
-/// Brings a rehearsal to `step` with the answers of some walkthrough, for
-/// the persona of `seed` if a walkthrough allows it.
+/// Brings a rehearsal to `step` with the answers of some walkthrough, as
+/// the persona of `seed` exactly: never with a walkthrough's traits (a
+/// single person is not made married to reach "Déclarant 2"). `None` when
+/// this persona's path does not pass there.
 pub fn reach(scenario: &Scenario, seed: u64, step: &str) -> Option<Rehearsal> {
     // The first step needs no answers, hence no walkthrough.
     if scenario.steps[scenario.start].id == step {
         return Some(Rehearsal::start(scenario, seed, clock(scenario)));
     }
-    fallbacks(scenario, seed).into_iter().find_map(|(i, who)| walk(scenario, i, who, Some(step), &mut |_, _, _, _| {}).ok())
+    (0..scenario.tests.len()).find_map(|i| walk(scenario, i, As::Exactly(seed), true, Some(step), &mut |_, _, _, _| {}).ok())
+}
+
+/// For an author's "Commencer ici": brings a rehearsal to `step` as the
+/// persona of `seed` if a walkthrough allows it, else with a walkthrough's
+/// traits, else as a walkthrough's own persona. Never for a learner, whose
+/// persona must not change ([`reach`]).
+pub fn reach_with_traits(scenario: &Scenario, seed: u64, step: &str) -> Option<Rehearsal> {
+    if let Some(r) = reach(scenario, seed, step) {
+        return Some(r);
+    }
+    let n = scenario.tests.len();
+    let tries = (0..n).map(|i| (i, As::Seed(seed))).chain((0..n).map(|i| (i, As::Itself)));
+    tries.into_iter().find_map(|(i, who)| walk(scenario, i, who, false, Some(step), &mut |_, _, _, _| {}).ok())
 }
 
 /// Plays walkthrough `index` to its end, calling `observe` before each move
@@ -386,7 +412,20 @@ pub fn observe(
     who: As,
     observe: &mut dyn FnMut(&Rehearsal, Stage, u64, &Move),
 ) -> Result<Rehearsal, Failure> {
-    walk(scenario, index, who, None, observe)
+    walk(scenario, index, who, false, None, observe)
+}
+
+/// [`observe`], played for the persona of `who` ([`Script::for_persona`]):
+/// its pre-filled values over the walkthrough's fixed ones, and the
+/// walkthrough's `expect:` left unchecked, since they hold for the
+/// walkthrough's own numbers.
+pub fn observe_for_persona(
+    scenario: &Scenario,
+    index: usize,
+    who: As,
+    observe: &mut dyn FnMut(&Rehearsal, Stage, u64, &Move),
+) -> Result<Rehearsal, Failure> {
+    walk(scenario, index, who, true, None, observe)
 }
 
 fn index_of(scenario: &Scenario, test: &Walkthrough) -> usize {
@@ -397,6 +436,7 @@ fn walk(
     scenario: &Scenario,
     index: usize,
     who: As,
+    for_persona: bool,
     stop_at: Option<&str>,
     observe: &mut dyn FnMut(&Rehearsal, Stage, u64, &Move),
 ) -> Result<Rehearsal, Failure> {
@@ -411,9 +451,12 @@ fn walk(
             r.pinned = None;
         }
     }
-    let persona = r.persona(scenario);
+    let persona = r.persona(scenario, now);
     let stage = Stage { scenario, persona: &persona };
     let mut script = Script::new(scenario, test);
+    if for_persona {
+        script = script.for_persona();
+    }
     for _ in 0..MAX_ACTIONS {
         let step_id = r.current(scenario).id.clone();
         if stop_at == Some(step_id.as_str()) {
@@ -424,7 +467,9 @@ fn walk(
                 if let Some(target) = stop_at {
                     return Err(script.fail(test.pos, format!("never reached step `{target}`")));
                 }
-                script.check_end(&r, &persona, now)?;
+                if !for_persona {
+                    script.check_end(&r, &persona, now)?;
+                }
                 return Ok(r);
             }
             Next::Moves(moves) => {

@@ -333,6 +333,24 @@ impl Room {
     }
 }
 
+impl Room {
+    /// Records that a learner's rehearsals of `scenarios` started again
+    /// (reset, or moved to a step): their refused submits there no longer
+    /// count, and they are now at `progress`.
+    pub fn restarted(&self, learner: u32, progress: Progress, scenarios: &[String]) {
+        let changed = self.change(|w| {
+            let l = w.learners.iter_mut().find(|l| l.id == learner)?;
+            l.errors.retain(|(scenario, _), _| !scenarios.contains(scenario));
+            l.progress = progress;
+            let l = l.clone();
+            Some((w.code.clone(), l))
+        });
+        if let (Some(replica), Some((code, l))) = (&self.replica, changed) {
+            replica.learner(&code, &l);
+        }
+    }
+}
+
 /// Every live workshop, by join code and by trainer token. Workshops left
 /// alone for `idle` are forgotten; a live one never is to make room: when
 /// `capacity` workshops are live, opening another is refused.
@@ -493,6 +511,12 @@ mod tests {
             assert_eq!((l.errors_here(), l.errors_total(), l.progress.since), (0, 2, 200));
             let heat = w.heat(&[("a/b".into(), "s1".into(), "S1".into()), ("a/b".into(), "s2".into(), "S2".into())]);
             assert_eq!((heat[0].here, heat[0].errors, heat[1].here), (0, 2, 1));
+        });
+        // Started again: the old errors no longer count.
+        room.restarted(id, at("s1", 300), &["a/b".to_owned()]);
+        room.read(|w| {
+            let l = w.learner(id).unwrap();
+            assert_eq!((l.errors_here(), l.errors_total(), l.progress.step.as_str()), (0, 0, "s1"));
         });
         let ended = registry.end(&token).unwrap();
         assert_eq!(ended.len(), 1);

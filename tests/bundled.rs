@@ -23,3 +23,22 @@ fn every_walkthrough_passes_and_every_scenario_has_an_error_path() {
         }
     }
 }
+
+/// "de août", "de Orléans", "Salaires de Audrey": a month, a commune or a
+/// first name after "de" goes through the `de` filter, which elides.
+#[test]
+fn bundled_texts_elide_de_before_values() {
+    let unelided = regex::Regex::new(r"\bde \{\{ *(mois\(|persona\.[a-z_.]*(prenom|commune|nom)\b)").unwrap();
+    let mut found = Vec::new();
+    for root in ["scenarios", "themes"] {
+        for entry in walkdir::WalkDir::new(root).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+            let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+            for (i, line) in text.lines().enumerate() {
+                if unelided.is_match(line) {
+                    found.push(format!("{}:{}: {line}", entry.path().display(), i + 1));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "write `{{{{ value | de }}}}` rather than `de {{{{ value }}}}`:\n{}", found.join("\n"));
+}

@@ -141,12 +141,16 @@ async fn a_script_typed_as_an_answer_comes_back_escaped() {
     let page = c.post_follow("/scenarios/demo/note/etape/message", &[("texte", "<script>alert(1)</script>")]).await;
     assert!(page.body.contains("<dd>&lt;script&gt;alert(1)&lt;&#x2f;script&gt;</dd>"), "{}", page.body);
     assert!(!page.body.contains("<script>alert(1)"));
-    // Re-shown in an input after a refusal, still escaped.
-    let mut c = Client::embedded();
-    c.post_follow("/scenarios/impots/declaration-revenus/commencer", &[]).await;
-    let page = c.post("/scenarios/impots/declaration-revenus/etape/connexion", &[("numero_fiscal", "\"><script>alert(1)</script>")]).await;
+    // Re-shown in an input after a refusal (of another field: a refused
+    // identifier is not shown again at all), still escaped.
+    let mut c = Client::new(library_with_sneaky_theme());
+    c.post_follow("/scenarios/demo/note/commencer", &[]).await;
+    let page = c.post("/scenarios/demo/note/etape/message", &[("texte", "\"><script>alert(1)</script>"), ("nir", "123")]).await;
+    assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("<script>alert(1)"));
     assert!(page.body.contains("&quot;&gt;&lt;script&gt;"));
+    let page = c.post("/scenarios/demo/note/etape/message", &[("texte", "x"), ("nir", "\"><script>alert(1)</script>")]).await;
+    assert!(!page.body.contains("<script>alert(1)") && !page.body.contains("&lt;script&gt;alert(1)"));
 }
 
 #[tokio::test]

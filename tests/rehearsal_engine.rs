@@ -293,3 +293,35 @@ fn the_persona_card_lists_what_the_scenario_asks_for() {
     );
     assert_eq!(card.identifiers[0].value, ids::format_numero_fiscal(&p.text("numero_fiscal")));
 }
+
+/// The card and the pages count ages on the rehearsal's today, not at
+/// `valid_as_of`: someone whose birthday falls between the two is a year
+/// older; "1 an", never "1 ans".
+#[test]
+fn ages_on_the_card_are_counted_on_the_rehearsal_s_today() {
+    let s = scenario();
+    const DEC_4: u64 = 1_796_342_400; // 2026-12-04
+    let born_in_between = |p: &Persona| {
+        let b = persona::parse_date(&p.text("date_naissance")).unwrap();
+        (u8::from(b.month()), b.day()) > (4, 1) && (u8::from(b.month()), b.day()) <= (12, 4)
+    };
+    let seed = (1..).find(|&seed| born_in_between(&s.persona_of(seed, None))).unwrap();
+    let r = Rehearsal::start(&s, seed, DEC_4);
+    let at_reference = s.persona_of(seed, None);
+    let today = r.persona(&s, DEC_4);
+    let age = at_reference.get("age").unwrap().as_i64().unwrap();
+    assert_eq!(today.get("age").unwrap().as_i64().unwrap(), age + 1);
+    let card = miroir::rehearsal::view::card(&s, &today);
+    let line = &card.identity[1].value;
+    assert!(line.contains(&format!("({} ans)", age + 1)), "{line}");
+    let ctx = r.context(Stage { scenario: &s, persona: &today }, DEC_4);
+    assert_eq!(miroir::expr::Expr::compile("persona.age").unwrap().eval(&ctx).unwrap().as_i64(), Some(age + 1));
+    // "1 an" for a child of one.
+    let mut spec = s.persona.clone();
+    spec.children = miroir::persona::spec::IntRange::new(1, 1);
+    spec.age = miroir::persona::spec::IntRange::new(18, 19);
+    let with_baby = (0..2_000).map(|seed| persona::generate(&spec, seed)).find(|p| p.values["enfants"][0]["age"] == 1).unwrap();
+    let card = miroir::rehearsal::view::card(&s, &with_baby);
+    let children = card.identity.iter().find(|l| l.label == "Enfants").unwrap();
+    assert!(children.value.ends_with("(1 an)"), "{}", children.value);
+}

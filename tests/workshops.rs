@@ -328,7 +328,8 @@ async fn the_dashboard_streams_events_as_learners_work() {
     log_in(&mut ali).await;
     let moved = feed.until(|_, d| learners(d)[0]["step"] == "code-securite").await;
     assert_eq!(learners(&moved)[0]["errors_here"], 0);
-    assert_eq!(learners(&moved)[0]["step_number"], 2);
+    // Counted as the learner's progress train counts: « Étape 1 sur 5 ».
+    assert_eq!((learners(&moved)[0]["step_number"].as_u64(), learners(&moved)[0]["steps_total"].as_u64()), (Some(1), Some(5)));
 }
 
 #[tokio::test]
@@ -345,7 +346,8 @@ async fn reset_and_move_everyone() {
     assert_eq!(rehearsal_step(&state, &ali).await.as_deref(), Some("connexion"));
 
     let reply = trainer.post(&format!("/atelier/animation/{token}/deplacer"), &[("etape", &format!("{SCENARIO}:revenus"))]).await;
-    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(common::unescape(&reply.body).contains("2 personnes ont été déplacées vers l'étape « Traitements, salaires »."));
     for c in [&ali, &bea] {
         assert_eq!(rehearsal_step(&state, c).await.as_deref(), Some("revenus"));
     }
@@ -564,4 +566,160 @@ async fn wrong_codes_are_counted_per_network_address_over_a_real_connection() {
     assert_eq!(statuses[30], 429, "the address reached its limit: the server knows who is connected");
     let _ = stop.send(());
     server.await.unwrap().unwrap();
+}
+
+// --- One persona everywhere.
+
+async fn set_seed(state: &Shared, c: &Client, seed: u64) {
+    let loaded = state.loaded();
+    let s = loaded.library.get(SCENARIO).unwrap();
+    let mut session = state.store.load(session_of(c)).await.unwrap().unwrap();
+    session.put(miroir::rehearsal::Rehearsal::start(s, seed, miroir::web::pages::now()));
+    state.store.save(session_of(c), session).await.unwrap();
+}
+
+async fn rehearsal_of(state: &Shared, c: &Client) -> miroir::rehearsal::Rehearsal {
+    state.store.load(session_of(c)).await.unwrap().unwrap().rehearsals[SCENARIO].clone()
+}
+
+/// A seed whose persona (at `valid_as_of`) is in `situation`.
+fn seed_in(situation: &str) -> u64 {
+    let lib = Library::embedded();
+    let s = lib.get(SCENARIO).unwrap();
+    (1..).find(|&seed| s.persona_of(seed, None).text("situation_familiale") == situation).unwrap()
+}
+
+#[tokio::test]
+async fn the_handout_types_what_the_persona_card_says() {
+    let mut c = Client::embedded();
+    for seed in [seed_in("celibataire"), seed_in("marie")] {
+        let persona = Library::embedded().get(SCENARIO).unwrap().persona_of(seed, None);
+        let handout = common::unescape(&c.get(&format!("/scenarios/{SCENARIO}/fiche-pas-a-pas?graine={seed}")).await.body);
+        let salaires = persona.text("salaires");
+        assert!(
+            handout.contains(&format!("<dd>{salaires}</dd>")) || handout.contains(&salaires),
+            "seed {seed}: no {salaires} in\n{handout}"
+        );
+        // The walkthrough's own figures are test data, not this person's.
+        assert!(!handout.contains(">24000<") && !handout.contains(">38000<"), "seed {seed}:\n{handout}");
+        if persona.text("situation_familiale") == "marie" {
+            assert!(handout.contains(&persona.text("salaires_conjoint")));
+        }
+    }
+}
+
+#[tokio::test]
+async fn moving_a_room_never_changes_a_persona() {
+    let state = state_with(Config::default());
+    let (mut trainer, token, code) = open(&state, false).await;
+    let mut single = join(&state, &code, "Ali").await;
+    let mut married = join(&state, &code, "Béa").await;
+    let (single_seed, married_seed) = (seed_in("celibataire"), seed_in("marie"));
+    set_seed(&state, &single, single_seed).await;
+    set_seed(&state, &married, married_seed).await;
+    let reply = trainer.post(&format!("/atelier/animation/{token}/deplacer"), &[("etape", &format!("{SCENARIO}:declarant-2"))]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let told = common::unescape(&reply.body);
+    assert!(told.contains("1 personne a été déplacée vers l'étape « Déclarant 2 »."), "{told}");
+    assert!(told.contains("car le parcours de leur personne ne passe pas par cette étape") && told.contains(": Ali."), "{told}");
+    assert!(told.contains("role=\"status\""));
+    // The single learner stays single, where they were; the married one is
+    // moved as herself, with her own spouse.
+    let (a, b) = (rehearsal_of(&state, &single).await, rehearsal_of(&state, &married).await);
+    assert_eq!((rehearsal_step(&state, &single).await.as_deref(), a.seed, a.pinned), (Some("connexion"), single_seed, None));
+    assert_eq!((rehearsal_step(&state, &married).await.as_deref(), b.seed, b.pinned), (Some("declarant-2"), married_seed, None));
+    let lib = Library::embedded();
+    let s = lib.get(SCENARIO).unwrap();
+    assert_eq!(b.answers["situation"], "marie");
+    assert_eq!(b.persona(s, miroir::web::pages::now()).values["conjoint"], s.persona_of(married_seed, None).values["conjoint"]);
+    // And everyone restarting keeps everyone's persona.
+    trainer.post(&format!("/atelier/animation/{token}/recommencer"), &[]).await;
+    for (c, seed) in [(&mut single, single_seed), (&mut married, married_seed)] {
+        let r = rehearsal_of(&state, c).await;
+        assert_eq!((r.seed, r.pinned, r.current(s).id.as_str()), (seed, None, "connexion"));
+        let card = common::unescape(&c.get(&format!("/scenarios/{SCENARIO}/fiche")).await.body);
+        assert_eq!(card.contains("Conjoint"), seed == married_seed);
+    }
+}
+
+#[tokio::test]
+async fn everyone_restarting_clears_the_old_errors() {
+    let state = state_with(Config::default());
+    let (mut trainer, token, code) = open(&state, true).await;
+    let mut ali = join(&state, &code, "Ali").await;
+    let mut feed = Feed::open(&state, &token).await;
+    ali.post(&format!("/scenarios/{SCENARIO}/etape/connexion"), &[("numero_fiscal", "123")]).await;
+    ali.post(&format!("/scenarios/{SCENARIO}/etape/connexion"), &[("numero_fiscal", "123")]).await;
+    feed.until(|_, d| learners(d).first().is_some_and(|l| l["errors_here"] == 2)).await;
+    trainer.post(&format!("/atelier/animation/{token}/recommencer"), &[]).await;
+    let after = feed.until(|_, d| learners(d)[0]["errors_total"] == 0).await;
+    assert_eq!(learners(&after)[0]["errors_here"], 0);
+    assert!(after["heat"].as_array().unwrap().iter().all(|h| h["errors"] == 0), "{after}");
+}
+
+#[tokio::test]
+async fn a_code_valid_15_minutes_is_expired_after_15_minutes_and_odd_clock_values_are_refused() {
+    let state = state_with(Config::default());
+    let (_, _, code) = open(&state, true).await;
+    let mut ali = join(&state, &code, "Ali").await;
+    log_in(&mut ali).await;
+    // A duration the form does not offer.
+    for minutes in ["7", "", "quinze", "-15"] {
+        let refused = ali.post(&format!("/scenarios/{SCENARIO}/horloge"), &[("minutes", minutes)]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{minutes}");
+        assert!(common::unescape(&refused.body).contains("Ce choix n'est pas proposé par le formulaire"));
+    }
+    assert_eq!(rehearsal_of(&state, &ali).await.skipped_minutes, 0);
+    let moved = ali.post(&format!("/scenarios/{SCENARIO}/horloge"), &[("minutes", "15")]).await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    let r = rehearsal_of(&state, &ali).await;
+    let loaded = state.loaded();
+    let s = loaded.library.get(SCENARIO).unwrap();
+    let sent = r.inbox.last().unwrap();
+    let typed = miroir::rehearsal::inbox::code(&r, miroir::rehearsal::inbox::message(s, sent).unwrap(), sent).unwrap();
+    let page = ali.post_follow(&format!("/scenarios/{SCENARIO}/etape/code-securite"), &[("code", &typed)]).await;
+    assert!(common::unescape(&page.body).contains("Le code de sécurité a expiré"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn learners_are_told_once_when_the_trainer_resets_or_moves_them() {
+    let state = state_with(Config::default());
+    let (mut trainer, token, code) = open(&state, true).await;
+    let mut ali = join(&state, &code, "Ali").await;
+    log_in(&mut ali).await;
+    trainer.post(&format!("/atelier/animation/{token}/recommencer"), &[]).await;
+    let page = ali.get_follow(&format!("/scenarios/{SCENARIO}/etape")).await;
+    let told = "<div class=\"notice\" role=\"status\"><p>La personne qui anime l&#x27;atelier vous a fait recommencer : l&#x27;entraînement reprend au début, avec la même personne.</p></div>";
+    assert!(page.body.contains(told), "{}", page.body);
+    let again = ali.get_follow(&format!("/scenarios/{SCENARIO}/etape")).await;
+    assert!(!again.body.contains("vous a fait recommencer"));
+    trainer.post(&format!("/atelier/animation/{token}/deplacer"), &[("etape", &format!("{SCENARIO}:revenus"))]).await;
+    let page = common::unescape(&ali.get_follow(&format!("/scenarios/{SCENARIO}/etape")).await.body);
+    assert!(page.contains("La personne qui anime l'atelier vous a fait passer à l'étape « Traitements, salaires » : les étapes précédentes ont été remplies pour vous."), "{page}");
+}
+
+#[tokio::test]
+async fn the_dashboard_names_steps_without_anyone_s_name() {
+    let state = state_with(Config::default());
+    let (mut trainer, token, code) = open(&state, false).await;
+    let mut ali = join(&state, &code, "Ali").await;
+    log_in(&mut ali).await;
+    let r = rehearsal_of(&state, &ali).await;
+    let loaded = state.loaded();
+    let s = loaded.library.get(SCENARIO).unwrap();
+    let sent = r.inbox.last().unwrap();
+    let typed = miroir::rehearsal::inbox::code(&r, miroir::rehearsal::inbox::message(s, sent).unwrap(), sent).unwrap();
+    let page = ali.post_follow(&format!("/scenarios/{SCENARIO}/etape/code-securite"), &[("code", &typed)]).await;
+    let persona = r.persona(s, miroir::web::pages::now());
+    assert!(page.body.contains(&format!("Bonjour {} {}", persona.text("prenom"), persona.text("nom"))));
+    let mut feed = Feed::open(&state, &token).await;
+    let data = feed.until(|_, d| learners(d)[0]["step"] == "accueil").await;
+    assert_eq!(learners(&data)[0]["step_title"], "Bonjour (prénom) (nom)");
+    let dashboard = common::unescape(&trainer.get(&format!("/atelier/animation/{token}")).await.body);
+    assert!(dashboard.contains("Bonjour (prénom) (nom)"), "{dashboard}");
+    let example = s.persona_of(1, None);
+    for p in [&persona, &example] {
+        let name = format!("{} {}", p.text("prenom"), p.text("nom"));
+        assert!(!dashboard.contains(&name), "{name} on the dashboard");
+    }
 }

@@ -102,6 +102,13 @@ pub fn nir_fictitious(s: &str) -> bool {
     s.get(3..5).and_then(|m| m.parse::<u8>().ok()).is_some_and(|m| (13..=19).contains(&m))
 }
 
+/// A 13-character NIR without its key that could be someone's: a sex
+/// digit INSEE uses, digits (Corsica's 2A and 2B aside).
+pub fn nir_short_valid(s: &str) -> bool {
+    let s = compact(s).to_ascii_uppercase();
+    s.len() == 13 && matches!(s.as_bytes()[0], b'1' | b'2' | b'3' | b'4' | b'7' | b'8') && nir_key(&s).is_some()
+}
+
 /// `255081416802538` shown as `2 55 08 14 168 025 38`, as on a carte Vitale.
 pub fn format_nir(s: &str) -> String {
     group(&compact(s), &[1, 2, 2, 2, 3, 3, 2])
@@ -279,6 +286,18 @@ pub fn email_valid(s: &str) -> bool {
         && s.len() <= 254
 }
 
+/// Domains set aside for examples and tests (RFC 2606, RFC 6761): no
+/// one's mailbox is there.
+pub fn email_fictitious(s: &str) -> bool {
+    let Some((_, domain)) = s.trim().rsplit_once('@') else { return false };
+    let domain = domain.to_ascii_lowercase();
+    let domain = domain.trim_end_matches('.');
+    let reserved = ["example.org", "example.com", "example.net"];
+    let tld = domain.rsplit('.').next().unwrap_or_default();
+    reserved.iter().any(|r| domain == *r || domain.ends_with(&format!(".{r}")))
+        || matches!(tld, "test" | "example" | "invalid" | "localhost")
+}
+
 /// Splits `s` into groups of the given sizes, joined by spaces; any rest
 /// goes into a last group.
 fn group(s: &str, sizes: &[usize]) -> String {
@@ -354,6 +373,12 @@ mod tests {
         assert!(!email_valid("marie.lefebvre@example"));
         assert!(!email_valid("marie lefebvre@example.org"));
         assert!(!email_valid("@example.org"));
+        for fictitious in ["marie@example.org", "a@impots.example.org", "a@EXAMPLE.NET", "a@caf.test", "a@b.example", "a@b.invalid"] {
+            assert!(email_fictitious(fictitious), "{fictitious}");
+        }
+        for real in ["jean.dupont@gmail.com", "a@example.org.fr", "a@notexample.org", "a@exampleorg", "example.org"] {
+            assert!(!email_fictitious(real), "{real}");
+        }
     }
 
     /// Over many seeds, every generated value passes its real checksum and

@@ -6,7 +6,9 @@
 //! same name, address and identifiers in every scenario, whatever else each
 //! scenario adds.
 
+pub mod activity;
 pub mod bounds;
+pub mod household;
 pub mod ids;
 pub mod names;
 pub mod places;
@@ -134,6 +136,12 @@ pub const BUILTIN: &[Builtin] = &[
     b("numero_allocataire", "Numéro allocataire CAF"),
     b("identifiant_france_travail", "Identifiant France Travail"),
     b("employeur", "Employeur"),
+    b("statut", "Activité"),
+    b("statut_libelle", "Activité"),
+    b("pension_base", "Retraite de base (par mois)"),
+    b("pension_complementaire", "Retraite complémentaire (par mois)"),
+    b("allocation_chomage", "Allocation chômage (ARE, par mois)"),
+    b("indemnites_journalieres", "Indemnités journalières (par mois)"),
     b("situation_familiale", "Situation familiale"),
     b("situation_familiale_libelle", "Situation familiale"),
     Builtin { name: "conjoint", label: "Conjoint", sub: PERSON, list: false },
@@ -159,19 +167,44 @@ pub fn label_of(field: &str) -> String {
 pub struct Persona {
     pub seed: u64,
     pub values: Map<String, Value>,
+    /// The date its ages are counted at.
+    pub today: Date,
     /// The values as templates and expressions see them, made once.
     template_value: std::sync::OnceLock<minijinja::Value>,
 }
 
 impl PartialEq for Persona {
     fn eq(&self, other: &Persona) -> bool {
-        self.seed == other.seed && self.values == other.values
+        self.seed == other.seed && self.values == other.values && self.today == other.today
     }
 }
 
 impl Persona {
-    pub fn new(seed: u64, values: Map<String, Value>) -> Persona {
-        Persona { seed, values, template_value: std::sync::OnceLock::new() }
+    pub fn new(seed: u64, values: Map<String, Value>, today: Date) -> Persona {
+        Persona { seed, values, today, template_value: std::sync::OnceLock::new() }
+    }
+
+    /// The same person on another day: only the ages change (the person's,
+    /// the spouse's, the children's), counted from their birth dates. A
+    /// rehearsal's pages say what day it is, and the card must agree.
+    pub fn on(&self, today: Date) -> Persona {
+        let mut values = self.values.clone();
+        let age_at = |person: &mut Value| {
+            let born = person.get("date_naissance").and_then(Value::as_str).and_then(parse_date);
+            if let (Some(born), Some(m)) = (born, person.as_object_mut()) {
+                m.insert("age".into(), json!(age_on(born, today)));
+            }
+        };
+        let mut whole = Value::Object(std::mem::take(&mut values));
+        age_at(&mut whole);
+        if let Some(c) = whole.get_mut("conjoint") {
+            age_at(c);
+        }
+        if let Some(Value::Array(children)) = whole.get_mut("enfants") {
+            children.iter_mut().for_each(age_at);
+        }
+        let Value::Object(values) = whole else { unreachable!("made from a map") };
+        Persona::new(self.seed, values, today)
     }
 
     /// About how many bytes this persona holds, itself included: its
@@ -185,6 +218,29 @@ impl Persona {
     /// The persona as expressions read it (`persona.nom`...).
     pub fn template_value(&self) -> &minijinja::Value {
         self.template_value.get_or_init(|| crate::expr::to_value(&self.values))
+    }
+
+    /// The persona with each value replaced by its label in brackets, for a
+    /// text a whole room sees: "Bonjour (prénom) (nom)", not one person's name.
+    pub fn placeholders(&self) -> minijinja::Value {
+        let bracket = |label: String| {
+            let mut chars = label.chars();
+            let first: String = chars.next().map(|c| c.to_lowercase().collect()).unwrap_or_default();
+            json!(format!("({first}{})", chars.as_str()))
+        };
+        let mut out = Map::new();
+        for (name, value) in &self.values {
+            let placeholder = match value {
+                Value::Object(sub) => {
+                    let whose = if name == "conjoint" { " du conjoint" } else { "" };
+                    Value::Object(sub.keys().map(|k| (k.clone(), bracket(format!("{}{whose}", label_of(k))))).collect())
+                }
+                Value::Array(_) => json!([]),
+                _ => bracket(label_of(name)),
+            };
+            out.insert(name.clone(), placeholder);
+        }
+        crate::expr::to_value(&out)
     }
 
     pub fn get(&self, field: &str) -> Option<&Value> {
@@ -236,6 +292,15 @@ pub fn format_date(d: Date) -> String {
     format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
 }
 
+/// `JJ/MM/AAAA` read back.
+pub fn parse_date(text: &str) -> Option<Date> {
+    let mut parts = text.split('/');
+    let day: u8 = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let year: i32 = parts.next()?.parse().ok()?;
+    Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()
+}
+
 /// A birth date that makes the person exactly `age` on `reference`.
 /// Saturates at the calendar's ends rather than panic.
 fn birth_date(rng: &mut ChaCha8Rng, age: i64, reference: Date) -> Date {
@@ -250,7 +315,8 @@ fn days_from(reference: Date, days: i64) -> Date {
     reference.checked_add(Duration::days(days)).unwrap_or(if days < 0 { Date::MIN } else { Date::MAX })
 }
 
-fn age_on(birth: Date, reference: Date) -> i64 {
+/// Full years from `birth` to `reference`: a birthday counts on its day.
+pub fn age_on(birth: Date, reference: Date) -> i64 {
     let mut age = i64::from(reference.year() - birth.year());
     if (reference.month() as u8, reference.day()) < (birth.month() as u8, birth.day()) {
         age -= 1;
@@ -284,7 +350,10 @@ pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
     };
     let prenom = names::first_name(&mut r("prenom"), sexe);
     let nom = names::last_name(&mut r("nom"));
-    let age = in_range(&mut r("age"), spec.age, bounds::AGE);
+    // The household is drawn as a whole: how many children first, since a
+    // parent's age must allow them.
+    let children = in_range(&mut r("nombre_enfants"), spec.children, bounds::CHILDREN);
+    let age = in_range(&mut r("age"), household::parent_ages(spec.age.clamped(bounds::AGE), children), bounds::AGE);
     let naissance = birth_date(&mut r("date_naissance"), age, spec.reference);
     let lieu = places::pick_commune(&mut r("lieu_naissance"));
     let nir = ids::generate_nir(&mut r("nir"), sexe, naissance.year(), lieu.insee);
@@ -331,7 +400,14 @@ pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
     v.insert("banque".into(), json!("Banque Simulée du Centre"));
     v.insert("numero_allocataire".into(), json!(ids::generate_numero_allocataire(&mut r("numero_allocataire"))));
     v.insert("identifiant_france_travail".into(), json!(ids::generate_identifiant_ft(&mut r("identifiant_france_travail"))));
-    v.insert("employeur".into(), json!(employer(&mut r("employeur"))));
+    let statut = activity::Statut::draw(&mut r("statut"), age);
+    // A retiree has no employer.
+    v.insert("employeur".into(), if statut == activity::Statut::Retraite { Value::Null } else { json!(employer(&mut r("employeur"))) });
+    v.insert("statut".into(), json!(statut.code()));
+    v.insert("statut_libelle".into(), json!(statut.label(sexe)));
+    for (name, amount) in activity::monthly_amounts(statut, &mut |field| stream(seed, field)) {
+        v.insert(name.into(), json!(amount));
+    }
 
     let situation = {
         let mut rng = r("situation_familiale");
@@ -339,49 +415,45 @@ pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
     };
     v.insert("situation_familiale".into(), json!(situation.code()));
     v.insert("situation_familiale_libelle".into(), json!(situation.label(sexe)));
-    let conjoint = if situation.has_partner() {
+    let conjoint = situation.has_partner().then(|| {
         let mut rng = r("conjoint");
         let other = if sexe == 'F' { 'M' } else { 'F' };
         let prenom = names::first_name(&mut rng, other);
-        let age = (age + rng.random_range(-6..=6)).max(18);
+        let age = household::spouse_age(&mut rng, age, children);
         let naissance = birth_date(&mut rng, age, spec.reference);
         let lieu = places::pick_commune(&mut rng);
-        json!(person(
-            &prenom,
-            &nom,
-            other,
-            naissance,
-            spec.reference,
-            Some(ids::generate_nir(&mut rng, other, naissance.year(), lieu.insee))
-        ))
-    } else {
-        Value::Null
-    };
-    v.insert("conjoint".into(), conjoint);
+        let nir = ids::generate_nir(&mut rng, other, naissance.year(), lieu.insee);
+        (age, person(&prenom, &nom, other, naissance, spec.reference, Some(nir)))
+    });
     let enfants: Vec<Value> = {
         let mut rng = r("enfants");
-        // Children are born when the parent is at least 18.
-        let count = in_range(&mut rng, spec.children, bounds::CHILDREN);
-        let max_child_age = (age - 18).clamp(0, 25);
-        (0..count)
+        let ages = household::child_ages(age, conjoint.as_ref().map(|(a, _)| *a));
+        (0..children)
             .map(|_| {
                 let sexe = if rng.random_bool(0.5) { 'F' } else { 'M' };
                 let prenom = names::first_name(&mut rng, sexe);
-                let child_age = rng.random_range(0..=max_child_age.min(17));
+                let child_age = rng.random_range(ages.min..=ages.max);
                 let naissance = birth_date(&mut rng, child_age, spec.reference);
                 json!(person(&prenom, &nom, sexe, naissance, spec.reference, None))
             })
             .collect()
     };
+    let has_spouse = conjoint.is_some();
+    v.insert("conjoint".into(), conjoint.map_or(Value::Null, |(_, c)| json!(c)));
     v.insert("nombre_enfants".into(), json!(enfants.len()));
     v.insert("enfants".into(), Value::Array(enfants));
 
     for (name, generator) in &spec.fields {
-        let mut rng = r(name);
-        let value = custom(generator, &mut rng, sexe, &prenom, &nom, spec.reference);
+        // A spouse's value (`salaires_conjoint`) only when there is a spouse:
+        // a widow's card must not show her late husband's salary.
+        let value = if household::about_the_spouse(name) && !has_spouse {
+            Value::Null
+        } else {
+            custom(generator, &mut r(name), sexe, &prenom, &nom, spec.reference)
+        };
         v.insert(name.clone(), value);
     }
-    Persona::new(seed, v)
+    Persona::new(seed, v, spec.reference)
 }
 
 fn person(prenom: &str, nom: &str, sexe: char, naissance: Date, reference: Date, nir: Option<String>) -> Map<String, Value> {
@@ -484,6 +556,99 @@ mod tests {
                 assert!(child["age"].as_i64().unwrap() <= age - 18);
             }
         }
+    }
+
+    /// Over 5 000 seeds and every situation, a household holds together.
+    #[test]
+    fn households_hold_together() {
+        let mut s = spec();
+        s.children = IntRange::new(0, 4);
+        s.fields.push(("salaires_conjoint".into(), Generator::Money(Located::new(IntRange::new(12_000, 36_000), Default::default()))));
+        let (mut spouses, mut widowed, mut retired) = (0, 0, 0);
+        for seed in 0..5_000 {
+            let p = generate(&s, seed);
+            let age = p.get("age").and_then(Value::as_i64).unwrap();
+            assert!((25..=75).contains(&age), "age {age}");
+            let situation = p.text("situation_familiale");
+            let conjoint = p.get("conjoint").unwrap();
+            let partnered = situation == "marie" || situation == "pacse";
+            assert_eq!(conjoint.is_object(), partnered, "seed {seed}: {situation} and a spouse {conjoint}");
+            // A spouse's income only with a spouse: none for a widow.
+            assert_eq!(p.get("salaires_conjoint").unwrap().is_number(), partnered, "seed {seed}");
+            widowed += usize::from(situation == "veuf");
+            let spouse_age = conjoint.get("age").and_then(Value::as_i64);
+            if let Some(spouse) = spouse_age {
+                spouses += 1;
+                assert!((spouse - age).abs() <= household::SPOUSE_GAP && spouse >= 18, "seed {seed}: {age} and {spouse}");
+                assert_eq!(conjoint["nom"], p.values["nom"]);
+                assert!(ids::nir_valid(conjoint["nir"].as_str().unwrap()) && ids::nir_fictitious(conjoint["nir"].as_str().unwrap()));
+            }
+            for child in p.get("enfants").unwrap().as_array().unwrap() {
+                let child_age = child["age"].as_i64().unwrap();
+                // Both parents 18 to 45 at the birth.
+                for parent in [Some(age), spouse_age].into_iter().flatten() {
+                    assert!((18..=45).contains(&(parent - child_age)), "seed {seed}: a parent of {parent}, a child of {child_age}");
+                    assert!(child_age <= parent - 16);
+                }
+                assert!(child_age <= 24);
+                assert_eq!(child["nom"], p.values["nom"], "seed {seed}");
+                let born = parse_date(child["date_naissance"].as_str().unwrap()).unwrap();
+                assert_eq!(age_on(born, s.reference), child_age);
+            }
+            let born = parse_date(&p.text("date_naissance")).unwrap();
+            assert_eq!(age_on(born, s.reference), age);
+            // What the person lives on agrees with the age.
+            let statut = p.text("statut");
+            let amount = |k: &str| p.get(k).and_then(Value::as_i64).unwrap();
+            if age >= activity::ALL_RETIRED {
+                assert_eq!(statut, "retraite", "seed {seed}");
+            }
+            if age < activity::RETIREMENT_AGE {
+                assert_ne!(statut, "retraite", "seed {seed}");
+            }
+            retired += usize::from(statut == "retraite");
+            assert_eq!(statut == "retraite", amount("pension_base") > 0 && amount("pension_complementaire") > 0);
+            assert_eq!(statut == "retraite", p.get("employeur").unwrap().is_null(), "a retiree has no employer");
+            assert_eq!(statut == "demandeur_emploi", amount("allocation_chomage") > 0);
+            assert_eq!(statut == "arret_maladie", amount("indemnites_journalieres") > 0);
+            if statut == "retraite" {
+                assert!((650..=1_500).contains(&amount("pension_base")) && (150..=900).contains(&amount("pension_complementaire")));
+            }
+        }
+        assert!(spouses > 1_000 && widowed > 500 && retired > 500, "{spouses} spouses, {widowed} widowed, {retired} retired");
+    }
+
+    /// Ages are counted on the day asked: born 09/04/1972 is 53 on
+    /// 01/04/2026 and 54 on 04/12/2026, the spouse and children too.
+    #[test]
+    fn ages_are_exact_on_the_day() {
+        assert_eq!(age_on(date!(1972 - 04 - 09), date!(2026 - 12 - 04)), 54);
+        assert_eq!(age_on(date!(1972 - 04 - 09), date!(2026 - 04 - 08)), 53);
+        assert_eq!(age_on(date!(1972 - 04 - 09), date!(2026 - 04 - 09)), 54);
+        let mut s = spec();
+        s.situations = vec![Situation::Marie];
+        s.children = IntRange::new(2, 2);
+        let p = generate(&s, 3);
+        let later = p.on(date!(2026 - 12 - 04));
+        assert_eq!(later.today, date!(2026 - 12 - 04));
+        let at = |v: &Value| age_on(parse_date(v["date_naissance"].as_str().unwrap()).unwrap(), date!(2026 - 12 - 04));
+        let whole = Value::Object(later.values.clone());
+        assert_eq!(later.get("age").unwrap().as_i64().unwrap(), at(&whole));
+        assert_eq!(later.get("conjoint").unwrap()["age"].as_i64().unwrap(), at(&later.values["conjoint"]));
+        for child in later.get("enfants").unwrap().as_array().unwrap() {
+            assert_eq!(child["age"].as_i64().unwrap(), at(child));
+        }
+        // Eight months on, some are a year older: never younger, never two.
+        let before = p.get("age").unwrap().as_i64().unwrap();
+        assert!((before..=before + 1).contains(&later.get("age").unwrap().as_i64().unwrap()));
+        assert_eq!((p.text("date_naissance"), p.text("nom")), (later.text("date_naissance"), later.text("nom")));
+        // A person whose birthday falls between the two days.
+        let born_in_april = (0..500).map(|seed| generate(&s, seed)).find(|p| {
+            let b = parse_date(&p.text("date_naissance")).unwrap();
+            b.month() == Month::April && b.day() > 1
+        });
+        let p = born_in_april.expect("a birthday in April after the 1st");
+        assert_eq!(p.on(date!(2026 - 12 - 04)).get("age").unwrap().as_i64().unwrap(), p.get("age").unwrap().as_i64().unwrap() + 1);
     }
 
     #[test]

@@ -56,8 +56,9 @@ pub fn link_url(r: &Rehearsal, scenario: &Scenario, sent: &Sent) -> String {
     format!("https://{}.example.org/activation/{token}", scenario.operator)
 }
 
+/// A code "valable 15 minutes" sent at minute 0 is expired at minute 15.
 pub fn expired(message: &Message, sent: &Sent, minutes_now: u32) -> bool {
-    message.valid_minutes.is_some_and(|valid| minutes_now.saturating_sub(sent.at) > valid)
+    message.valid_minutes.is_some_and(|valid| minutes_now.saturating_sub(sent.at) >= valid)
 }
 
 /// What expressions read as `inbox`: `inbox.code` (the last code sent),

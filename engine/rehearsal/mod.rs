@@ -210,9 +210,17 @@ impl Rehearsal {
         }
     }
 
-    /// The persona this rehearsal plays, derived from its seed.
-    pub fn persona(&self, scenario: &Scenario) -> std::sync::Arc<Persona> {
-        scenario.persona_of(self.seed, self.pinned.map(usize::from))
+    /// The persona this rehearsal plays, derived from its seed, as it is
+    /// on the rehearsal's today.
+    pub fn persona(&self, scenario: &Scenario, now: u64) -> std::sync::Arc<Persona> {
+        scenario.persona_on(self.seed, self.pinned.map(usize::from), self.today(now))
+    }
+
+    /// The rehearsal's today: now, with the time made to pass.
+    pub fn today(&self, now: u64) -> time::Date {
+        time::OffsetDateTime::from_unix_timestamp(now as i64 + i64::from(self.skipped_minutes) * 60)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+            .date()
     }
 
     /// Back to the start with the same persona.
@@ -417,7 +425,11 @@ impl Rehearsal {
             match field::normalize(&rules, &raw) {
                 Err(problem) => {
                     problems.push((i, problem));
-                    values.insert(f.name.clone(), raw);
+                    // An identifier that may be someone's, even mistyped,
+                    // is not shown again: only fictitious-looking ones are.
+                    if !f.kind.is_identifier() || fictitious_looking(f.kind, &raw) {
+                        values.insert(f.name.clone(), raw);
+                    }
                 }
                 Ok(value) => {
                     if f.kind.is_identifier() && looks_real(f.kind, &value, stage.persona) {
@@ -836,13 +848,29 @@ pub fn typed_item(step: &Step, item: &BTreeMap<String, String>) -> Value {
 /// A valid identifier that is not one of the persona's, and not one of our
 /// fictitious ranges: it may well be someone's real one.
 fn looks_real(kind: FieldType, value: &str, persona: &Persona) -> bool {
-    let (valid, fictitious): (bool, bool) = match kind {
-        FieldType::Nir => (ids::nir_valid(value), ids::nir_fictitious(value)),
-        FieldType::Iban => (ids::iban_valid(value), ids::iban_fictitious(value)),
-        FieldType::NumeroFiscal => (ids::numero_fiscal_valid(value), ids::numero_fiscal_fictitious(value)),
+    let valid = match kind {
+        // Some logins ask for the 13 characters without the key.
+        FieldType::Nir => ids::nir_valid(value) || ids::nir_short_valid(value),
+        FieldType::Iban => ids::iban_valid(value),
+        FieldType::NumeroFiscal => ids::numero_fiscal_valid(value),
+        FieldType::Phone => ids::normalize_phone(value).is_some(),
+        FieldType::Email => ids::email_valid(value),
         _ => return false,
     };
-    valid && !fictitious && !persona_has(&serde_json::Value::Object(persona.values.clone()), kind, value)
+    valid && !fictitious_looking(kind, value) && !persona_has(&serde_json::Value::Object(persona.values.clone()), kind, value)
+}
+
+/// Whether a value of an identifier field lies in the ranges set aside for
+/// fiction (the persona's own are there too).
+fn fictitious_looking(kind: FieldType, value: &str) -> bool {
+    match kind {
+        FieldType::Nir => ids::nir_fictitious(value),
+        FieldType::Iban => ids::iban_fictitious(value),
+        FieldType::NumeroFiscal => ids::numero_fiscal_fictitious(value),
+        FieldType::Phone => ids::phone_fictitious(value),
+        FieldType::Email => ids::email_fictitious(value),
+        _ => true,
+    }
 }
 
 /// Whether any value of the persona, at any depth, is this identifier.

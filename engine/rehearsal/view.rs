@@ -562,7 +562,12 @@ pub fn card(scenario: &Scenario, persona: &Persona) -> CardView {
         CardLine { label: "Nom".into(), value: name.clone() },
         CardLine {
             label: "Date de naissance".into(),
-            value: format!("{} ({} ans), à {}", t("date_naissance"), t("age"), t("lieu_naissance")),
+            value: format!(
+                "{} ({}), à {}",
+                t("date_naissance"),
+                crate::french::years(persona.get("age").and_then(serde_json::Value::as_i64).unwrap_or_default()),
+                t("lieu_naissance")
+            ),
         },
         CardLine {
             label: "Adresse".into(),
@@ -585,8 +590,12 @@ pub fn card(scenario: &Scenario, persona: &Persona) -> CardView {
         });
     }
     if let Some(children) = persona.get("enfants").and_then(|e| e.as_array()).filter(|e| !e.is_empty()) {
-        let list: Vec<String> =
-            children.iter().map(|c| format!("{} ({} ans)", c["prenom"].as_str().unwrap_or_default(), c["age"])).collect();
+        let list: Vec<String> = children
+            .iter()
+            .map(|c| {
+                format!("{} ({})", c["prenom"].as_str().unwrap_or_default(), crate::french::years(c["age"].as_i64().unwrap_or_default()))
+            })
+            .collect();
         identity.push(CardLine { label: "Enfants".into(), value: list.join(", ") });
     }
     let ctx = minijinja::context! { persona => persona.template_value().clone() };

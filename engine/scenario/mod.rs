@@ -48,9 +48,9 @@ pub struct Scenario {
 /// Bytes of personas kept made, over every scenario.
 pub const PERSONA_CACHE_BYTES: u64 = 64 << 20;
 
-type Made = moka::sync::Cache<(u64, u64, Option<usize>), std::sync::Arc<crate::persona::Persona>>;
+type Made = moka::sync::Cache<(u64, u64, Option<usize>, i32), std::sync::Arc<crate::persona::Persona>>;
 
-/// Personas made, shared by every rehearsal of the same seed.
+/// Personas made, shared by every rehearsal of the same seed on the same day.
 static MADE: std::sync::LazyLock<Made> = std::sync::LazyLock::new(|| {
     moka::sync::Cache::builder()
         .max_capacity(PERSONA_CACHE_BYTES)
@@ -84,15 +84,23 @@ impl Scenario {
         self.steps.iter().enumerate().find_map(|(i, s)| s.repeat.as_ref().filter(|r| r.name == name).map(|r| (i, r)))
     }
 
-    /// The persona of `seed`, with the traits of walkthrough `pinned` if any.
+    /// The persona of `seed`, with the traits of walkthrough `pinned` if any,
+    /// its ages counted at `valid_as_of`.
+    pub fn persona_of(&self, seed: u64, pinned: Option<usize>) -> std::sync::Arc<crate::persona::Persona> {
+        self.persona_on(seed, pinned, self.reference_date)
+    }
+
+    /// The persona of `seed` (with the traits of walkthrough `pinned` if any)
+    /// as it is on `today`: born on the same day, so perhaps a year older.
     /// Made once and kept a while (64 MiB of the most used): a persona is
     /// the same every time.
-    pub fn persona_of(&self, seed: u64, pinned: Option<usize>) -> std::sync::Arc<crate::persona::Persona> {
-        MADE.get_with((self.fingerprint, seed, pinned), || {
-            std::sync::Arc::new(match pinned.and_then(|i| self.tests.get(i)) {
+    pub fn persona_on(&self, seed: u64, pinned: Option<usize>, today: Date) -> std::sync::Arc<crate::persona::Persona> {
+        MADE.get_with((self.fingerprint, seed, pinned, today.to_julian_day()), || {
+            let made = match pinned.and_then(|i| self.tests.get(i)) {
                 Some(test) => crate::persona::generate(&test.pins.apply(&self.persona), seed),
                 None => crate::persona::generate(&self.persona, seed),
-            })
+            };
+            std::sync::Arc::new(if today == made.today { made } else { made.on(today) })
         })
     }
 

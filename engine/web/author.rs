@@ -158,7 +158,7 @@ pub async fn start_here(
     let loaded = state.loaded();
     let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
     let mut visitor = visitor_or_return!(&state, &headers);
-    let Some(mut r) = walkthrough::reach(&s, new_seed(), &step) else {
+    let Some(mut r) = walkthrough::reach_with_traits(&s, new_seed(), &step) else {
         return error_page(&state, StatusCode::NOT_FOUND);
     };
     r.restart_clock(now());

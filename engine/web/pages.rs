@@ -206,6 +206,10 @@ pub fn unavailable(state: &AppState) -> Response {
 /// A page of refusal or failure, from the base theme.
 pub fn error_page(state: &AppState, status: StatusCode) -> Response {
     let (title, text) = match status.as_u16() {
+        400 => (
+            "Demande incorrecte",
+            "Ce choix n'est pas proposé par le formulaire : revenez à la page précédente et choisissez dans la liste.",
+        ),
         403 => ("Action refusée", "Cette action venait d'une autre page que ce site : elle a été refusée pour vous protéger."),
         404 => ("Page introuvable", "Cette page n'existe pas, ou plus. Revenez à la liste des entraînements."),
         405 => ("Action impossible", "Cette page ne permet pas cette action."),
@@ -391,7 +395,7 @@ pub async fn current_step(State(state): State<Shared>, Path((op, name)): Scenari
 }
 
 fn persona_of(s: &Scenario, r: &Rehearsal) -> std::sync::Arc<Persona> {
-    r.persona(s)
+    r.persona(s, now())
 }
 
 /// Renders the current step, with the errors of a refused submit if any.
@@ -723,10 +727,13 @@ pub async fn wait(State(state): State<Shared>, Path((op, name)): ScenarioPath, h
     let mut visitor = visitor_or_return!(&state, &headers);
     let mut r = rehearsal_or_return!(&state, &loaded, &s, &mut visitor, &headers);
     let minutes = form(&body).into_iter().find(|(k, _)| k == "minutes").and_then(|(_, v)| v.parse::<u32>().ok());
-    if let Some((m, label)) = WAITS.iter().find(|(m, _)| Some(*m) == minutes) {
-        r.wait(*m);
-        visitor.session.notice = Some(format!("Le temps a passé : {label} de plus."));
-    }
+    // Only the durations the form offers: anything else is a forged or
+    // stale form, said so rather than ignored.
+    let Some((m, label)) = WAITS.iter().find(|(m, _)| Some(*m) == minutes) else {
+        return error_page(&state, StatusCode::BAD_REQUEST);
+    };
+    r.wait(*m);
+    visitor.session.notice = Some(format!("Le temps a passé : {label} de plus."));
     visitor.session.put(r);
     saved_or_return!(&state, visitor);
     redirect(&format!("{}/messagerie", scenario_url(&s)))

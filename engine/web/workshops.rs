@@ -45,21 +45,64 @@ fn field(values: &[(String, String)], name: &str) -> String {
     values.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
+/// Today's date, which personas' ages are counted at.
+fn today() -> time::Date {
+    time::OffsetDateTime::from_unix_timestamp(now() as i64).map_or(time::Date::MIN, |t| t.date())
+}
+
 /// Where a learner is, as the dashboard shows it.
 pub fn progress(s: &Scenario, r: &Rehearsal, at: u64) -> Progress {
     let step = r.current(s);
-    let persona = r.persona(s);
+    let persona = r.persona(s, at);
     let ctx = r.context(crate::rehearsal::Stage { scenario: s, persona: &persona }, at);
-    let counted: Vec<&str> = s.steps.iter().filter(|x| x.kind != StepKind::Incident).map(|x| x.id.as_str()).collect();
+    let (step_number, steps_total) = position(s, r);
     Progress {
         scenario: s.id.clone(),
         step: step.id.clone(),
-        step_title: step.title.render_plain(&ctx).unwrap_or_else(|_| step.id.clone()),
-        step_number: counted.iter().position(|id| *id == step.id).map_or(0, |i| i + 1),
-        steps_total: counted.len(),
+        step_title: room_title(step, &ctx, &persona),
+        step_number,
+        steps_total,
         since: at,
         finished: r.is_finished(s),
     }
+}
+
+/// "Étape 2 sur 5" as the learner's progress train says it: the step's
+/// section among the scenario's sections (a step without one counts as the
+/// last section the learner went through; 0 before any). A scenario
+/// without sections counts its steps, incidents aside.
+fn position(s: &Scenario, r: &Rehearsal) -> (usize, usize) {
+    let step = r.current(s);
+    let sections = s.sections();
+    if sections.is_empty() {
+        let counted: Vec<&str> = s.steps.iter().filter(|x| x.kind != StepKind::Incident).map(|x| x.id.as_str()).collect();
+        return (counted.iter().position(|id| *id == step.id).map_or(0, |i| i + 1), counted.len());
+    }
+    let section = step
+        .section
+        .as_deref()
+        .or_else(|| r.history.iter().rev().find_map(|i| s.steps.get(usize::from(*i)).and_then(|x| x.section.as_deref())));
+    (section.and_then(|x| sections.iter().position(|y| *y == x)).map_or(0, |i| i + 1), sections.len())
+}
+
+/// A step's title as a whole room may see it: one that reads persona
+/// values shows placeholders instead ("Bonjour (prénom) (nom)"), never one
+/// learner's name; a title that cannot be written so gives its section.
+fn room_title(step: &crate::scenario::Step, ctx: &Value, persona: &crate::persona::Persona) -> String {
+    let fallback = || step.section.clone().unwrap_or_else(|| step.id.clone());
+    if !step.title.variables().iter().any(|v| v == "persona" || v.starts_with("persona.")) {
+        return step.title.render_plain(ctx).unwrap_or_else(|_| fallback());
+    }
+    let neutral = context! { persona => persona.placeholders(), ..ctx.clone() };
+    step.title.render_plain(&neutral).unwrap_or_else(|_| fallback())
+}
+
+/// What a learner reads on their next page after the trainer's action.
+const RESET_NOTICE: &str =
+    "La personne qui anime l'atelier vous a fait recommencer : l'entraînement reprend au début, avec la même personne.";
+
+fn moved_notice(title: &str) -> String {
+    format!("La personne qui anime l'atelier vous a fait passer à l'étape « {title} » : les étapes précédentes ont été remplies pour vous.")
 }
 
 /// Tells the visitor's workshop, if any, where they are now.
@@ -211,12 +254,19 @@ pub async fn room(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let items: Vec<Value> = scenarios_of(&loaded, &room)
         .iter()
         .map(|s| {
-            let p = visitor.session.rehearsals.get(&s.id).map(|r| progress(s, r, t));
+            let r = visitor.session.rehearsals.get(&s.id);
+            // The learner's own page: the title as their step shows it.
+            let step_title = r.map(|r| {
+                let persona = r.persona(s, t);
+                let ctx = r.context(crate::rehearsal::Stage { scenario: s, persona: &persona }, t);
+                let step = r.current(s);
+                step.title.render_plain(&ctx).unwrap_or_else(|_| step.id.clone())
+            });
             context! {
                 title => s.title.clone(),
                 url => format!("/scenarios/{}/etape", s.id),
-                finished => p.as_ref().is_some_and(|p| p.finished),
-                step_title => p.as_ref().map(|p| p.step_title.clone()),
+                finished => r.is_some_and(|r| r.is_finished(s)),
+                step_title => step_title,
             }
         })
         .collect();
@@ -330,12 +380,12 @@ fn steps_of(scenarios: &[Arc<Scenario>]) -> Vec<(String, String, String)> {
         .iter()
         .flat_map(|s| {
             let example = Rehearsal::start(s, 1, t);
-            let persona = example.persona(s);
+            let persona = example.persona(s, t);
             let ctx = example.context(crate::rehearsal::Stage { scenario: s, persona: &persona }, t);
             s.steps
                 .iter()
                 .filter(|x| x.kind != StepKind::Incident && !x.id.starts_with('$'))
-                .map(|x| (s.id.clone(), x.id.clone(), x.title.render_plain(&ctx).unwrap_or_else(|_| x.id.clone())))
+                .map(|x| (s.id.clone(), x.id.clone(), room_title(x, &ctx, &persona)))
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -368,10 +418,15 @@ fn dashboard_json(loaded: &Loaded, room: &Room, ended: bool) -> String {
 }
 
 pub async fn dashboard(State(state): State<Shared>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    dashboard_page(&state, &token, &headers, None)
+}
+
+/// The trainer's dashboard, with what their last action did if any.
+fn dashboard_page(state: &Shared, token: &str, headers: &HeaderMap, notice: Option<String>) -> Response {
     let loaded = state.loaded();
     let room = room_or_404!(state, token);
     let (code, name, persona) = room.read(|w| (w.code.clone(), w.name.clone(), w.persona));
-    let url = join_url(&state, &headers, &code);
+    let url = join_url(state, headers, &code);
     let scenarios = scenarios_of(&loaded, &room);
     let targets: Vec<Value> = steps_of(&scenarios)
         .into_iter()
@@ -398,9 +453,10 @@ pub async fn dashboard(State(state): State<Shared>, Path(token): Path<String>, h
         targets => targets,
         handouts => handouts,
         data => dashboard_data(&loaded, &room),
+        notice => notice,
         ..base(&loaded, &base_url)
     };
-    render(&state, &loaded, "atelier-tableau.html", StatusCode::OK, ctx)
+    render(state, &loaded, "atelier-tableau.html", StatusCode::OK, ctx)
 }
 
 pub async fn projection(State(state): State<Shared>, Path(token): Path<String>, headers: HeaderMap) -> Response {
@@ -474,15 +530,19 @@ async fn change_learner(
     let Some(mut session) = state.store.load(session_id).await? else { return Ok(false) };
     let mut all_ok = true;
     let mut last: Option<Progress> = None;
+    let mut changed = Vec::new();
     for s in scenarios_of(loaded, room) {
         if let Some(r) = session.rehearsals.get_mut(&s.id) {
             all_ok &= change(&s, r);
             last = Some(progress(&s, r, now()));
+            changed.push(s.id.clone());
         }
     }
+    // Told on their next page, once.
+    session.notice = Some(RESET_NOTICE.to_owned());
     state.store.save(session_id, session).await?;
     if let Some(p) = last {
-        room.report(learner, p, false);
+        room.restarted(learner, p, &changed);
     }
     Ok(all_ok)
 }
@@ -525,35 +585,57 @@ pub async fn reset_all(State(state): State<Shared>, Path(token): Path<String>) -
     done(&token)
 }
 
-/// Moves everyone to a step, the earlier answers filled from a walkthrough.
-pub async fn move_all(State(state): State<Shared>, Path(token): Path<String>, body: Bytes) -> Response {
+/// Moves everyone to a step, the earlier answers filled from a walkthrough
+/// played as each learner's own persona: a persona is never changed to
+/// reach a step. The trainer is told who could not be moved, and why.
+pub async fn move_all(State(state): State<Shared>, Path(token): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let loaded = state.loaded();
     let room = room_or_404!(state, token);
     let values = form(&body);
     let target = field(&values, "etape");
     let Some((scenario_id, step)) = target.rsplit_once(':') else { return done(&token) };
     let Some(s) = loaded.library.get(scenario_id).cloned() else { return done(&token) };
-    let ids: Vec<u32> = room.read(|w| w.learners.iter().map(|l| l.id).collect());
-    for id in ids {
-        let Some(session_id) = room.read(|w| w.learner(id).map(|l| l.session)) else { continue };
+    if !s.steps.iter().any(|x| x.id == step) {
+        return done(&token);
+    }
+    let title = steps_of(std::slice::from_ref(&s)).into_iter().find(|(_, id, _)| id == step).map_or_else(|| step.to_owned(), |(_, _, t)| t);
+    let learners: Vec<(u32, String, uuid::Uuid)> =
+        room.read(|w| w.learners.iter().map(|l| (l.id, l.pseudonym.clone(), l.session)).collect());
+    let (mut moved, mut stayed) = (0, Vec::new());
+    for (id, pseudonym, session_id) in learners {
         let mut session = match state.store.load(session_id).await {
             Ok(Some(session)) => session,
             Ok(None) => continue,
             Err(e) => return store_down(&state, &e),
         };
         let seed = session.rehearsals.get(&s.id).map_or_else(new_seed, |r| r.seed);
-        if let Some(mut r) = walkthrough::reach(&s, seed, step) {
-            let t = now();
-            r.restart_clock(t);
-            let p = progress(&s, &r, t);
-            session.put(r);
-            if let Err(e) = state.store.save(session_id, session).await {
-                return store_down(&state, &e);
-            }
-            room.report(id, p, false);
+        let Some(mut r) = walkthrough::reach(&s, seed, step) else {
+            stayed.push(pseudonym);
+            continue;
+        };
+        let t = now();
+        r.restart_clock(t);
+        let p = progress(&s, &r, t);
+        session.put(r);
+        session.notice = Some(moved_notice(&title));
+        if let Err(e) = state.store.save(session_id, session).await {
+            return store_down(&state, &e);
         }
+        room.restarted(id, p, std::slice::from_ref(&s.id));
+        moved += 1;
     }
-    done(&token)
+    let mut notice = match moved {
+        0 => format!("Personne n'a été déplacé vers l'étape « {title} »."),
+        1 => format!("1 personne a été déplacée vers l'étape « {title} »."),
+        n => format!("{n} personnes ont été déplacées vers l'étape « {title} »."),
+    };
+    if !stayed.is_empty() {
+        notice.push_str(&format!(
+            " Restent où elles étaient, car le parcours de leur personne ne passe pas par cette étape (par exemple selon sa situation familiale) : {}.",
+            stayed.join(", ")
+        ));
+    }
+    dashboard_page(&state, &token, &headers, Some(notice))
 }
 
 pub async fn confirm_end(State(state): State<Shared>, Path(token): Path<String>) -> Response {
@@ -608,7 +690,7 @@ pub async fn cards(State(state): State<Shared>, Path(token): Path<String>) -> Re
             Err(e) => return store_down(&state, &e),
         };
         let Some((s, r)) = scenarios.iter().find_map(|s| session.rehearsals.get(&s.id).map(|r| (s, r))) else { continue };
-        let persona = r.persona(s);
+        let persona = r.persona(s, now());
         items.push(
             context! { heading => pseudonym, scenario => s.title.clone(), card => crate::expr::to_value(&persona_card(s, &persona)) },
         );
@@ -627,9 +709,9 @@ pub async fn card_for_seed(
     let loaded = state.loaded();
     let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
     let persona = match seed_of(&q) {
-        Some(seed) => s.persona_of(seed, None),
-        None if !s.tests.is_empty() => walkthrough::persona(&s, &s.tests[0]),
-        None => s.persona_of(1, None),
+        Some(seed) => s.persona_on(seed, None, today()),
+        None if !s.tests.is_empty() => std::sync::Arc::new(walkthrough::persona(&s, &s.tests[0]).on(today())),
+        None => s.persona_on(1, None, today()),
     };
     let items = vec![
         context! { heading => persona.text("prenom"), scenario => s.title.clone(), card => crate::expr::to_value(&persona_card(&s, &persona)) },
@@ -657,7 +739,8 @@ pub async fn handout(
     let ctx = context! {
         scenario => context! { title => s.title.clone(), summary => s.summary.clone(), url => format!("/scenarios/{}", s.id), valid_as_of => s.valid_as_of.clone() },
         steps => crate::expr::to_value(&steps),
-        card => crate::expr::to_value(&persona_card(&s, &persona)),
+        // The card as the learner sees it today: the same person, perhaps a year older.
+        card => crate::expr::to_value(&persona_card(&s, &persona.on(today()))),
         ..base(&loaded, "/")
     };
     render(&state, &loaded, "fiche-pas-a-pas.html", StatusCode::OK, ctx)

@@ -158,7 +158,7 @@ async fn walk(ch: &mut Checker, server: &Server, s: &Scenario, index: usize) {
                 c.open(&format!("{base}/etape")).await;
             }
         }
-        let persona = r.persona(s);
+        let persona = r.persona(s, now());
         let next = script.next(&r, &persona, now()).unwrap_or_else(|f| panic!("{name}: {}", f.message));
         let moves = match next {
             Next::Done => {

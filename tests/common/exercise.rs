@@ -47,7 +47,7 @@ pub fn exercise(path: &str, bytes: Vec<u8>) -> Exercised {
         let mut rehearsals: Vec<Rehearsal> = SEEDS.iter().map(|&seed| Rehearsal::start(s, seed, now)).collect();
         rehearsals.extend((0..s.tests.len()).map(|i| walkthrough::start(s, i, now)));
         for r in rehearsals {
-            let persona = r.persona(s);
+            let persona = r.persona(s, now);
             view::card(s, &persona);
             let stage = Stage { scenario: s, persona: &persona };
             out.scenario_errors += usize::from(r.view(stage, now, None).is_err()) + usize::from(r.inbox_view(stage, now).is_err());

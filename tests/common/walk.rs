@@ -34,7 +34,7 @@ pub async fn walk_over_http(c: &mut Client, id: &str, test: usize) -> Page {
         assert!(page.body.contains(miroir::web::render::BANNER));
         let r = store.load(sid).await.unwrap().unwrap().rehearsals[&s.id].clone();
         let step = r.current(&s).id.clone();
-        let persona = r.persona(&s);
+        let persona = r.persona(&s, now());
         match script.next(&r, &persona, now()).unwrap_or_else(|f| panic!("{}", f.message)) {
             Next::Done => {
                 script.check_end(&r, &persona, now()).unwrap_or_else(|f| panic!("{}", f.message));

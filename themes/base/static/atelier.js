@@ -36,7 +36,7 @@
       var row = document.createElement("tr");
       cell(row, l.pseudonym, true);
       cell(row, data.titles[l.scenario] || l.scenario);
-      cell(row, l.step_number + " / " + l.steps_total + " : " + l.step_title);
+      cell(row, (l.step_number ? "Étape " + l.step_number + " sur " + l.steps_total + " : " : "") + l.step_title);
       cell(row, minutes(l.since));
       cell(row, String(l.errors_here));
       cell(row, String(l.errors_total));
