@@ -56,7 +56,9 @@ async fn reach_review(c: &mut Client) -> Page {
             &[("situation", "celibataire"), ("adresse_identique", "oui"), ("courriel", &email)],
         )
         .await;
-    assert!(page.body.contains("Traitements, salaires"), "{}", page.body);
+    assert!(page.body.contains("Revenus et charges"), "{}", page.body);
+    let page = c.post_follow(&format!("{BASE}/etape/rubriques"), &[("rubriques", "salaires")]).await;
+    assert!(page.body.contains("Traitements, salaires, pensions et rentes"), "{}", page.body);
     c.post_follow(&format!("{BASE}/etape/revenus"), &[("1AJ", "24000")]).await
 }
 
