@@ -18,7 +18,7 @@ async fn every_scenario_walks_over_http() {
     // The library of the issue: ten procedures across five operators and the
     // welcome one, each with its happy path first.
     let operators: std::collections::BTreeSet<&str> = library.scenarios.values().map(|s| s.operator.as_str()).collect();
-    assert_eq!(operators.into_iter().collect::<Vec<_>>(), ["ameli", "ants", "caf", "france-travail", "impots", "welcome"]);
+    assert_eq!(operators.into_iter().collect::<Vec<_>>(), ["ameli", "ants", "caf", "france-travail", "impots", "retraite", "welcome"]);
     assert!(library.scenarios.len() >= 10);
     for (id, test, ends_at) in ids {
         let mut c = Client::new(library.clone());
@@ -52,6 +52,7 @@ async fn the_catalogue_groups_scenarios_by_operator() {
         "France Travail — simulation",
         "Impôts — simulation",
         "Messagerie — simulation",
+        "Retraite — simulation",
     ] {
         assert!(page.body.contains(&format!(">{label}</h2>")), "{label}");
     }

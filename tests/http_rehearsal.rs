@@ -132,6 +132,8 @@ async fn back_and_modifier_from_the_review() {
     let page = c.post_follow(&format!("{BASE}/precedent"), &[]).await;
     assert!(page.body.contains("Traitements, salaires"));
     let page = c.post_follow(&format!("{BASE}/precedent"), &[]).await;
+    assert!(page.body.contains("Cochez les rubriques"));
+    let page = c.post_follow(&format!("{BASE}/precedent"), &[]).await;
     assert!(page.body.contains("Vérifiez vos informations personnelles"));
 }
 

@@ -231,7 +231,7 @@ fn reset_keeps_the_persona_and_new_persona_changes_it() {
 fn the_security_code_expires() {
     let (mut r, s, p) = walk_to("code-securite", 12);
     let code = r.context(Stage { scenario: &s, persona: &p }, NOW).get_attr("inbox").unwrap().get_attr("code").unwrap().to_string();
-    r.wait(16);
+    r.wait(31);
     assert_eq!(submit(&mut r, &s, &p, &[("code", &code)]), Outcome::Moved);
     assert_eq!(step(&r, &s), "code-expire");
     // The incident leads back to the login, and a new code is sent.
@@ -292,7 +292,9 @@ fn the_persona_card_lists_what_the_scenario_asks_for() {
             "Situation familiale",
             "Téléphone portable",
             "Salaires",
-            "Salaires du conjoint"
+            "Salaires du conjoint",
+            "Pensions de retraite (si la personne a 65 ans ou plus)",
+            "Pensions de retraite du conjoint (si la personne a 65 ans ou plus)"
         ]
     );
     assert_eq!(card.identifiers[0].value, ids::format_numero_fiscal(&p.text("numero_fiscal")));
