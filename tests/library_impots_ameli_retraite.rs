@@ -113,9 +113,12 @@ async fn a_code_not_received_is_sent_again() {
     assert!(message.body.contains("Voici votre nouveau code de sécurité"), "{}", message.body);
 }
 
+/// A scenario, a step, the answers typed and the message expected.
+type Refusal = (&'static str, &'static str, &'static [(&'static str, &'static str)], &'static str);
+
 #[test]
 fn refused_answers_get_the_scenarios_wording() {
-    let cases: [(&str, &str, &[(&str, &str)], &str); 6] = [
+    let cases: [Refusal; 6] = [
         (
             "impots/mot-de-passe-oublie",
             "identite",
