@@ -20,7 +20,7 @@ async fn every_scenario_walks_over_http() {
     let operators: std::collections::BTreeSet<&str> = library.scenarios.values().map(|s| s.operator.as_str()).collect();
     assert_eq!(
         operators.into_iter().collect::<Vec<_>>(),
-        ["ameli", "ants", "caf", "france-travail", "franceconnect", "identite-numerique", "impots", "welcome"]
+        ["ameli", "ants", "caf", "france-travail", "franceconnect", "identite-numerique", "impots", "retraite", "welcome"]
     );
     assert!(library.scenarios.len() >= 10);
     for (id, test, ends_at) in ids {
@@ -55,6 +55,7 @@ async fn the_catalogue_groups_scenarios_by_operator() {
         "France Travail — simulation",
         "Impôts — simulation",
         "Messagerie — simulation",
+        "Retraite — simulation",
     ] {
         assert!(page.body.contains(&format!(">{label}</h2>")), "{label}");
     }

@@ -56,7 +56,9 @@ async fn reach_review(c: &mut Client) -> Page {
             &[("situation", "celibataire"), ("adresse_identique", "oui"), ("courriel", &email)],
         )
         .await;
-    assert!(page.body.contains("Traitements, salaires"), "{}", page.body);
+    assert!(page.body.contains("Revenus et charges"), "{}", page.body);
+    let page = c.post_follow(&format!("{BASE}/etape/rubriques"), &[("rubriques", "salaires")]).await;
+    assert!(page.body.contains("Traitements, salaires, pensions et rentes"), "{}", page.body);
     c.post_follow(&format!("{BASE}/etape/revenus"), &[("1AJ", "24000")]).await
 }
 
@@ -129,6 +131,8 @@ async fn back_and_modifier_from_the_review() {
     assert!(page.body.contains("30\u{202f}000 €"));
     let page = c.post_follow(&format!("{BASE}/precedent"), &[]).await;
     assert!(page.body.contains("Traitements, salaires"));
+    let page = c.post_follow(&format!("{BASE}/precedent"), &[]).await;
+    assert!(page.body.contains("Cochez les rubriques"));
     let page = c.post_follow(&format!("{BASE}/precedent"), &[]).await;
     assert!(page.body.contains("Vérifiez vos informations personnelles"));
 }

@@ -73,6 +73,7 @@ async fn answers_never_reach_the_logs() {
                 .status,
             303
         );
+        assert_eq!(post("rubriques", &[("rubriques", "salaires")]).status, 303);
         assert_eq!(post("revenus", &[("1AJ", "7351937")]).status, 303);
         let review = request(addr, "GET", &format!("{base}/etape/recapitulatif"), Some(&cookie), None).unwrap().body;
         assert!(review.contains("zyxwvut4242@example.org"), "the answers were kept");

@@ -153,6 +153,7 @@ fn two_instances_share_a_rehearsal_and_the_visitor_goes_on_when_one_dies() {
         &format!("{BASE}/etape/informations"),
         &[("situation", "celibataire"), ("adresse_identique", "oui"), ("courriel", &email)],
     );
+    visitor.post(on_a, &format!("{BASE}/etape/rubriques"), &[("rubriques", "salaires")]);
     let to = visitor.post(on_a, &format!("{BASE}/etape/revenus"), &[("1AJ", "24000")]);
     assert!(to.ends_with("/etape/recapitulatif"), "{to}");
 

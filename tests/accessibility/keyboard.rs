@@ -267,6 +267,8 @@ impl Walk {
             "keyboard: Space did not choose the radio button"
         );
         self.send_form(Key::Enter, "« Continuer » on the personal details").await;
+        // The rubriques to declare, pre-ticked as the persona's income.
+        self.send_form(Key::Enter, "« Continuer » on the rubriques").await;
         // Pre-filled salaries; then the review, past its « Modifier » buttons.
         self.send_form(Key::Enter, "« Continuer » on the salaries").await;
         assert!(self.path().await.ends_with("/etape/recapitulatif"), "keyboard: not on the review");
