@@ -98,7 +98,7 @@ pub fn number(v: &Value) -> String {
     if rest == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped},{rest:02}") }
 }
 
-const MONTHS: [&str; 12] =
+pub const MONTHS: [&str; 12] =
     ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
 
 /// `mois(-2)`: the month two months before today, as `septembre 2026`.

@@ -76,3 +76,35 @@ async fn a_lost_session_is_told_in_each_operator_s_look() {
         assert!(page.body.contains(&format!("/static/{theme}/{theme}.css")), "{id}");
     }
 }
+
+/// Tablets have no Ctrl+P: every printable page (the receipt's document,
+/// the step-by-step handout, the persona cards) has an "Imprimer" button,
+/// hidden until print.js shows it, so that no button does nothing.
+#[tokio::test]
+async fn every_printable_page_has_an_imprimer_button() {
+    let library = Library::embedded();
+    let mut c = Client::new(Library::embedded());
+    let mut documents = 0;
+    for s in library.scenarios.values() {
+        for path in [format!("/scenarios/{}/fiche-pas-a-pas", s.id), format!("/scenarios/{}/fiche-personnage?graine=7", s.id)] {
+            let page = c.get(&path).await;
+            assert_eq!(page.status, axum::http::StatusCode::OK, "{path}");
+            assert!(page.body.contains("<button type=\"button\" class=\"button\" data-imprimer hidden>Imprimer</button>"), "{path}");
+            assert!(page.body.contains("/static/base/print.js\" defer></script>"), "{path}");
+        }
+        let Some(receipt) = s.steps.iter().find(|x| x.document.is_some()) else { continue };
+        let started = c.post(&format!("/auteur/scenarios/{}/commencer/{}", s.id, receipt.id), &[]).await;
+        if started.status != axum::http::StatusCode::SEE_OTHER {
+            continue; // no walkthrough reaches the receipt: the author page says so
+        }
+        let document = c.get(&format!("/scenarios/{}/document", s.id)).await;
+        assert_eq!(document.status, axum::http::StatusCode::OK, "{}", s.id);
+        assert!(document.body.contains("data-imprimer hidden>Imprimer</button>"), "{}", s.id);
+        assert!(document.body.contains("SPÉCIMEN"), "{}", s.id);
+        documents += 1;
+    }
+    assert!(documents >= 6, "only {documents} documents reached");
+    let script = c.get("/static/base/print.js").await;
+    assert_eq!(script.status, axum::http::StatusCode::OK);
+    assert!(script.body.contains("window.print()") && script.body.contains("b.hidden = false"));
+}

@@ -116,6 +116,27 @@ async fn the_author_page_draws_the_flow_and_starts_anywhere() {
     assert!(index.body.contains("Déclarer ses revenus en ligne") && index.body.contains("Valide"));
 }
 
+/// A trainer sees how current a scenario is: the month it was checked and
+/// the pages it was checked against, each source of the file listed.
+#[tokio::test]
+async fn the_author_page_says_when_and_against_what_a_scenario_was_checked() {
+    let mut c = Client::embedded();
+    let library = miroir::library::Library::embedded();
+    for s in library.scenarios.values() {
+        let page = c.get(&format!("/auteur/scenarios/{}", s.id)).await;
+        let section = page.between("<h2 id=\"sources\">", "</section>").unwrap_or_else(|| panic!("{}: no sources section", s.id));
+        let section = common::unescape(&section);
+        assert!(section.contains(&format!("Vérifié sur le site réel en <strong>{}</strong>", s.checked_on())), "{}: {section}", s.id);
+        assert!(!s.sources.is_empty(), "{}: a bundled scenario names its sources", s.id);
+        for src in &s.sources {
+            assert!(section.contains(src.as_str()), "{}: source not shown: {src}", s.id);
+        }
+    }
+    let caf = library.scenarios.values().find(|s| s.valid_as_of.len() == 7).unwrap();
+    let month = caf.checked_on();
+    assert!(month.split(' ').count() == 2 && month.ends_with(&caf.valid_as_of[..4]), "{month}");
+}
+
 #[test]
 fn watch_needs_a_scenarios_folder() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_miroir"))

@@ -65,6 +65,14 @@ pub fn persona_cache_bytes() -> u64 {
 }
 
 impl Scenario {
+    /// When the scenario was checked against the real site, in words:
+    /// `avril 2026`, or `15 avril 2026` when `valid_as_of` names the day.
+    pub fn checked_on(&self) -> String {
+        let d = self.reference_date;
+        let month = crate::expr::MONTHS[usize::from(u8::from(d.month())) - 1];
+        if self.valid_as_of.len() > 7 { format!("{} {month} {}", d.day(), d.year()) } else { format!("{month} {}", d.year()) }
+    }
+
     pub fn step_index(&self, id: &str) -> Option<usize> {
         self.steps.iter().position(|s| s.id == id)
     }

@@ -135,7 +135,15 @@ pub async fn scenario(
         })
         .collect();
     let ctx = context! {
-        scenario => context! { id => s.id.clone(), title => s.title.clone(), url => format!("/scenarios/{}", s.id), file => s.file.clone() },
+        scenario => context! {
+            id => s.id.clone(),
+            title => s.title.clone(),
+            url => format!("/scenarios/{}", s.id),
+            file => s.file.clone(),
+            checked_on => s.checked_on(),
+            sources => s.sources.clone(),
+            real_site => s.real_site.clone(),
+        },
         diagram => Value::from_safe_string(flow::svg(&s, &titles)),
         steps => steps,
         seed => seed,

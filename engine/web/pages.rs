@@ -103,6 +103,7 @@ fn make_scenario_value(loaded: &Loaded, s: &Scenario) -> Value {
         level => s.level.label(),
         duration_minutes => s.duration_minutes,
         valid_as_of => s.valid_as_of.clone(),
+        checked_on => s.checked_on(),
         sources => s.sources.clone(),
         real_site => s.real_site.clone(),
     }

@@ -4,6 +4,7 @@
 
 use crate::harness::{HEIGHT, Page, Served, Tools, WIDTH, temp_dir};
 use fantoccini::Client;
+use fantoccini::wd::{PrintConfiguration, PrintSize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -45,6 +46,9 @@ return out;
 "#;
 
 /// Runs the per-page checks and keeps what they find.
+/// The most the banner, toolbar, header and step train may take on a phone.
+const PHONE_CHROME: i64 = 300;
+
 pub struct Checker {
     pub client: Client,
     axe_source: String,
@@ -52,6 +56,11 @@ pub struct Checker {
     pub pages: Vec<String>,
     pub axe_violations: usize,
     pub layout_problems: usize,
+    /// Printable pages printed to A4 PDF, and those that broke a rule.
+    pub printed: usize,
+    /// Step pages measured at phone size.
+    pub phone_checked: usize,
+    pub print_problems: usize,
     pub problems: Vec<String>,
     screenshots: Option<PathBuf>,
 }
@@ -64,7 +73,18 @@ impl Checker {
             std::fs::create_dir_all(&dir).unwrap();
             dir
         });
-        Checker { client, axe_source, pages: Vec::new(), axe_violations: 0, layout_problems: 0, problems: Vec::new(), screenshots }
+        Checker {
+            client,
+            axe_source,
+            pages: Vec::new(),
+            axe_violations: 0,
+            layout_problems: 0,
+            printed: 0,
+            phone_checked: 0,
+            print_problems: 0,
+            problems: Vec::new(),
+            screenshots,
+        }
     }
 
     async fn path(&self) -> String {
@@ -129,6 +149,59 @@ impl Checker {
             }
         }
         self.resize(WIDTH, HEIGHT).await;
+    }
+
+    /// On a phone (375 x 667 CSS px), what comes before the step's heading
+    /// (banner, toolbar, header, step train) takes at most 300 px of the 667, so
+    /// that the form starts on screen; the toolbar is one line.
+    pub async fn phone_fold(&mut self, label: &str) {
+        self.resize(375, 667).await;
+        let m = self
+            .client
+            .js(
+                "const h = document.querySelector('main h1'); const t = document.querySelector('.toolbar-list'); \
+                 return { top: h ? Math.round(h.getBoundingClientRect().top + window.scrollY) : -1, \
+                 toolbar: t ? Math.round(t.getBoundingClientRect().height) : 0 };",
+                vec![],
+            )
+            .await;
+        self.resize(WIDTH, HEIGHT).await;
+        let (top, toolbar) = (m["top"].as_i64().unwrap_or(-1), m["toolbar"].as_i64().unwrap_or(0));
+        self.phone_checked += 1;
+        if !(0..=PHONE_CHROME).contains(&top) || toolbar > 40 {
+            self.layout_problems += 1;
+            let path = self.path().await;
+            self.problems.push(format!(
+                "phone: {label} ({path}): at 375 px the heading starts at {top} px (at most {PHONE_CHROME}), the toolbar is {toolbar} px high (one line: at most 40)"
+            ));
+        }
+    }
+
+    /// A printable page: its "Imprimer" button shows and calls the
+    /// browser's print, and printed on A4 it takes at most `most` pages.
+    pub async fn printable(&mut self, label: &str, most: usize) {
+        let where_ = format!("{label} ({})", self.path().await);
+        let c = &self.client;
+        let clicked = c
+            .js(
+                "const b = document.querySelector('button[data-imprimer]'); if (!b || b.hidden) return 'no visible Imprimer button'; \
+                 window.__printed = false; window.print = () => { window.__printed = true; }; b.click(); \
+                 return window.__printed ? 'ok' : 'Imprimer did not call print';",
+                vec![],
+            )
+            .await;
+        if clicked != json!("ok") {
+            self.print_problems += 1;
+            self.problems.push(format!("print: {where_}: {}", clicked.as_str().unwrap_or_default()));
+        }
+        let a4 = PrintConfiguration::builder().size(PrintSize::A4).build().unwrap();
+        let pdf = c.print(a4).await.unwrap_or_else(|e| panic!("printing {where_} failed: {e}"));
+        let pages = pdf_pages(&pdf);
+        self.printed += 1;
+        if pages == 0 || pages > most {
+            self.print_problems += 1;
+            self.problems.push(format!("print: {where_}: {pages} A4 pages, at most {most} expected"));
+        }
     }
 
     /// With `MIROIR_SCREENSHOTS=dir`, saves the whole page as `dir/name.png`.
@@ -219,4 +292,18 @@ fn summarize(requests: &[String]) -> String {
         [first, rest @ ..] => format!("{first} (and {} more identical)", rest.len()),
         [] => String::new(),
     }
+}
+
+/// The pages of a PDF as Chromium writes it: one `/Type /Page` object each.
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    let mut rest = text.as_ref();
+    let mut count = 0;
+    while let Some(at) = rest.find("/Type /Page") {
+        rest = &rest[at + "/Type /Page".len()..];
+        if !rest.starts_with('s') {
+            count += 1;
+        }
+    }
+    count
 }

@@ -143,6 +143,9 @@ async fn walk(ch: &mut Checker, server: &Server, s: &Scenario, index: usize) {
         let step = r.current(s);
         let refused = if c.has(".error-summary").await { ", refused" } else { "" };
         ch.check(&format!("{name}: step `{}`{refused}", step.id)).await;
+        if happy && refused.is_empty() {
+            ch.phone_fold(&format!("{name}: step `{}`", step.id)).await;
+        }
         if s.id == SCREENSHOT_SCENARIO && happy && step.id == SCREENSHOT_STEP && refused.is_empty() {
             ch.screenshot("etape").await;
         }
@@ -243,6 +246,11 @@ async fn after_happy_path(ch: &mut Checker, server: &Server, s: &Scenario, sid: 
     if c.has(&document).await {
         c.click_to(&document).await;
         ch.check(&format!("{}: printable document", s.id)).await;
+        // A receipt ("accusé", "récapitulatif") is one A4 sheet; an avis or
+        // an attestation may take two, as the real ones do.
+        let template = s.steps.iter().find_map(|x| x.document.as_ref()).map(|d| d.template.clone()).unwrap_or_default();
+        let receipt = template.contains("accuse") || template.contains("recapitulatif");
+        ch.printable(&format!("{}: printable document", s.id), if receipt { 1 } else { 2 }).await;
     }
     for (label, suffix) in AFTER_HAPPY_PATH {
         c.open(&server.url(&format!("{base_path}{suffix}"))).await;
@@ -315,6 +323,11 @@ pub async fn workshop_and_author_pages(ch: &mut Checker, server: &Server, s: &Sc
     ] {
         c.open(&server.url(&path)).await;
         ch.check(&format!("{}: {label}", s.id)).await;
+        match label {
+            "step-by-step handout" => ch.printable(&format!("{}: {label}", s.id), 20).await,
+            "printable persona card" => ch.printable(&format!("{}: {label}", s.id), 1).await,
+            _ => {}
+        }
     }
 
     // A trainer opens a workshop: the form, refused empty, then filled.
@@ -361,6 +374,7 @@ pub async fn workshop_and_author_pages(ch: &mut Checker, server: &Server, s: &Sc
     ch.check("workshop: the dashboard with a learner").await;
     c.open(&server.url(&format!("{dashboard}/fiches"))).await;
     ch.check("workshop: a learner's persona card").await;
+    ch.printable("workshop: a learner's persona card", 1).await;
     c.open(&server.url(&format!("{dashboard}/clore"))).await;
     ch.check("workshop: confirm the end").await;
     c.click_to(&format!("form[action='{dashboard}/clore'] [type=submit]")).await;

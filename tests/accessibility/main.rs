@@ -85,13 +85,17 @@ async fn every_page_passes_axe_the_html_checker_and_the_layout_checks() {
     let mut problems = statement_names_the_tools(&statement.body);
     let summary = format!(
         "accessibility: {} scenarios, {walkthroughs} walkthroughs; {} pages checked in Chromium: \
-         axe-core ({}) violations: {}, horizontal scrolling at 320 px or 200 %: {}; \
+         axe-core ({}) violations: {}, horizontal scrolling at 320 px or 200 % or chrome too tall at 375 px ({} step pages): {}; \
+         printed on A4: {} pages, problems (no Imprimer button, too many sheets): {}; \
          Nu Html Checker: {} HTML responses ({} distinct documents), errors: {}",
         library.scenarios.len(),
         checker.pages.len(),
         AXE_TAGS.join(", "),
         checker.axe_violations,
+        checker.phone_checked,
         checker.layout_problems,
+        checker.printed,
+        checker.print_problems,
         html.responses,
         html.documents,
         html.errors.len(),
