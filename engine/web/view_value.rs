@@ -20,6 +20,9 @@ pub fn step(view: StepView) -> Value {
         train: crate::expr::to_value(&view.train),
         review: crate::expr::to_value(&view.review),
         document: crate::expr::to_value(&view.document),
+        actions: crate::expr::to_value(&view.actions),
+        franceconnect: crate::expr::to_value(&view.franceconnect),
+        list: crate::expr::to_value(&view.list),
         fields,
         errors,
         view,
@@ -46,6 +49,9 @@ struct Step {
     errors: Value,
     review: Value,
     document: Value,
+    actions: Value,
+    franceconnect: Value,
+    list: Value,
 }
 
 const STEP_KEYS: &[&str] = &[
@@ -69,6 +75,9 @@ const STEP_KEYS: &[&str] = &[
     "theme",
     "template",
     "reference",
+    "actions",
+    "franceconnect",
+    "list",
 ];
 
 impl Object for Step {
@@ -95,6 +104,9 @@ impl Object for Step {
             "theme" => text(&v.theme),
             "template" => text(&v.template),
             "reference" => text(&v.reference),
+            "actions" => self.actions.clone(),
+            "franceconnect" => self.franceconnect.clone(),
+            "list" => self.list.clone(),
             _ => return None,
         })
     }
