@@ -220,7 +220,7 @@ mod tests {
     fn the_handout_writes_each_item_of_a_list_and_how_to_add_it() {
         let lib = Library::embedded();
         let s = lib.get("caf/demande-aide-logement").unwrap();
-        let (steps, persona) = step_by_step(s, As::Itself).unwrap();
+        let (steps, persona) = step_by_step(s, 0, As::Itself).unwrap();
         let added = steps.iter().find(|g| g.title_html.contains("Enfant 3")).expect("the child added");
         assert_eq!(added.action, "Cliquer sur « Ajouter un enfant », remplir puis cliquer sur « Enregistrer ».");
         assert_eq!(

@@ -7,7 +7,8 @@ use super::spec::IntRange;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Statut {
     Salarie,
     ArretMaladie,
@@ -31,8 +32,13 @@ impl Statut {
     /// The activity of a person of `age`: retired from 67, three in four
     /// from 62; before, four in five work, the others look for work or are
     /// on sick leave.
-    pub fn draw(rng: &mut ChaCha8Rng, age: i64) -> Statut {
+    /// A scenario that lists `statuts` draws among them whatever the age
+    /// (a retirement request is made by someone still at work).
+    pub fn draw(rng: &mut ChaCha8Rng, age: i64, statuts: &[Statut]) -> Statut {
         let roll = rng.random_range(0..100u32);
+        if !statuts.is_empty() {
+            return statuts[roll as usize % statuts.len()];
+        }
         match age {
             a if a >= ALL_RETIRED => Statut::Retraite,
             a if a >= RETIREMENT_AGE && roll < 75 => Statut::Retraite,

@@ -26,6 +26,8 @@ pub struct PersonaSpec {
     pub age: IntRange,
     pub sexes: Vec<char>,
     pub situations: Vec<Situation>,
+    /// Activities to draw from; empty: drawn by age.
+    pub statuts: Vec<activity::Statut>,
     pub children: IntRange,
     pub rfr: IntRange,
     /// Extra card lines: field path and label.
@@ -48,6 +50,7 @@ impl PersonaSpec {
                 Some(list) if !list.is_empty() => list.iter().map(|s| s.value).collect(),
                 _ => Situation::ALL.to_vec(),
             },
+            statuts: file.statut.iter().flatten().map(|s| s.value).collect(),
             children: file.enfants.as_ref().map_or(IntRange::new(0, 2), |e| e.value),
             rfr: file.revenu_fiscal_reference.as_ref().map_or(IntRange::new(9_000, 42_000), |r| r.value),
             card: file
@@ -400,7 +403,7 @@ pub fn generate(spec: &PersonaSpec, seed: u64) -> Persona {
     v.insert("banque".into(), json!("Banque Simulée du Centre"));
     v.insert("numero_allocataire".into(), json!(ids::generate_numero_allocataire(&mut r("numero_allocataire"))));
     v.insert("identifiant_france_travail".into(), json!(ids::generate_identifiant_ft(&mut r("identifiant_france_travail"))));
-    let statut = activity::Statut::draw(&mut r("statut"), age);
+    let statut = activity::Statut::draw(&mut r("statut"), age, &spec.statuts);
     // A retiree has no employer.
     v.insert("employeur".into(), if statut == activity::Statut::Retraite { Value::Null } else { json!(employer(&mut r("employeur"))) });
     v.insert("statut".into(), json!(statut.code()));

@@ -22,6 +22,11 @@ pub struct PersonaSpecFile {
     /// Family situations to draw from (default all five).
     #[serde(default)]
     pub situation_familiale: Option<Vec<Located<Situation>>>,
+    /// Activities to draw from: `salarie`, `arret_maladie`,
+    /// `demandeur_emploi`, `retraite` (default: by age, most are retired
+    /// from 62 and all from 67).
+    #[serde(default)]
+    pub statut: Option<Vec<Located<super::activity::Statut>>>,
     /// Number of children, e.g. `0..3` (default `0..2`), within `0..12`.
     #[serde(default)]
     pub enfants: Option<Located<IntRange>>,

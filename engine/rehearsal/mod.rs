@@ -265,13 +265,6 @@ impl Rehearsal {
         step.is_terminal_kind() && step.next.is_empty()
     }
 
-    /// The simulated today: the day of `now`, with the time made to pass.
-    pub fn today(&self, now: u64) -> time::Date {
-        time::OffsetDateTime::from_unix_timestamp(now as i64 + i64::from(self.skipped_minutes) * 60)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-            .date()
-    }
-
     /// The expression context: persona, answers, computed values, inbox, today, clock.
     pub fn context(&self, stage: Stage, now: u64) -> Value {
         let scenario = stage.scenario;

@@ -228,9 +228,9 @@ mod tests {
             for test in &s.tests {
                 for step in &s.steps {
                     let Some(r) = walkthrough::replay_to(s, test, &step.id) else { continue };
-                    let persona = r.persona(s);
-                    let stage = Stage { scenario: s, persona: &persona };
                     let now = walkthrough::clock(s);
+                    let persona = r.persona(s, now);
+                    let stage = Stage { scenario: s, persona: &persona };
                     let errors: Vec<FieldError> = step
                         .fields
                         .iter()

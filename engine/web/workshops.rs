@@ -737,7 +737,7 @@ pub async fn handout(
         }
     };
     let ctx = context! {
-        scenario => context! { title => s.title.clone(), summary => s.summary.clone(), url => format!("/scenarios/{}", s.id), valid_as_of => s.valid_as_of.clone() },
+        scenario => context! { title => s.title.clone(), summary => s.summary.clone(), url => format!("/scenarios/{}", s.id), valid_as_of => s.valid_as_of.clone(), checked_on => s.checked_on() },
         steps => crate::expr::to_value(&steps),
         // The card as the learner sees it today: the same person, perhaps a year older.
         card => crate::expr::to_value(&persona_card(&s, &persona.on(today()))),
