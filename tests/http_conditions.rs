@@ -44,7 +44,7 @@ async fn step(c: &mut Client, id: &str, form: &[(&str, &str)]) -> Page {
 async fn up_to_the_rent(c: &mut Client, en_couple: &str, kind: &str) -> Page {
     let r = rehearsal(c).await;
     let s = c.state.loaded().library.get(ID).unwrap().clone();
-    let p = r.persona(&s);
+    let p = r.persona(&s, now());
     step(c, "connexion-choix", &[("acces", "connexion")]).await;
     step(c, "connexion", &[("nir", &p.text("nir_sans_cle")), ("mot_de_passe", &p.text("mot_de_passe"))]).await;
     step(c, "accueil", &[("demarche", "logement")]).await;
@@ -156,7 +156,7 @@ async fn colocataires_are_added_changed_removed_and_shown_on_the_recapitulatif()
     step(&mut c, "enfants", &list("continuer")).await;
     let r = rehearsal(&c).await;
     let s = c.state.loaded().library.get(ID).unwrap().clone();
-    let p = r.persona(&s);
+    let p = r.persona(&s, now());
     let page = step(&mut c, "ressources", &[("salaires", "12000"), ("autres_ressources", "non")]).await;
     assert!(!rehearsal(&c).await.answers.contains_key("salaires_conjoint"));
     assert!(page.body.contains("Vos coordonnées bancaires"));
@@ -210,7 +210,7 @@ async fn a_hidden_answer_is_dropped_and_the_sms_is_sent_when_asked_for() {
     start_as(&mut c, 0).await;
     up_to_the_rent(&mut c, "marie", "location").await;
     let s = c.state.loaded().library.get(ID).unwrap().clone();
-    let p = rehearsal(&c).await.persona(&s);
+    let p = rehearsal(&c).await.persona(&s, now());
     // Married: the spouse's fields show, and are required.
     let page = c.get(&format!("{BASE}/etape/foyer")).await;
     assert!(page.body.contains("Prénom du conjoint"), "{}", page.body);

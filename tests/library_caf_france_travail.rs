@@ -34,7 +34,7 @@ async fn walk_until(c: &mut Client, id: &str, test: usize, stop: &str, persona_v
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         let r = store.load(sid).await.unwrap().unwrap().rehearsals[&s.id].clone();
         let step = r.current(&s).id.clone();
-        let persona = r.persona(&s);
+        let persona = r.persona(&s, now());
         if step == stop {
             return (page, persona_values.iter().map(|v| persona.text(v)).collect());
         }
