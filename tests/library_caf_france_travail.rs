@@ -51,6 +51,9 @@ async fn walk_until(c: &mut Client, id: &str, test: usize, stop: &str, persona_v
                         Move::FollowLink(i) => {
                             c.post(&format!("{base}/messagerie/{i}/lien"), &[]).await;
                         }
+                        Move::Act(key) => {
+                            c.post(&format!("{base}/etape/{step}"), &[("_action", key.as_str())]).await;
+                        }
                         Move::Submit(form) => {
                             let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
                             c.post(&format!("{base}/etape/{step}"), &pairs).await;
@@ -81,9 +84,10 @@ async fn caf_trimestrielle_prefills_replacement_income_and_drops_gifts() {
     assert!(!text.contains("reçu sur le compte dans le mois"), "{text}");
     assert!(text.contains("mois où l'employeur a payé"), "{text}");
 
-    // Under 62: the unemployment benefit of the persona, pre-filled for each month.
+    // Looking for work (walkthrough 1): the persona's unemployment benefit,
+    // pre-filled for each month.
     let mut c = Client::embedded();
-    let (page, values) = walk_until(&mut c, ID, 0, "allocations", &["allocation_chomage", "indemnites_journalieres"]).await;
+    let (page, values) = walk_until(&mut c, ID, 1, "allocations", &["allocation_chomage", "indemnites_journalieres"]).await;
     let text = read(&page);
     assert!(text.contains("Allocation chômage"), "{text}");
     assert!(text.contains("Indemnités journalières"), "{text}");
@@ -92,7 +96,7 @@ async fn caf_trimestrielle_prefills_replacement_income_and_drops_gifts() {
         assert!(input.contains(&format!("value=\"{value}\"")), "{name}: {input}, expected {value}");
     }
 
-    // From 62: the pensions, base and complementary.
+    // Retired (walkthrough 2): the pensions, base and complementary.
     let mut c = Client::embedded();
     let (page, values) = walk_until(&mut c, ID, 2, "pensions", &["pension_base", "pension_complementaire"]).await;
     for (name, value) in [("pension_base_m3", &values[0]), ("pension_compl_m3", &values[1])] {

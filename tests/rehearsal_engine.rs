@@ -280,7 +280,14 @@ fn a_rehearsal_stays_small_and_holds_no_persona() {
 #[test]
 fn the_persona_card_lists_what_the_scenario_asks_for() {
     let s = scenario();
-    let p = persona_of(&s, 15);
+    // A retired couple: every conditional line shows.
+    let seed = (1..2_000)
+        .find(|&n| {
+            let p = persona_of(&s, n);
+            p.get("conjoint").is_some_and(|c| c.is_object()) && p.get("age").and_then(|a| a.as_i64()).unwrap() >= 65
+        })
+        .unwrap();
+    let p = persona_of(&s, seed);
     let card = miroir::rehearsal::view::card(&s, &p);
     let labels: Vec<&str> = card.identifiers.iter().map(|l| l.label.as_str()).collect();
     assert_eq!(
@@ -293,8 +300,8 @@ fn the_persona_card_lists_what_the_scenario_asks_for() {
             "Téléphone portable",
             "Salaires",
             "Salaires du conjoint",
-            "Pensions de retraite (si la personne a 65 ans ou plus)",
-            "Pensions de retraite du conjoint (si la personne a 65 ans ou plus)"
+            "Pensions de retraite",
+            "Pensions de retraite du conjoint"
         ]
     );
     assert_eq!(card.identifiers[0].value, ids::format_numero_fiscal(&p.text("numero_fiscal")));
@@ -306,21 +313,25 @@ fn the_persona_card_lists_what_the_scenario_asks_for() {
 #[test]
 fn ages_on_the_card_are_counted_on_the_rehearsal_s_today() {
     let s = scenario();
-    const DEC_4: u64 = 1_796_342_400; // 2026-12-04
+    // Personas are drawn at `valid_as_of` (December 2026); the rehearsal
+    // runs on 4 June 2027.
+    assert_eq!(s.valid_as_of, "2026-12");
+    const JUNE_4: u64 = 1_812_067_200; // 2027-06-04
     let born_in_between = |p: &Persona| {
         let b = persona::parse_date(&p.text("date_naissance")).unwrap();
-        (u8::from(b.month()), b.day()) > (4, 1) && (u8::from(b.month()), b.day()) <= (12, 4)
+        let md = (u8::from(b.month()), b.day());
+        md > (12, 1) || md <= (6, 4)
     };
     let seed = (1..).find(|&seed| born_in_between(&s.persona_of(seed, None))).unwrap();
-    let r = Rehearsal::start(&s, seed, DEC_4);
+    let r = Rehearsal::start(&s, seed, JUNE_4);
     let at_reference = s.persona_of(seed, None);
-    let today = r.persona(&s, DEC_4);
+    let today = r.persona(&s, JUNE_4);
     let age = at_reference.get("age").unwrap().as_i64().unwrap();
     assert_eq!(today.get("age").unwrap().as_i64().unwrap(), age + 1);
     let card = miroir::rehearsal::view::card(&s, &today);
     let line = &card.identity[1].value;
     assert!(line.contains(&format!("({} ans)", age + 1)), "{line}");
-    let ctx = r.context(Stage { scenario: &s, persona: &today }, DEC_4);
+    let ctx = r.context(Stage { scenario: &s, persona: &today }, JUNE_4);
     assert_eq!(miroir::expr::Expr::compile("persona.age").unwrap().eval(&ctx).unwrap().as_i64(), Some(age + 1));
     // "1 an" for a child of one.
     let mut spec = s.persona.clone();

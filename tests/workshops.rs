@@ -328,8 +328,8 @@ async fn the_dashboard_streams_events_as_learners_work() {
     log_in(&mut ali).await;
     let moved = feed.until(|_, d| learners(d)[0]["step"] == "code-securite").await;
     assert_eq!(learners(&moved)[0]["errors_here"], 0);
-    // Counted as the learner's progress train counts: « Étape 1 sur 5 ».
-    assert_eq!((learners(&moved)[0]["step_number"].as_u64(), learners(&moved)[0]["steps_total"].as_u64()), (Some(1), Some(5)));
+    // Counted as the learner's progress train counts: « Étape 1 sur 6 ».
+    assert_eq!((learners(&moved)[0]["step_number"].as_u64(), learners(&moved)[0]["steps_total"].as_u64()), (Some(1), Some(6)));
 }
 
 #[tokio::test]
@@ -347,7 +347,7 @@ async fn reset_and_move_everyone() {
 
     let reply = trainer.post(&format!("/atelier/animation/{token}/deplacer"), &[("etape", &format!("{SCENARIO}:revenus"))]).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert!(common::unescape(&reply.body).contains("2 personnes ont été déplacées vers l'étape « Traitements, salaires »."));
+    assert!(common::unescape(&reply.body).contains("2 personnes ont été déplacées vers l'étape « Traitements, salaires, pensions et rentes »."));
     for c in [&ali, &bea] {
         assert_eq!(rehearsal_step(&state, c).await.as_deref(), Some("revenus"));
     }
@@ -658,7 +658,7 @@ async fn everyone_restarting_clears_the_old_errors() {
 }
 
 #[tokio::test]
-async fn a_code_valid_15_minutes_is_expired_after_15_minutes_and_odd_clock_values_are_refused() {
+async fn a_code_valid_30_minutes_is_expired_after_30_minutes_and_odd_clock_values_are_refused() {
     let state = state_with(Config::default());
     let (_, _, code) = open(&state, true).await;
     let mut ali = join(&state, &code, "Ali").await;
@@ -670,9 +670,13 @@ async fn a_code_valid_15_minutes_is_expired_after_15_minutes_and_odd_clock_value
         assert!(common::unescape(&refused.body).contains("Ce choix n'est pas proposé par le formulaire"));
     }
     assert_eq!(rehearsal_of(&state, &ali).await.skipped_minutes, 0);
-    let moved = ali.post(&format!("/scenarios/{SCENARIO}/horloge"), &[("minutes", "15")]).await;
-    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    // The code is "valable 30 minutes": twice 15 minutes reach the stated minute.
+    for _ in 0..2 {
+        let moved = ali.post(&format!("/scenarios/{SCENARIO}/horloge"), &[("minutes", "15")]).await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    }
     let r = rehearsal_of(&state, &ali).await;
+    assert_eq!(r.skipped_minutes, 30);
     let loaded = state.loaded();
     let s = loaded.library.get(SCENARIO).unwrap();
     let sent = r.inbox.last().unwrap();
@@ -695,7 +699,7 @@ async fn learners_are_told_once_when_the_trainer_resets_or_moves_them() {
     assert!(!again.body.contains("vous a fait recommencer"));
     trainer.post(&format!("/atelier/animation/{token}/deplacer"), &[("etape", &format!("{SCENARIO}:revenus"))]).await;
     let page = common::unescape(&ali.get_follow(&format!("/scenarios/{SCENARIO}/etape")).await.body);
-    assert!(page.contains("La personne qui anime l'atelier vous a fait passer à l'étape « Traitements, salaires » : les étapes précédentes ont été remplies pour vous."), "{page}");
+    assert!(page.contains("La personne qui anime l'atelier vous a fait passer à l'étape « Traitements, salaires, pensions et rentes » : les étapes précédentes ont été remplies pour vous."), "{page}");
 }
 
 #[tokio::test]

@@ -1518,6 +1518,7 @@ impl<'a> Builder<'a> {
                     sexe: t.persona.sexe.map(|s| if s == Sexe::F { 'F' } else { 'M' }),
                     enfants: self.pin(&t.persona.enfants, "enfants", persona::bounds::CHILDREN, &file),
                     age: self.pin(&t.persona.age, "age", persona::bounds::AGE, &file),
+                    statut: t.persona.statut,
                 },
                 answers,
                 ends_at: t.ends_at.value.clone(),

@@ -679,6 +679,9 @@ pub struct PersonaPinFile {
     #[serde(default)]
     #[schemars(range(min = 16, max = 110))]
     pub age: Option<Located<u8>>,
+    /// Retired, at work, on sick leave or looking for work, whatever the age.
+    #[serde(default)]
+    pub statut: Option<crate::persona::activity::Statut>,
 }
 
 /// One attempt (field to value), or a list of attempts.

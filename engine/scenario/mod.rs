@@ -385,6 +385,7 @@ pub struct Pins {
     pub sexe: Option<char>,
     pub enfants: Option<u8>,
     pub age: Option<u8>,
+    pub statut: Option<crate::persona::activity::Statut>,
 }
 
 impl Pins {
@@ -402,6 +403,9 @@ impl Pins {
         }
         if let Some(a) = self.age {
             spec.age = crate::persona::spec::IntRange::new(a.into(), a.into());
+        }
+        if let Some(s) = self.statut {
+            spec.statuts = vec![s];
         }
         spec
     }
