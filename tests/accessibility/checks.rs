@@ -45,7 +45,28 @@ if (d.scrollWidth > width) {
 return out;
 "#;
 
-/// Runs the per-page checks and keeps what they find.
+/// The shape of the page the browser shows: its path and every element with
+/// its attributes (digits folded, values left out) and where text is, not
+/// the text itself. Two walkthroughs reaching the same step with other
+/// names and amounts give the same shape; an error, another field or
+/// another branch gives another.
+const SHAPE: &str = r#"
+const parts = [location.pathname.replace(/[0-9]+/g, '0')];
+const walk = (el) => {
+  for (const n of el.childNodes) {
+    if (n.nodeType === 1) {
+      let s = n.tagName;
+      for (const a of [...n.attributes].sort((x, y) => x.name < y.name ? -1 : 1)) {
+        if (a.name !== 'value') s += ' ' + a.name + '=' + a.value.replace(/[0-9]+/g, '0');
+      }
+      parts.push(s); walk(n); parts.push('/');
+    } else if (n.nodeType === 3 && n.textContent.trim()) parts.push('#');
+  }
+};
+walk(document.body);
+return parts.join('\n');
+"#;
+
 /// The most the banner, toolbar, header and step train may take on a phone.
 const PHONE_CHROME: i64 = 300;
 
@@ -54,6 +75,9 @@ pub struct Checker {
     axe_source: String,
     /// Every page checked: a label and its path.
     pub pages: Vec<String>,
+    /// Pages visited whose shape (see [`SHAPE`]) was already checked.
+    pub same_shape: usize,
+    shapes: std::collections::HashSet<u64>,
     pub axe_violations: usize,
     pub layout_problems: usize,
     /// Printable pages printed to A4 PDF, and those that broke a rule.
@@ -77,6 +101,8 @@ impl Checker {
             client,
             axe_source,
             pages: Vec::new(),
+            same_shape: 0,
+            shapes: Default::default(),
             axe_violations: 0,
             layout_problems: 0,
             printed: 0,
@@ -96,6 +122,15 @@ impl Checker {
     pub async fn check(&mut self, label: &str) {
         let path = self.path().await;
         let where_ = format!("{label} ({path})");
+        // A page of the same shape as one checked (another walkthrough's
+        // persona on the same step) would give the same findings: the
+        // crawl plays every walkthrough, and checks each shape once.
+        let shape = self.client.js(SHAPE, vec![]).await;
+        let shape = std::hash::BuildHasher::hash_one(&std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default(), shape.as_str().unwrap_or_default());
+        if !self.shapes.insert(shape) {
+            self.same_shape += 1;
+            return;
+        }
         self.axe(&where_).await;
         self.layout(&where_).await;
         self.pages.push(where_);

@@ -9,7 +9,7 @@
 use crate::checks::Checker;
 use crate::harness::{Page, Server};
 use fantoccini::{Client, Locator};
-use miroir::rehearsal::{Rehearsal, Stage};
+use miroir::rehearsal::{LIST_ACTION, Rehearsal, Stage};
 use miroir::scenario::{Scenario, StepKind};
 use miroir::walkthrough::{self, Move, Next, Script};
 use miroir::web::pages::now;
@@ -54,7 +54,7 @@ for (const el of form.elements) {
   seen.add(el.name);
   const values = want.get(el.name) || [];
   if (el.type === 'checkbox' || el.type === 'radio') el.checked = values.includes(el.value);
-  else if (el.type === 'file') { if (values.length) files.push([el.id, values[0]]); }
+  else if (el.type === 'file') { if (values.length && values[0]) files.push([el.id, values[0]]); }
   else el.value = values.length ? values[0] : '';
 }
 return { missing: [...want.keys()].filter(k => !seen.has(k)), files };
@@ -152,8 +152,14 @@ async fn walk(ch: &mut Checker, server: &Server, s: &Scenario, index: usize) {
         if happy && !hints_toggled && c.has(".toolbar form[action='/indices']").await {
             hints_toggled = true;
             let toggle = ".toolbar form[action='/indices'] [type=submit]";
+            // On a wide screen the fold's content shows without opening it
+            // (::details-content), but WebDriver counts what a closed
+            // <details> holds as hidden: open it first, as a phone user would.
+            let unfold = "document.querySelectorAll('.toolbar-more').forEach(d => d.open = true);";
+            c.js(unfold, vec![]).await;
             c.click_to(toggle).await;
             ch.check(&format!("{name}: step `{}`, aidant hints hidden", step.id)).await;
+            c.js(unfold, vec![]).await;
             c.click_to(toggle).await;
             if r.inbox.is_empty() {
                 c.open(&format!("{base}/messagerie")).await;
@@ -184,11 +190,15 @@ async fn walk(ch: &mut Checker, server: &Server, s: &Scenario, index: usize) {
                 }
                 Move::Act(key) => c.click_to(&format!("button[name='_action'][value='{key}']")).await,
                 Move::Submit(form) => {
+                    // A list's step (`repeat:`): its buttons say what to do
+                    // with the list ("ajouter", "enregistrer", "continuer"...).
+                    let list = form.iter().find(|(k, _)| k == LIST_ACTION).map(|(_, v)| v.clone());
+                    let form: Vec<_> = form.into_iter().filter(|(k, _)| k != LIST_ACTION).collect();
                     if happy && step.kind == StepKind::Review && !modified {
                         modified = true;
                         modify_from_review(ch, server, sid, s, &name).await;
                     }
-                    if happy && emptied.insert(step.id.clone()) && may_refuse(s, &r, &persona) {
+                    if list.is_none() && happy && emptied.insert(step.id.clone()) && may_refuse(s, &r, &persona) {
                         fill(&c, &[], &files_dir, &name).await;
                         c.click_to("#formulaire [type=submit]").await;
                         let what = format!("{name}: step `{}`, sent empty", step.id);
@@ -200,7 +210,10 @@ async fn walk(ch: &mut Checker, server: &Server, s: &Scenario, index: usize) {
                         ch.check(&what).await;
                     }
                     fill(&c, &form, &files_dir, &format!("{name}, step `{}`", step.id)).await;
-                    c.click_to("#formulaire [type=submit]").await;
+                    match list {
+                        Some(action) => c.click_to(&format!("#formulaire button[name='{LIST_ACTION}'][value='{action}']")).await,
+                        None => c.click_to("#formulaire [type=submit]").await,
+                    }
                 }
             }
         }
