@@ -1,7 +1,7 @@
 //! The documents phase: the values a theme's document template reads must
 //! exist in the scenario that prints it.
 
-use super::expressions::{CLOCK_KEYS, FUNCTIONS, INBOX_KEYS, ROOTS, SCENARIO_KEYS, TODAY_KEYS, to_set};
+use super::expressions::root_names;
 use super::*;
 
 /// What a document reads besides the rehearsal's values (engine/web/pages.rs).
@@ -55,27 +55,24 @@ impl Builder<'_> {
         let mut parts = var.split('.');
         let root = parts.next().unwrap_or_default();
         let rest: Vec<&str> = parts.collect();
-        match root {
-            "persona" => {
+        match Root::from_name(root) {
+            Some(Root::Persona) => {
                 rest.first()?;
                 let path = rest.iter().take(2).copied().collect::<Vec<_>>().join(".");
                 (!self.spec.has_path(&path)).then(|| (format!("unknown persona field `{path}`"), "see the persona reference".to_owned()))
             }
-            "answers" => self.member(rest.first(), &self.fields, "answers", "no field of the scenario is named so"),
-            "computed" => self.member(rest.first(), &self.computed, "computed", "no step of the scenario computes it"),
-            "inbox" => self.member(rest.first(), &to_set(INBOX_KEYS), "inbox", "the inbox has no such value"),
-            "today" => self.member(rest.first(), &to_set(TODAY_KEYS), "today", "`today` has no such value"),
-            "clock" => self.member(rest.first(), &to_set(CLOCK_KEYS), "clock", "`clock` has no such value"),
-            "scenario" => self.member(rest.first(), &to_set(SCENARIO_KEYS), "scenario", "`scenario` has no such value"),
-            other if ROOTS.contains(&other) || DOCUMENT_ROOTS.contains(&other) || FUNCTIONS.contains(&other) => None,
-            other => {
-                let mut roots: Vec<&str> = ROOTS.to_vec();
+            Some(Root::Answers) => self.member(rest.first(), &self.fields, "answers", "no field of the scenario is named so"),
+            Some(Root::Computed) => self.member(rest.first(), &self.computed, "computed", "no step of the scenario computes it"),
+            Some(fixed) => self.fixed_member(fixed, rest.first()),
+            None if DOCUMENT_ROOTS.contains(&root) || FUNCTIONS.contains(&root) => None,
+            None => {
+                let mut roots: Vec<&str> = root_names();
                 roots.extend(DOCUMENT_ROOTS);
-                let hint = match did_you_mean(other, roots.iter().copied()) {
+                let hint = match did_you_mean(root, roots.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("a document can read: {}", roots.join(", ")),
                 };
-                Some((format!("unknown variable `{other}`"), hint))
+                Some((format!("unknown variable `{root}`"), hint))
             }
         }
     }

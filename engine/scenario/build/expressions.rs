@@ -4,14 +4,21 @@
 
 use super::*;
 
-/// Roots an expression may read, besides those of a particular place.
-pub(super) const ROOTS: &[&str] = &["persona", "answers", "computed", "inbox", "today", "clock", "scenario", "reference"];
-/// minijinja's global functions and ours.
-pub(super) const FUNCTIONS: &[&str] = &["range", "dict", "namespace", "debug", "mois", "lipsum", "cycler", "joiner", "loop"];
-pub(super) const INBOX_KEYS: &[&str] = &["last", "code", "link", "expired", "count", "unread", "messages"];
-pub(super) const TODAY_KEYS: &[&str] = &["date", "iso", "year", "month", "day"];
-pub(super) const CLOCK_KEYS: &[&str] = &["minutes"];
-pub(super) const SCENARIO_KEYS: &[&str] = &["title", "operator"];
+/// What a member of a fixed root that does not exist is told.
+fn no_member(root: Root) -> &'static str {
+    match root {
+        Root::Inbox => "the inbox has no such value",
+        Root::Today => "`today` has no such value",
+        Root::Clock => "`clock` has no such value",
+        Root::Scenario => "`scenario` has no such value",
+        Root::Persona | Root::Answers | Root::Computed | Root::Reference => "",
+    }
+}
+
+/// The roots' names, in the order hints list them.
+pub(super) fn root_names() -> Vec<&'static str> {
+    Root::ALL.iter().map(|r| r.name()).collect()
+}
 
 impl Builder<'_> {
     /// The fields of a list's items that an expression or a text reads:
@@ -106,8 +113,8 @@ impl Builder<'_> {
             if local.contains(&root) || FUNCTIONS.contains(&root) {
                 continue;
             }
-            let problem: Option<(String, String)> = match root {
-                "persona" => match rest.first() {
+            let problem: Option<(String, String)> = match Root::from_name(root) {
+                Some(Root::Persona) => match rest.first() {
                     None => None,
                     Some(_) => {
                         let path = rest.iter().take(2).copied().collect::<Vec<_>>().join(".");
@@ -120,7 +127,7 @@ impl Builder<'_> {
                         None
                     }
                 },
-                "answers" => match (rest.first(), rest.get(1)) {
+                Some(Root::Answers) => match (rest.first(), rest.get(1)) {
                     (Some(list), Some(attr)) if self.groups.contains_key(*list) => Some((
                         format!("`answers.{list}` is a list: `answers.{list}.{attr}` names nothing"),
                         format!(
@@ -129,20 +136,16 @@ impl Builder<'_> {
                     )),
                     _ => self.member(rest.first(), &self.fields.clone(), "answers", "no field is named so"),
                 },
-                "computed" => self.member(rest.first(), &self.computed.clone(), "computed", "no step computes it"),
-                "inbox" => self.member(rest.first(), &to_set(INBOX_KEYS), "inbox", "the inbox has no such value"),
-                "today" => self.member(rest.first(), &to_set(TODAY_KEYS), "today", "`today` has no such value"),
-                "clock" => self.member(rest.first(), &to_set(CLOCK_KEYS), "clock", "`clock` has no such value"),
-                "scenario" => self.member(rest.first(), &to_set(SCENARIO_KEYS), "scenario", "`scenario` has no such value"),
-                "reference" => None,
-                other => {
-                    let mut roots: Vec<&str> = ROOTS.to_vec();
+                Some(Root::Computed) => self.member(rest.first(), &self.computed.clone(), "computed", "no step computes it"),
+                Some(fixed) => self.fixed_member(fixed, rest.first()),
+                None => {
+                    let mut roots: Vec<&str> = root_names();
                     roots.extend(local);
-                    let hint = match did_you_mean(other, roots.iter().copied()) {
+                    let hint = match did_you_mean(root, roots.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => format!("expressions can read: {}", roots.join(", ")),
                     };
-                    Some((format!("unknown variable `{other}`"), hint))
+                    Some((format!("unknown variable `{root}`"), hint))
                 }
             };
             if let Some((message, hint)) = problem {
@@ -175,6 +178,13 @@ impl Builder<'_> {
             }
         }
         fallback
+    }
+
+    /// A member of a root whose members are the same in every scenario
+    /// (`inbox`, `today`...): none to check for the others.
+    pub(super) fn fixed_member(&self, root: Root, key: Option<&&str>) -> Option<(String, String)> {
+        let members = root.members()?;
+        self.member(key, &to_set(members), root.name(), no_member(root))
     }
 
     pub(super) fn member(&self, key: Option<&&str>, known: &BTreeSet<String>, root: &str, why: &str) -> Option<(String, String)> {

@@ -123,10 +123,9 @@ impl Builder<'_> {
             (Problem::Cents, &f.errors.cents),
             (Problem::Expect, &f.errors.expect),
         ];
-        let local = ["label", "min", "max", "max_length", "attempts_left", "value"];
         for (problem, text) in authored {
             let t = match text {
-                Some(t) => self.text(t, file, &local),
+                Some(t) => self.text(t, file, FIELD_MESSAGE_LOCALS),
                 None if problem == Problem::Max && max_date.as_ref().is_some_and(DateBound::is_today) => {
                     Text::compile(crate::field::NOT_IN_FUTURE).expect("built-in message")
                 }

@@ -307,13 +307,12 @@ impl Builder<'_> {
             self.error(file, lo.pos, lo.len, format!("`min` must lie within 0..{MAX_ITEMS}; got {}", lo.value), None);
         }
         let prefill = rp.prefill.as_ref().and_then(|p| self.expr(p, file, &[]));
-        let local = ["min", "max"];
         let too_few = match &rp.errors.min {
-            Some(t) => self.text(t, file, &local),
+            Some(t) => self.text(t, file, LIST_MESSAGE_LOCALS),
             None => Text::compile(TOO_FEW).expect("built-in message"),
         };
         let too_many = match &rp.errors.max {
-            Some(t) => self.text(t, file, &local),
+            Some(t) => self.text(t, file, LIST_MESSAGE_LOCALS),
             None => Text::compile(TOO_MANY).expect("built-in message"),
         };
         Some(Repeat {
@@ -330,8 +329,7 @@ impl Builder<'_> {
 
     pub(super) fn message(&mut self, m: &Located<file::MessageFile>, r: &RawStep) -> Option<Message> {
         let file = r.file.clone();
-        let local = ["code", "link"];
-        let subject = m.subject.as_ref().map(|s| self.text(s, &file, &local));
+        let subject = m.subject.as_ref().map(|s| self.text(s, &file, MESSAGE_LOCALS));
         if m.channel.value == Channel::Sms && m.subject.is_some() {
             self.error(
                 &file,
@@ -341,7 +339,7 @@ impl Builder<'_> {
                 Some("remove `subject:` or use `channel: email`".into()),
             );
         }
-        let body = self.text(&m.body, &file, &local);
+        let body = self.text(&m.body, &file, MESSAGE_LOCALS);
         let when = m.when.as_ref().and_then(|w| self.expr(w, &file, &[]));
         let code = m.code.as_ref().map(|c| match &c.value {
             CodeFile::Digits(n) => {
