@@ -5,7 +5,7 @@
 use super::*;
 
 /// Persona values that are not identifiers worth a card line.
-pub(super) const CARD_SKIP: &[&str] = &["prenom", "nom", "civilite", "sexe", "age", "adresse", "enfants", "conjoint", "nombre_enfants"];
+const CARD_SKIP: &[&str] = &["prenom", "nom", "civilite", "sexe", "age", "adresse", "enfants", "conjoint", "nombre_enfants"];
 
 impl Builder<'_> {
     /// The persona card: the persona values the scenario reads, in order,
@@ -31,6 +31,7 @@ impl Builder<'_> {
         card
     }
 
+    /// The persona spec's bounds, `card:` paths, `sexe:` and choices.
     pub(super) fn check_persona_spec(&mut self, f: &ScenarioFile) {
         let file = self.file.clone();
         self.out.extend(persona::bounds::check(&file, &f.persona));
@@ -69,7 +70,7 @@ impl Builder<'_> {
 
     /// The `if:` of each `card:` entry, compiled: a condition on the
     /// persona alone, since the card shows before any answer.
-    pub(super) fn card_conditions(&mut self, f: &ScenarioFile) -> Vec<Option<Expr>> {
+    fn card_conditions(&mut self, f: &ScenarioFile) -> Vec<Option<Expr>> {
         let file = self.file.clone();
         let mut out = Vec::new();
         for entry in &f.persona.card {

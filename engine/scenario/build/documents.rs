@@ -5,7 +5,7 @@ use super::expressions::root_names;
 use super::*;
 
 /// What a document reads besides the rehearsal's values (engine/web/pages.rs).
-pub(super) const DOCUMENT_ROOTS: &[&str] = &[
+const DOCUMENT_ROOTS: &[&str] = &[
     "root",
     "document",
     "step_url",
@@ -51,7 +51,7 @@ impl Builder<'_> {
     }
 
     /// What is wrong with a value a document reads, if anything.
-    pub(super) fn document_problem(&self, var: &str) -> Option<(String, String)> {
+    fn document_problem(&self, var: &str) -> Option<(String, String)> {
         let mut parts = var.split('.');
         let root = parts.next().unwrap_or_default();
         let rest: Vec<&str> = parts.collect();

@@ -25,7 +25,7 @@ impl Builder<'_> {
     /// `answers.enfants[0].prenom`, `{% for e in answers.enfants %}{{ e.prenom }}`,
     /// `answers.enfants | map(attribute="prenom")`. Each must be a field of
     /// the list's step.
-    pub(super) fn check_item_fields(&mut self, file: &str, at: &Located<String>) {
+    fn check_item_fields(&mut self, file: &str, at: &Located<String>) {
         if self.groups.is_empty() || !at.value.contains("answers.") {
             return;
         }
@@ -63,6 +63,8 @@ impl Builder<'_> {
         }
     }
 
+    /// Compiles an author text and checks the names it reads; an empty text if
+    /// it does not parse.
     pub(super) fn text(&mut self, t: &Located<String>, file: &str, local: &[&str]) -> Text {
         match Text::compile(&t.value) {
             Ok(text) => {
@@ -84,6 +86,7 @@ impl Builder<'_> {
         }
     }
 
+    /// Compiles an expression and checks the names it reads.
     pub(super) fn expr(&mut self, e: &Located<String>, file: &str, local: &[&str]) -> Option<Expr> {
         match Expr::compile(&e.value) {
             Ok(expr) => {
@@ -105,7 +108,9 @@ impl Builder<'_> {
         }
     }
 
-    pub(super) fn check_vars(&mut self, vars: &BTreeSet<String>, local: &[&str], file: &str, at: &Located<String>) {
+    /// Each name read must exist: a root of `expr::names`, one of `local` or
+    /// a function; below the root, a field, a persona value or a member.
+    fn check_vars(&mut self, vars: &BTreeSet<String>, local: &[&str], file: &str, at: &Located<String>) {
         for var in vars {
             let mut parts = var.split('.');
             let root = parts.next().unwrap_or_default();
@@ -187,6 +192,7 @@ impl Builder<'_> {
         self.member(key, &to_set(members), root.name(), no_member(root))
     }
 
+    /// `root.key` when `key` is not among `known`: the message and its hint.
     pub(super) fn member(&self, key: Option<&&str>, known: &BTreeSet<String>, root: &str, why: &str) -> Option<(String, String)> {
         let key = key?;
         if known.contains(*key) {
@@ -200,6 +206,7 @@ impl Builder<'_> {
     }
 }
 
-pub(super) fn to_set(items: &[&str]) -> BTreeSet<String> {
+/// `items` as owned strings.
+fn to_set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }

@@ -4,12 +4,13 @@
 use super::*;
 
 /// What a date bound may be, for hints.
-pub(super) const DATE_BOUND_HINT: &str = "write a date (`2026-01-01`), `today` or `year_start` with an optional offset (`today - 18y`, `today + 3m`, `today - 30d`), or another date answer (`answers.date_debut`)";
+const DATE_BOUND_HINT: &str = "write a date (`2026-01-01`), `today` or `year_start` with an optional offset (`today - 18y`, `today + 3m`, `today - 30d`), or another date answer (`answers.date_debut`)";
 
 /// The types `max_length` applies to: the others say by their type what is accepted.
-pub(super) const TEXT_KINDS: &[FieldType] = &[FieldType::Text, FieldType::Textarea, FieldType::Password, FieldType::Email];
+const TEXT_KINDS: &[FieldType] = &[FieldType::Text, FieldType::Textarea, FieldType::Password, FieldType::Email];
 
 impl Builder<'_> {
+    /// A field, with its bounds, options, pattern and messages.
     pub(super) fn field(&mut self, f: &Located<file::FieldFile>, file: &str, step_kind: StepKind) -> Field {
         let kind = f.kind.value;
         let when = f.when.as_ref().and_then(|w| self.expr(w, file, &[]));
@@ -267,7 +268,7 @@ impl Builder<'_> {
 
 /// The HTML autofill field names (WCAG 1.3.5 asks for them on inputs
 /// about the user).
-pub(super) const AUTOFILL: &[&str] = &[
+const AUTOFILL: &[&str] = &[
     "off",
     "on",
     "name",
@@ -325,7 +326,7 @@ pub(super) const AUTOFILL: &[&str] = &[
 ];
 
 /// An `autocomplete` value the HTML checker accepts for this kind of field.
-pub(super) fn check_autocomplete(value: &str, kind: FieldType) -> Result<(), String> {
+fn check_autocomplete(value: &str, kind: FieldType) -> Result<(), String> {
     let token = value.split_whitespace().last().unwrap_or_default();
     if !AUTOFILL.contains(&token) {
         return Err(format!("`{value}` is not an autofill field name"));

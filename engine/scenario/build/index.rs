@@ -100,6 +100,7 @@ impl Builder<'_> {
     }
 }
 
-pub(super) fn valid_name(name: &str) -> bool {
+/// A field or list name: letters, digits, `_` and `-`, not starting with `_`.
+fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.starts_with('_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }

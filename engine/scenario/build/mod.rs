@@ -3,12 +3,12 @@
 //! templates, step groups, expressions. Every problem is reported; the
 //! scenario is kept only when there is none.
 //!
-//! One phase a module, run in this order by [`Builder::scenario`]: [`card`]
-//! (the persona spec), [`index`] (names, so that later phases may point
-//! forward), [`steps`] and [`fields`] (each resolving [`references`] and
-//! compiling [`expressions`] on the way, with theme [`documents`]), then
-//! the step graph ([`super::graph`]) and the [`walkthroughs`]. The phases
-//! share one [`Builder`]: what the index found, and the diagnostics.
+//! One phase a module, run in this order by `Builder::scenario`: `card`
+//! (the persona spec), `index` (names, so that later phases may point
+//! forward), `steps` and `fields` (each resolving `references` and
+//! compiling `expressions` on the way, with the theme's `documents`), then
+//! the step graph ([`super::graph`]), the `walkthroughs`, and the card. The
+//! phases share one `Builder`: what the index found, and the diagnostics.
 
 use super::file::{self, AnswerFile, AttemptsFile, BoundFile, CodeFile, GroupFile, NextFile, OptionFile, ScenarioFile, StepFile, StepKind};
 use super::*;
@@ -54,6 +54,7 @@ pub struct World<'a> {
     /// File texts by display name, to point inside multi-line values.
     pub sources: &'a BTreeMap<String, String>,
 }
+
 /// Test answer keys that are actions, not fields.
 pub const ACTION_KEYS: &[&str] = &["_link", "_wait_minutes", ACTION];
 /// The test answer key, and the form name, of a step's action.
@@ -77,12 +78,17 @@ struct RawStep<'f> {
     group_theme: Option<&'f Located<String>>,
 }
 
+/// What the phases share: the world, what the index phase found, and the
+/// diagnostics so far.
 struct Builder<'a> {
+    /// The scenario's file, as shown in diagnostics.
     file: String,
     world: &'a World<'a>,
     out: Vec<Diagnostic>,
     spec: PersonaSpec,
+    /// Step ids to their index.
     index: BTreeMap<String, usize>,
+    /// Field and list names.
     fields: BTreeSet<String>,
     /// Each field's type, by name.
     field_kinds: BTreeMap<String, FieldType>,
@@ -165,6 +171,7 @@ pub fn check_unused_group(group: &GroupDef, world: &World) -> Vec<Diagnostic> {
 }
 
 impl<'a> Builder<'a> {
+    /// An empty context for `file`.
     fn new(file: String, world: &'a World<'a>) -> Builder<'a> {
         Builder {
             file,
@@ -181,12 +188,15 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Records an error at `pos`, `len` characters wide.
     fn error(&mut self, file: &str, pos: Pos, len: u32, message: String, hint: Option<String>) {
         let mut d = Diagnostic::error(file, pos, message).with_width(len as usize);
         d.hint = hint;
         self.out.push(d);
     }
 
+    /// The scenario's own values (date, persona, theme, included groups), then
+    /// each phase in turn.
     fn scenario(&mut self, id: &str, source: &str, f: &ScenarioFile) -> Option<Scenario> {
         let file = self.file.clone();
         let years = persona::bounds::REFERENCE_YEARS;

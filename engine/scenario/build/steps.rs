@@ -4,9 +4,9 @@
 use super::*;
 
 /// A list with fewer items than its `min`, unless the author words it.
-pub(super) const TOO_FEW: &str = "Ajoutez au moins {{ min }} élément{% if min > 1 %}s{% endif %} à la liste avant de continuer.";
+const TOO_FEW: &str = "Ajoutez au moins {{ min }} élément{% if min > 1 %}s{% endif %} à la liste avant de continuer.";
 /// A list already at its `max`.
-pub(super) const TOO_MANY: &str = "Vous ne pouvez pas ajouter plus de {{ max }} élément{% if max > 1 %}s{% endif %}.";
+const TOO_MANY: &str = "Vous ne pouvez pas ajouter plus de {{ max }} élément{% if max > 1 %}s{% endif %}.";
 
 impl Builder<'_> {
     /// Indexes the steps, then builds each one.
@@ -15,6 +15,8 @@ impl Builder<'_> {
         raw.iter().map(|r| self.step(r, scenario_theme)).collect()
     }
 
+    /// A step: its texts, fields, branches, failure route, messages, template
+    /// and document.
     pub(super) fn step(&mut self, r: &RawStep, scenario_theme: &str) -> Step {
         let s = &r.step.value;
         let file = r.file.clone();
@@ -225,7 +227,7 @@ impl Builder<'_> {
 
     /// A field's `if:` is read before the page is shown, so it cannot read
     /// an answer of its own page: that answer is not known yet.
-    pub(super) fn check_conditions(&mut self, s: &StepFile, file: &str) {
+    fn check_conditions(&mut self, s: &StepFile, file: &str) {
         let own: Vec<&str> = s.fields.iter().map(|f| f.name.value.as_str()).collect();
         for f in &s.fields {
             let Some(when) = &f.when else { continue };
@@ -327,6 +329,7 @@ impl Builder<'_> {
         })
     }
 
+    /// A message a step sends: its channel, texts, code and link.
     pub(super) fn message(&mut self, m: &Located<file::MessageFile>, r: &RawStep) -> Option<Message> {
         let file = r.file.clone();
         let subject = m.subject.as_ref().map(|s| self.text(s, &file, MESSAGE_LOCALS));
@@ -380,6 +383,7 @@ impl Builder<'_> {
     }
 }
 
-pub(super) fn template_name(name: &str) -> String {
+/// A template name with its `.html`.
+fn template_name(name: &str) -> String {
     if name.ends_with(".html") { name.to_owned() } else { format!("{name}.html") }
 }

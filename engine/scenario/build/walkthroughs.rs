@@ -5,7 +5,7 @@ use super::*;
 
 impl Builder<'_> {
     /// A persona trait a walkthrough imposes, within the bounds of the spec's own.
-    pub(super) fn pin(&mut self, pin: &Option<Located<u8>>, what: &str, bound: persona::spec::IntRange, file: &str) -> Option<u8> {
+    fn pin(&mut self, pin: &Option<Located<u8>>, what: &str, bound: persona::spec::IntRange, file: &str) -> Option<u8> {
         let pin = pin.as_ref()?;
         if !(bound.min..=bound.max).contains(&i64::from(pin.value)) {
             self.error(file, pin.pos, pin.len, format!("`{what}` must lie within {bound}; got {}", pin.value), None);
@@ -14,7 +14,7 @@ impl Builder<'_> {
     }
 
     /// `_action: <key>` names one of the step's actions, and types nothing.
-    pub(super) fn check_test_action(
+    fn check_test_action(
         &mut self,
         step: &Step,
         texts: &[String],
@@ -38,6 +38,8 @@ impl Builder<'_> {
         }
     }
 
+    /// The walkthroughs (`tests:`): answers that name fields and actions of
+    /// their step, the end step, the expected values.
     pub(super) fn tests(&mut self, f: &ScenarioFile, steps: &[Step]) -> Vec<Walkthrough> {
         let file = self.file.clone();
         let mut names = BTreeSet::new();
