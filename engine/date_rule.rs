@@ -57,7 +57,7 @@ impl DateBound {
                 return Err(format!("`{base}` is not a field's answer"));
             }
             Base::Answer(name.to_owned())
-        } else if let Some(date) = crate::field::parse_date(base).and_then(|d| to_date(&d)) {
+        } else if let Some(date) = parse_date(base).and_then(|d| to_date(&d)) {
             Base::Fixed(date)
         } else {
             return Err(format!("`{text}` is not a date bound"));
@@ -118,9 +118,25 @@ fn is_offset(s: &str) -> bool {
     s.len() >= 2 && s.ends_with(['d', 'm', 'y']) && s[..s.len() - 1].trim().chars().all(|c| c.is_ascii_digit())
 }
 
+/// Reads `05/03/1961`, `5/3/1961`, `05-03-1961` or `1961-03-05` into
+/// `05/03/1961`, checking the day exists.
+pub fn parse_date(s: &str) -> Option<String> {
+    let s = s.trim();
+    let parts: Vec<&str> = s.split(['/', '-', '.', ' ']).filter(|p| !p.is_empty()).collect();
+    let [a, b, c] = parts.as_slice() else { return None };
+    let (d, m, y) = if a.len() == 4 { (c, b, a) } else { (a, b, c) };
+    let (d, m, y): (u8, u8, i32) = (d.parse().ok()?, m.parse().ok()?, y.parse().ok()?);
+    if y.to_string().len() != 4 {
+        return None;
+    }
+    let month = time::Month::try_from(m).ok()?;
+    time::Date::from_calendar_date(y, month, d).ok()?;
+    Some(format!("{d:02}/{m:02}/{y}"))
+}
+
 /// `05/03/1961` as a date.
 pub fn to_date(text: &str) -> Option<Date> {
-    let canonical = crate::field::parse_date(text)?;
+    let canonical = parse_date(text)?;
     let mut parts = canonical.split('/').map(|p| p.parse::<i32>().ok());
     let (d, m, y) = (parts.next()??, parts.next()??, parts.next()??);
     Date::from_calendar_date(y, Month::try_from(m as u8).ok()?, d as u8).ok()

@@ -4,6 +4,8 @@
 //! HTML-escaped, undefined values are errors, every evaluation has a fuel
 //! budget, and there is no loader, so author text can read no file.
 
+pub mod names;
+
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, Expression, State, UndefinedBehavior};
 use std::collections::{BTreeSet, HashMap};

@@ -1,6 +1,7 @@
 //! Typed form fields: how a typed value is cleaned up, checked, shown back,
 //! and the wording real sites use when it is wrong.
 
+use crate::date_rule::parse_date;
 use crate::persona::ids;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -380,22 +381,6 @@ pub fn parse_number(s: &str, money: bool) -> Option<f64> {
 /// `24000`, `1250.5` as canonical text.
 pub fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n}") }
-}
-
-/// Reads `05/03/1961`, `5/3/1961`, `05-03-1961` or `1961-03-05` into
-/// `05/03/1961`, checking the day exists.
-pub fn parse_date(s: &str) -> Option<String> {
-    let s = s.trim();
-    let parts: Vec<&str> = s.split(['/', '-', '.', ' ']).filter(|p| !p.is_empty()).collect();
-    let [a, b, c] = parts.as_slice() else { return None };
-    let (d, m, y) = if a.len() == 4 { (c, b, a) } else { (a, b, c) };
-    let (d, m, y): (u8, u8, i32) = (d.parse().ok()?, m.parse().ok()?, y.parse().ok()?);
-    if y.to_string().len() != 4 {
-        return None;
-    }
-    let month = time::Month::try_from(m).ok()?;
-    time::Date::from_calendar_date(y, month, d).ok()?;
-    Some(format!("{d:02}/{m:02}/{y}"))
 }
 
 #[cfg(test)]

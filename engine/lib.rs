@@ -3,9 +3,16 @@
 //! that aidants numériques can rehearse a procedure without touching real
 //! personal data.
 //!
-//! Data flows one way, and each module only uses the ones listed before it:
-//! YAML text ([`yaml`]) -> scenario model ([`scenario`]) -> rehearsal
-//! engine ([`rehearsal`], pure Rust) -> web layer -> theme templates.
+//! Data flows one way: YAML text ([`yaml`]) -> scenario model
+//! ([`scenario`]) -> rehearsal engine ([`rehearsal`], pure Rust) -> web
+//! layer ([`web`]), which renders [`theme`] templates. Each module uses only
+//! those before it in this order, lowest first (`tests/layering.rs` holds
+//! the code to it):
+//!
+//! [`diagnostic`], [`memory`], [`french`], [`files`], [`yaml`],
+//! [`date_rule`], [`persona`], [`field`], [`expr`], [`theme`],
+//! [`scenario`], [`rehearsal`], [`session`], [`workshop`], [`walkthrough`],
+//! [`library`], [`handout`], [`web`], [`cli`].
 
 pub mod cli;
 pub mod date_rule;

@@ -220,7 +220,7 @@ impl Persona {
 
     /// The persona as expressions read it (`persona.nom`...).
     pub fn template_value(&self) -> &minijinja::Value {
-        self.template_value.get_or_init(|| crate::expr::to_value(&self.values))
+        self.template_value.get_or_init(|| to_template(&self.values))
     }
 
     /// The persona with each value replaced by its label in brackets, for a
@@ -243,7 +243,7 @@ impl Persona {
             };
             out.insert(name.clone(), placeholder);
         }
-        crate::expr::to_value(&out)
+        to_template(&out)
     }
 
     pub fn get(&self, field: &str) -> Option<&Value> {
@@ -293,6 +293,12 @@ fn in_range(rng: &mut ChaCha8Rng, r: IntRange, bounds: IntRange) -> i64 {
 /// `JJ/MM/AAAA`, as French forms write dates.
 pub fn format_date(d: Date) -> String {
     format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
+}
+
+/// `values` as templates read them. Made here rather than through `expr`,
+/// which sits above the persona (its filters format persona identifiers).
+fn to_template<T: serde::Serialize>(values: &T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(values))
 }
 
 /// `JJ/MM/AAAA` read back.

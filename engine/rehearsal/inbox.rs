@@ -93,6 +93,7 @@ pub fn context(r: &Rehearsal, stage: Stage, now: u64) -> Value {
         last = item.clone();
         messages.push(item);
     }
+    // The members `expr::names::Root::Inbox` lists.
     minijinja::context! {
         count => r.inbox.len(),
         unread => r.inbox.iter().filter(|s| !s.read).count(),

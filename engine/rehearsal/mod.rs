@@ -281,6 +281,8 @@ impl Rehearsal {
             }
         }
         let today = self.today(now);
+        // Exactly the roots of `expr::names::Root`, in its order, with its
+        // members: the checker accepts those (tests/expression_names.rs).
         minijinja::context! {
             persona => stage.persona.template_value().clone(),
             answers => Value::from(answers),

@@ -1,5 +1,5 @@
 //! Scenarios: the validated model of one procedure, built from a scenario
-//! file (see [`file`] for the format) by [`build`], which reports every
+//! file (see [`file`](mod@file) for the format) by [`build`], which reports every
 //! problem it finds with its position.
 
 pub mod build;
