@@ -3,7 +3,7 @@
 //! rehearsal at any step with the earlier answers filled from a walkthrough.
 //! Diagnostics show here only, never on a learner's page.
 
-use super::error::{AppError, Answer};
+use super::error::{Answer, AppError};
 use super::extract::Scene;
 use super::respond::{base_page as base, new_seed, now, redirect, render_base as render, seed_of, with_cookie};
 use super::routes;

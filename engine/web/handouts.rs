@@ -2,7 +2,7 @@
 //! seed, and a workshop's persona cards, one per learner.
 
 use super::Shared;
-use super::error::{AppError, Answer};
+use super::error::{Answer, AppError};
 use super::extract::{Scene, TrainerRoom};
 use super::respond::{base_page as base, now, render_base as render, scenarios_of, seed_of, today};
 use super::routes::{self, SCENARIO, TRAINER, scenario as at, trainer};

@@ -3,15 +3,15 @@
 //! site's small files. Everything a visitor reads is in French; the words
 //! come from theme templates.
 
+use super::Loaded;
 use super::Shared;
-use super::error::{AppError, Answer};
+use super::error::{Answer, AppError};
 use super::extract::{FromThisSite, Posted, Rehearsing, Scene};
 use super::page_cache::Inputs;
 use super::prepared::{operator_label, scenario_value, urls};
 use super::respond::{form, html, new_seed, now, page, redirect, render, rendered, with_cookie};
 use super::routes::{self, scenario as at};
 use super::visitor::Visitor;
-use super::Loaded;
 use crate::persona::Persona;
 use crate::rehearsal::view::card as persona_card;
 use crate::rehearsal::{LinkOutcome, Outcome, Rehearsal, ScenarioError, Stage};
@@ -455,13 +455,18 @@ async fn toggle_hints(State(state): State<Shared>, headers: HeaderMap, posted: P
 /// `/\t/evil.example` (browsers drop the tab and read `//evil.example`)
 /// are all refused, as is anything encoded.
 fn own_page(path: &str) -> bool {
-    const TOP: [&str; 4] = ["scenarios", "atelier", "auteur", "accessibilite"];
+    // The first segment of the routes a page can be under.
+    let top = |first: &str| {
+        [routes::SCENARIO, routes::JOIN, routes::AUTHOR, routes::ACCESSIBILITY]
+            .iter()
+            .any(|route| route.trim_start_matches('/').split('/').next() == Some(first))
+    };
     let segment = |s: &str| {
         !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'$'))
     };
     match path.strip_prefix('/') {
         Some("") => true,
-        Some(rest) => rest.split('/').next().is_some_and(|top| TOP.contains(&top)) && rest.split('/').all(segment),
+        Some(rest) => rest.split('/').next().is_some_and(top) && rest.split('/').all(segment),
         None => false,
     }
 }

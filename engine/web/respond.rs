@@ -105,7 +105,13 @@ pub(super) fn rendered(loaded: &Loaded, theme: &str, template: &str, ctx: impl I
 }
 
 /// Renders a page of `theme`.
-pub(super) fn render(loaded: &Loaded, theme: &str, template: &str, status: StatusCode, ctx: impl Into<Value>) -> Result<Response, AppError> {
+pub(super) fn render(
+    loaded: &Loaded,
+    theme: &str,
+    template: &str,
+    status: StatusCode,
+    ctx: impl Into<Value>,
+) -> Result<Response, AppError> {
     rendered(loaded, theme, template, ctx).map(|body| html(status, body))
 }
 

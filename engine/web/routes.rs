@@ -116,9 +116,10 @@ pub fn under(base: &str, path: &str) -> String {
 }
 
 /// The `routes` global of templates: the site's fixed addresses under
-/// `base`, as `{{ routes.join }}`.
+/// `base`, as `{{ routes.join }}`. Written as `{{ root }}/atelier` was,
+/// byte for byte: the base escaped, the path as it is.
 pub(super) fn for_templates(base: &str) -> Value {
-    let at = |path| Value::from(under(base, path));
+    let at = |path: &str| Value::from_safe_string(format!("{}{path}", minijinja::HtmlEscape(base)));
     minijinja::context! {
         join => at(JOIN),
         join_post => at(JOIN_POST),
@@ -142,6 +143,17 @@ mod tests {
         assert_eq!(author_scenario("caf/rsa"), "/auteur/scenarios/caf/rsa");
         assert_eq!(author_start_base("caf/rsa"), "/auteur/scenarios/caf/rsa/commencer");
         assert_eq!(trainer("abc"), "/atelier/animation/abc");
+    }
+
+    #[test]
+    fn templates_write_routes_as_root_and_a_path_did() {
+        let mut env = minijinja::Environment::new();
+        env.add_global("root", "/entrainement");
+        env.add_global("routes", for_templates("/entrainement"));
+        env.add_template("t.html", "{{ root }}/atelier/salle {{ routes.room }}").unwrap();
+        let out = env.get_template("t.html").unwrap().render(()).unwrap();
+        let (a, b) = out.split_once(' ').unwrap();
+        assert_eq!(a, b);
     }
 
     #[test]

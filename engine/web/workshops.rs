@@ -2,7 +2,7 @@
 //! opens a room, follows it live (Server-Sent Events), resets or moves
 //! everyone, ends it, and prints handouts and persona cards.
 
-use super::error::{AppError, Answer};
+use super::error::{Answer, AppError};
 use super::extract::{Posted, TrainerRoom};
 use super::limits::{self, JOIN_FAILURES_PER_ADDRESS, JOIN_FAILURES_PER_VISITOR, OPENINGS_PER_ADDRESS};
 use super::respond::{base_page as base, field, form, new_seed, now, redirect, render_base as render, scenarios_of, with_cookie};
@@ -452,7 +452,11 @@ struct LearnerAt {
     id: u32,
 }
 
-async fn reset_one(State(state): State<Shared>, Path(LearnerAt { id }): Path<LearnerAt>, TrainerRoom { room, token }: TrainerRoom) -> Answer {
+async fn reset_one(
+    State(state): State<Shared>,
+    Path(LearnerAt { id }): Path<LearnerAt>,
+    TrainerRoom { room, token }: TrainerRoom,
+) -> Answer {
     let loaded = state.loaded();
     change_learner(&state, &loaded, &room, id, &|s, r| {
         r.reset(s, now());
