@@ -15,7 +15,7 @@ pub enum AppError {
     NotFound,
     /// A form the page never offered (forged or stale): 400.
     BadRequest,
-    /// A body over [`super::security::BODY_LIMIT`]: 413.
+    /// A body over [`super::respond::BODY_LIMIT`]: 413.
     PayloadTooLarge,
     /// Visitors' sessions cannot be reached (Redis away): 503, to try again
     /// shortly; nothing is lost.

@@ -151,7 +151,7 @@ where
 
     async fn from_request(request: Request, state: &Shared) -> Result<Posted<T>, AppError> {
         let (mut parts, body) = request.into_parts();
-        let body = axum::body::to_bytes(body, super::security::BODY_LIMIT).await.map_err(|_| AppError::PayloadTooLarge)?;
+        let body = axum::body::to_bytes(body, super::respond::BODY_LIMIT).await.map_err(|_| AppError::PayloadTooLarge)?;
         let then = T::from_request_parts(&mut parts, state).await?;
         Ok(Posted { then, body })
     }

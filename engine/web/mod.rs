@@ -3,10 +3,13 @@
 
 pub mod address;
 mod author;
+pub mod clock;
 pub mod error;
 mod extract;
 mod flow;
 mod handouts;
+#[cfg(test)]
+mod layering;
 pub mod limits;
 mod origin;
 pub mod page_cache;

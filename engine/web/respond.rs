@@ -2,6 +2,7 @@
 //! response, redirects under the base path, the error pages, and reading
 //! forms and queries. Page modules import this, never one another.
 
+pub use super::clock::{new_seed, now, today};
 use super::error::AppError;
 use super::render::Ctx;
 use super::visitor::Visitor;
@@ -15,20 +16,8 @@ use minijinja::value::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Seconds since the epoch.
-pub fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-/// Today's date, which personas' ages are counted at.
-pub(super) fn today() -> time::Date {
-    time::OffsetDateTime::from_unix_timestamp(now() as i64).map_or(time::Date::MIN, |t| t.date())
-}
-
-/// A new persona seed: six digits, easy to read out in a workshop.
-pub fn new_seed() -> u64 {
-    (uuid::Uuid::new_v4().as_u128() % 999_999) as u64 + 1
-}
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
 
 pub(super) fn html(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
     let mut response = (status, body.into()).into_response();

@@ -4,7 +4,7 @@
 
 use super::Shared;
 use super::origin::referer_is_this_site;
-use super::respond::error_page;
+use super::respond::{BODY_LIMIT, error_page};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -14,9 +14,6 @@ use std::cell::RefCell;
 use std::time::Instant;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::csrf::CsrfLayer;
-
-/// Largest request body accepted.
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The Content-Security-Policy: no inline script or style, forms to this
 /// site only, and framing by nobody unless sites are allowed by name.

@@ -5,8 +5,8 @@
 //! indisponible" page, and their session is left as it is, never replaced
 //! by a fresh one.
 
+use super::clock::now;
 use super::error::AppError;
-use super::respond::now;
 use super::{AppState, Shared};
 use crate::rehearsal::Rehearsal;
 use crate::scenario::Scenario;

@@ -66,7 +66,7 @@ async fn join(State(state): State<Shared>, request: Request) -> Answer {
     let (parts, body) = request.into_parts();
     let headers = parts.headers.clone();
     let address = state.client_address(&parts);
-    let body = axum::body::to_bytes(body, super::security::BODY_LIMIT).await.map_err(|_| AppError::PayloadTooLarge)?;
+    let body = axum::body::to_bytes(body, super::respond::BODY_LIMIT).await.map_err(|_| AppError::PayloadTooLarge)?;
     let values = form(&body);
     let loaded = state.loaded();
     let mut visitor = Visitor::of(&state, &headers).await?;
@@ -225,7 +225,7 @@ async fn new_form(State(state): State<Shared>) -> Answer {
 
 async fn open(State(state): State<Shared>, request: Request) -> Answer {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, super::security::BODY_LIMIT).await.map_err(|_| AppError::PayloadTooLarge)?;
+    let body = axum::body::to_bytes(body, super::respond::BODY_LIMIT).await.map_err(|_| AppError::PayloadTooLarge)?;
     let loaded = state.loaded();
     let values = form(&body);
     let name = crate::field::strip_controls(&field(&values, "nom"), false).trim().chars().take(80).collect::<String>();
