@@ -363,10 +363,9 @@ async fn inbox(State(state): State<Shared>, Rehearsing { loaded, s, mut visitor,
 async fn message(
     State(state): State<Shared>,
     Path(MessageAt { n }): Path<MessageAt>,
-    Rehearsing { loaded, s, visitor, mut r }: Rehearsing,
+    Rehearsing { loaded, s, mut visitor, mut r }: Rehearsing,
     FromThisSite(from_here): FromThisSite,
 ) -> Answer {
-    let mut visitor = visitor;
     let index = n.parse::<usize>().ok().filter(|i| *i < r.inbox.len()).ok_or(AppError::NotFound)?;
     if from_here {
         r.open_message(index);

@@ -88,5 +88,7 @@ fn make_urls(s: &Scenario) -> Value {
         inbox => under(at::INBOX),
         clock => under(at::CLOCK),
         document => under(at::DOCUMENT),
+        handout => routes::as_written(&routes::scenario(&s.id), at::HANDOUT),
+        persona_card => routes::as_written(&routes::scenario(&s.id), at::PERSONA_CARD),
     }
 }

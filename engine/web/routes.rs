@@ -119,7 +119,7 @@ pub fn under(base: &str, path: &str) -> String {
 /// `base`, as `{{ routes.join }}`. Written as `{{ root }}/atelier` was,
 /// byte for byte: the base escaped, the path as it is.
 pub(super) fn for_templates(base: &str) -> Value {
-    let at = |path: &str| Value::from_safe_string(format!("{}{path}", minijinja::HtmlEscape(base)));
+    let at = |path: &str| as_written(base, path);
     minijinja::context! {
         join => at(JOIN),
         join_post => at(JOIN_POST),
@@ -127,6 +127,26 @@ pub(super) fn for_templates(base: &str) -> Value {
         leave => at(LEAVE),
         new_workshop => at(NEW_WORKSHOP),
         author => at(AUTHOR),
+    }
+}
+
+/// `prefix` then `sub` for a template, as `{{ prefix }}/sub` was written
+/// there: the prefix escaped as any value is, the route's own part as it is.
+pub(super) fn as_written(prefix: &str, sub: &str) -> Value {
+    Value::from_safe_string(format!("{}{sub}", minijinja::HtmlEscape(prefix)))
+}
+
+/// The links of a trainer's pages, for `{{ root }}{{ trainer.code }}`.
+pub(super) fn trainer_links(token: &str) -> Value {
+    let dashboard = self::trainer(token);
+    let at = |sub: &str| as_written(&dashboard, sub);
+    minijinja::context! {
+        code => at(trainer::CODE),
+        stream => at(trainer::STREAM),
+        reset_all => at(trainer::RESET_ALL),
+        move_all => at(trainer::MOVE_ALL),
+        end => at(trainer::END),
+        cards => at(trainer::CARDS),
     }
 }
 
@@ -152,6 +172,17 @@ mod tests {
         env.add_global("routes", for_templates("/entrainement"));
         env.add_template("t.html", "{{ root }}/atelier/salle {{ routes.room }}").unwrap();
         let out = env.get_template("t.html").unwrap().render(()).unwrap();
+        let (a, b) = out.split_once(' ').unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn template_links_are_written_as_value_and_path_were() {
+        let mut env = minijinja::Environment::new();
+        env.add_global("root", "/entrainement");
+        env.add_template("t.html", "{{ root }}{{ base_url }}/clore {{ root }}{{ trainer.end }}").unwrap();
+        let ctx = minijinja::context! { base_url => self::trainer("a/b"), trainer => trainer_links("a/b") };
+        let out = env.get_template("t.html").unwrap().render(ctx).unwrap();
         let (a, b) = out.split_once(' ').unwrap();
         assert_eq!(a, b);
     }

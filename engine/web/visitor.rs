@@ -91,7 +91,7 @@ impl Visitor {
             .http_only(true)
             .same_site(if framed { SameSite::None } else { SameSite::Lax })
             .partitioned(framed)
-            .path(if state.config.base_path.is_empty() { "/".to_owned() } else { state.config.base_path.clone() })
+            .path(state.url(super::routes::HOME))
             .secure(https || framed)
             .build();
         HeaderValue::from_str(&cookie.to_string()).ok()

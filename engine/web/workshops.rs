@@ -351,6 +351,7 @@ fn dashboard_page(state: &Shared, room: &Room, token: &str, headers: &HeaderMap,
         qr => Value::from_safe_string(crate::expr::qr_markup(&url).unwrap_or_default()),
         shared => matches!(persona, PersonaMode::Shared(_)),
         base_url => base_url.clone(),
+        trainer => routes::trainer_links(token),
         targets => targets,
         handouts => handouts,
         data => dashboard_data(&loaded, room),
@@ -537,7 +538,7 @@ async fn move_all(State(state): State<Shared>, headers: HeaderMap, posted: Poste
 async fn confirm_end(State(state): State<Shared>, TrainerRoom { room, token }: TrainerRoom) -> Answer {
     let loaded = state.loaded();
     let name = room.read(|w| w.name.clone());
-    let ctx = context! { name => name, base_url => routes::trainer(&token), ..base(&loaded, routes::JOIN) };
+    let ctx = context! { name => name, base_url => routes::trainer(&token), trainer => routes::trainer_links(&token), ..base(&loaded, routes::JOIN) };
     render(&loaded, "atelier-clore.html", StatusCode::OK, ctx)
 }
 
