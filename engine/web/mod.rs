@@ -1,5 +1,11 @@
 //! The web layer: the rehearsal engine served over HTTP with axum. Pages
 //! are rendered by theme templates; sessions live in a [`SessionStore`].
+//!
+//! Every address is in [`routes`]. The page modules (`pages`, `workshops`,
+//! `author`, `handouts`) each give their own `routes()`, merged by
+//! [`router`] under the layers of [`security`]; they share [`respond`] (the
+//! toolkit), `extract` (the scenario, rehearsal and room of a request) and
+//! [`error`], never one another (`layering.rs` checks it).
 
 pub mod address;
 mod author;
