@@ -24,10 +24,16 @@ pub enum AppError {
     Internal,
     /// Another answer made already: the redirect to where the visitor
     /// stands, the page saying their session expired, a scenario's error.
-    Answer(Response),
+    Answer(Box<Response>),
 }
 
 impl AppError {
+    /// Answers `response` instead of the handler's page (boxed: a
+    /// response is large, and most errors are not).
+    pub(super) fn answer(response: Response) -> AppError {
+        AppError::Answer(Box::new(response))
+    }
+
     /// Learners' sessions cannot be reached (Redis away): logged, and the
     /// 503 page, for a trainer must not be told an action was done.
     pub(super) fn store_down(e: &crate::session::StoreError) -> AppError {
@@ -47,7 +53,7 @@ impl IntoResponse for AppError {
                 // Kept by the `error_pages` layer on the page it makes.
                 ([(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER))], StatusCode::SERVICE_UNAVAILABLE).into_response()
             }
-            AppError::Answer(response) => response,
+            AppError::Answer(response) => *response,
         }
     }
 }

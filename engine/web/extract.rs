@@ -42,7 +42,7 @@ impl FromRequestParts<Shared> for Scene {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Scene, AppError> {
-        let Path(at) = Path::<ScenarioAt>::from_request_parts(parts, state).await.map_err(|e| AppError::Answer(e.into_response()))?;
+        let Path(at) = Path::<ScenarioAt>::from_request_parts(parts, state).await.map_err(|e| AppError::answer(e.into_response()))?;
         let loaded = state.loaded();
         let s = find(&loaded, &at.op, &at.name).ok_or(AppError::NotFound)?;
         Ok(Scene { loaded, s })
@@ -89,7 +89,7 @@ async fn rehearsal_of(
             visitor.session.put(r);
             visitor.session.notice = Some("Ce scénario a été mis à jour : l'entraînement recommence au début.".into());
             visitor.save(state).await?;
-            Err(AppError::Answer(redirect(state, &to)))
+            Err(AppError::answer(redirect(state, &to)))
         }
         None if visitor.lost_a_session() => {
             // Said plainly, in the scenario's own look: never a 500.
@@ -100,9 +100,9 @@ async fn rehearsal_of(
                 ..page(loaded, &s.theme, Some(visitor), &routes::scenario(&s.id))
             };
             let response = render(loaded, &s.theme, "session-expiree.html", StatusCode::OK, ctx)?;
-            Err(AppError::Answer(with_cookie(response, state, visitor, headers)))
+            Err(AppError::answer(with_cookie(response, state, visitor, headers)))
         }
-        None => Err(AppError::Answer(redirect(state, &routes::scenario(&s.id)))),
+        None => Err(AppError::answer(redirect(state, &routes::scenario(&s.id)))),
     }
 }
 
@@ -117,7 +117,7 @@ impl FromRequestParts<Shared> for TrainerRoom {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<TrainerRoom, AppError> {
-        let Path(at) = Path::<TrainerAt>::from_request_parts(parts, state).await.map_err(|e| AppError::Answer(e.into_response()))?;
+        let Path(at) = Path::<TrainerAt>::from_request_parts(parts, state).await.map_err(|e| AppError::answer(e.into_response()))?;
         let room = state.workshops.by_token(&at.token).ok_or(AppError::NotFound)?;
         Ok(TrainerRoom { token: at.token, room })
     }

@@ -86,7 +86,7 @@ fn scenario_error(loaded: &Loaded, s: &Scenario, e: &ScenarioError) -> AppError 
         ..page(loaded, &s.theme, None, routes::HOME)
     };
     match render(loaded, crate::theme::BASE, "scenario-erreur.html", StatusCode::INTERNAL_SERVER_ERROR, ctx) {
-        Ok(response) => AppError::Answer(response),
+        Ok(response) => AppError::answer(response),
         Err(e) => e,
     }
 }
