@@ -9,8 +9,10 @@
 //! several instances on one Redis ([`RedisWorkshops`]), every instance holds
 //! every workshop, and each change also goes to the others (a [`Replica`]).
 
+mod progress;
 mod redis;
 
+pub use self::progress::{progress, room_title};
 pub use self::redis::RedisWorkshops;
 use crate::session::SessionId;
 use serde::{Deserialize, Serialize};

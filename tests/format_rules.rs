@@ -12,7 +12,7 @@ use common::{Client, Page, unescape};
 use miroir::files::FileSet;
 use miroir::library::{self, Library};
 use miroir::walkthrough;
-use miroir::web::pages::now;
+use miroir::web::clock::now;
 
 const HEAD: &str = "title: Règles\noperator: demo\nsummary: x\nlevel: debutant\nduration_minutes: 1\nvalid_as_of: 2026-04-15\n";
 

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use common::{Client, Page};
 use miroir::rehearsal::Rehearsal;
 use miroir::walkthrough;
-use miroir::web::pages::now;
+use miroir::web::clock::now;
 
 const ID: &str = "caf/demande-aide-logement";
 const BASE: &str = "/scenarios/caf/demande-aide-logement";

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use common::{Client, Page};
 use miroir::library::Library;
 use miroir::walkthrough::{self, Move, Next, Script};
-use miroir::web::pages::now;
+use miroir::web::clock::now;
 
 fn session_id(c: &Client) -> uuid::Uuid {
     uuid::Uuid::parse_str(c.cookie.as_deref().expect("a session cookie").trim_start_matches("miroir=")).unwrap()

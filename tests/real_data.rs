@@ -8,7 +8,7 @@ mod common;
 use axum::http::StatusCode;
 use common::{Client, Page, unescape};
 use miroir::walkthrough;
-use miroir::web::pages::now;
+use miroir::web::clock::now;
 
 const REAL_DATA: &str = "N'utilisez pas de vraies données : reprenez celles de la fiche personnage.";
 

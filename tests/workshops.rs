@@ -574,7 +574,7 @@ async fn set_seed(state: &Shared, c: &Client, seed: u64) {
     let loaded = state.loaded();
     let s = loaded.library.get(SCENARIO).unwrap();
     let mut session = state.store.load(session_of(c)).await.unwrap().unwrap();
-    session.put(miroir::rehearsal::Rehearsal::start(s, seed, miroir::web::pages::now()));
+    session.put(miroir::rehearsal::Rehearsal::start(s, seed, miroir::web::clock::now()));
     state.store.save(session_of(c), session).await.unwrap();
 }
 
@@ -631,7 +631,7 @@ async fn moving_a_room_never_changes_a_persona() {
     let lib = Library::embedded();
     let s = lib.get(SCENARIO).unwrap();
     assert_eq!(b.answers["situation"], "marie");
-    assert_eq!(b.persona(s, miroir::web::pages::now()).values["conjoint"], s.persona_of(married_seed, None).values["conjoint"]);
+    assert_eq!(b.persona(s, miroir::web::clock::now()).values["conjoint"], s.persona_of(married_seed, None).values["conjoint"]);
     // And everyone restarting keeps everyone's persona.
     trainer.post(&format!("/atelier/animation/{token}/recommencer"), &[]).await;
     for (c, seed) in [(&mut single, single_seed), (&mut married, married_seed)] {
@@ -714,7 +714,7 @@ async fn the_dashboard_names_steps_without_anyone_s_name() {
     let sent = r.inbox.last().unwrap();
     let typed = miroir::rehearsal::inbox::code(&r, miroir::rehearsal::inbox::message(s, sent).unwrap(), sent).unwrap();
     let page = ali.post_follow(&format!("/scenarios/{SCENARIO}/etape/code-securite"), &[("code", &typed)]).await;
-    let persona = r.persona(s, miroir::web::pages::now());
+    let persona = r.persona(s, miroir::web::clock::now());
     assert!(page.body.contains(&format!("Bonjour {} {}", persona.text("prenom"), persona.text("nom"))));
     let mut feed = Feed::open(&state, &token).await;
     let data = feed.until(|_, d| learners(d)[0]["step"] == "accueil").await;

@@ -3,17 +3,29 @@
 //! rehearsal at any step with the earlier answers filled from a walkthrough.
 //! Diagnostics show here only, never on a learner's page.
 
-use super::pages::{base_page as base, error_page, find, new_seed, now, render_base as render, seed_of};
-use super::visitor::{saved_or_return, visitor_or_return};
+use super::error::{Answer, AppError};
+use super::extract::Scene;
+use super::respond::{base_page as base, new_seed, now, redirect, render_base as render, seed_of, with_cookie};
+use super::routes;
+use super::visitor::Visitor;
 use super::{Loaded, Shared, flow};
 use crate::scenario::Scenario;
 use crate::walkthrough::{self, As, Move};
+use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
 use minijinja::context;
 use minijinja::value::Value;
+use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
+
+pub(super) fn routes() -> Router<Shared> {
+    Router::new()
+        .route(routes::AUTHOR, get(index))
+        .route(routes::AUTHOR_SCENARIO, get(scenario))
+        .route(routes::AUTHOR_START, post(start_here))
+}
 
 /// The files a scenario is made of.
 fn files_of(s: &Scenario) -> BTreeSet<String> {
@@ -33,7 +45,7 @@ fn problems(loaded: &Loaded, files: Option<&BTreeSet<String>>) -> Vec<Value> {
         .collect()
 }
 
-pub async fn index(State(state): State<Shared>) -> Response {
+async fn index(State(state): State<Shared>) -> Answer {
     let loaded = state.loaded();
     let scenarios: Vec<Value> = loaded
         .library
@@ -45,7 +57,7 @@ pub async fn index(State(state): State<Shared>) -> Response {
             context! {
                 id => s.id.clone(),
                 title => s.title.clone(),
-                url => format!("/auteur/scenarios/{}", s.id),
+                url => routes::author_scenario(&s.id),
                 steps => s.steps.len(),
                 walkthroughs => s.tests.len(),
                 kept => loaded.library.kept.contains(&s.id),
@@ -57,9 +69,9 @@ pub async fn index(State(state): State<Shared>) -> Response {
         scenarios => scenarios,
         problems => problems(&loaded, None),
         broken => loaded.library.broken_files().into_iter().map(str::to_owned).collect::<Vec<_>>(),
-        ..base(&loaded, "/auteur")
+        ..base(&loaded, routes::AUTHOR)
     };
-    render(&state, &loaded, "auteur.html", StatusCode::OK, ctx)
+    render(&loaded, "auteur.html", StatusCode::OK, ctx)
 }
 
 /// The persona as `(path, value)` lines, nested values flattened.
@@ -95,13 +107,7 @@ fn reached(s: &Scenario) -> BTreeSet<String> {
     seen
 }
 
-pub async fn scenario(
-    State(state): State<Shared>,
-    Path((op, name)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let loaded = state.loaded();
-    let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
+async fn scenario(Scene { loaded, s }: Scene, Query(q): Query<HashMap<String, String>>) -> Answer {
     let seed = seed_of(&q).unwrap_or(1);
     let persona = s.persona_of(seed, None);
     let mut lines = Vec::new();
@@ -138,7 +144,7 @@ pub async fn scenario(
         scenario => context! {
             id => s.id.clone(),
             title => s.title.clone(),
-            url => format!("/scenarios/{}", s.id),
+            url => routes::scenario(&s.id),
             file => s.file.clone(),
             checked_on => s.checked_on(),
             sources => s.sources.clone(),
@@ -150,35 +156,31 @@ pub async fn scenario(
         persona => lines.into_iter().map(|(k, v)| context! { path => k, value => v }).collect::<Vec<_>>(),
         problems => problems(&loaded, Some(&files_of(&s))),
         kept => loaded.library.kept.contains(&s.id),
-        start_base => format!("/auteur/scenarios/{}/commencer", s.id),
-        ..base(&loaded, "/auteur")
+        start_base => routes::author_start_base(&s.id),
+        ..base(&loaded, routes::AUTHOR)
     };
-    render(&state, &loaded, "auteur-scenario.html", StatusCode::OK, ctx)
+    render(&loaded, "auteur-scenario.html", StatusCode::OK, ctx)
 }
 
 /// "Commencer ici": a rehearsal at `step`, the earlier answers filled from
 /// a walkthrough.
-pub async fn start_here(
+/// The `{step}` of a "commencer ici" address.
+#[derive(Deserialize)]
+struct StepAt {
+    step: String,
+}
+
+async fn start_here(
     State(state): State<Shared>,
-    Path((op, name, step)): Path<(String, String, String)>,
+    Path(StepAt { step }): Path<StepAt>,
+    Scene { s, .. }: Scene,
     headers: HeaderMap,
-) -> Response {
-    let loaded = state.loaded();
-    let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
-    let mut visitor = visitor_or_return!(&state, &headers);
-    let Some(mut r) = walkthrough::reach_with_traits(&s, new_seed(), &step) else {
-        return error_page(&state, StatusCode::NOT_FOUND);
-    };
+    mut visitor: Visitor,
+) -> Answer {
+    let mut r = walkthrough::reach_with_traits(&s, new_seed(), &step).ok_or(AppError::NotFound)?;
     r.restart_clock(now());
-    let to = format!("/scenarios/{}/etape/{}", s.id, r.current(&s).id);
+    let to = routes::step(&s.id, &r.current(&s).id);
     visitor.session.put(r);
-    saved_or_return!(&state, visitor);
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(&to) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    if let Some(c) = visitor.set_cookie(&state, &headers) {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    response
+    visitor.save(&state).await?;
+    Ok(with_cookie(redirect(&state, &to), &state, &visitor, &headers))
 }

@@ -1,13 +1,29 @@
 //! The web layer: the rehearsal engine served over HTTP with axum. Pages
 //! are rendered by theme templates; sessions live in a [`SessionStore`].
+//!
+//! Every address is in [`routes`]. The page modules (`pages`, `workshops`,
+//! `author`, `handouts`) each give their own `routes()`, merged by
+//! [`router`] under the layers of [`security`]; they share [`respond`] (the
+//! toolkit), `extract` (the scenario, rehearsal and room of a request) and
+//! [`error`], never one another (`layering.rs` checks it).
 
 pub mod address;
 mod author;
+pub mod clock;
+pub mod error;
+mod extract;
 mod flow;
+mod handouts;
+#[cfg(test)]
+mod layering;
 pub mod limits;
+mod origin;
 pub mod page_cache;
 pub mod pages;
+mod prepared;
 pub mod render;
+pub mod respond;
+pub mod routes;
 pub mod security;
 pub mod server;
 mod view_value;
@@ -19,7 +35,6 @@ use crate::library::Library;
 use crate::session::{MemoryStore, SessionStore};
 use arc_swap::ArcSwap;
 use axum::Router;
-use axum::routing::{get, post};
 use render::Renderer;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,7 +46,7 @@ pub struct Loaded {
     pub renderer: Renderer,
     pub pages: page_cache::PageCache,
     /// Each scenario's values for the templates, made once.
-    pub prepared: std::collections::HashMap<String, pages::Prepared>,
+    pub prepared: std::collections::HashMap<String, prepared::Prepared>,
 }
 
 impl Loaded {
@@ -39,7 +54,7 @@ impl Loaded {
         let renderer = Renderer::new(Arc::new(library.themes.clone()), &config.base_path);
         let mut loaded =
             Loaded { library, renderer, pages: page_cache::PageCache::new(config.page_cache_bytes), prepared: Default::default() };
-        loaded.prepared = pages::Prepared::all(&loaded);
+        loaded.prepared = prepared::Prepared::all(&loaded);
         loaded
     }
 }
@@ -168,48 +183,18 @@ impl AppState {
 
     /// A path of the site as the browser must see it: under the base path.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.config.base_path)
+        routes::under(&self.config.base_path, path)
     }
 }
 
-/// Every route of a miroir site.
+/// Every route of a miroir site: each module's own, under the layers of
+/// [`security::wrap`].
 pub fn router(state: Shared) -> Router {
-    let scenario = Router::new()
-        .route("/", get(pages::scenario_page))
-        .route("/commencer", post(pages::start))
-        .route("/etape", get(pages::current_step))
-        .route("/etape/{step}", get(pages::step_page).post(pages::submit))
-        .route("/precedent", post(pages::back))
-        .route("/modifier/{step}", post(pages::edit))
-        .route("/recommencer", get(pages::confirm_reset).post(pages::reset))
-        .route("/nouvelle-personne", get(pages::confirm_new_persona).post(pages::new_persona))
-        .route("/fiche", get(pages::card))
-        .route("/messagerie", get(pages::inbox))
-        .route("/messagerie/{n}", get(pages::message))
-        .route("/messagerie/{n}/lien", post(pages::follow_link))
-        .route("/horloge", post(pages::wait))
-        .route("/document", get(pages::document))
-        .route("/fiche-pas-a-pas", get(workshops::handout))
-        .route("/fiche-personnage", get(workshops::card_for_seed));
     let routes = Router::new()
-        .route("/", get(pages::catalogue))
-        .route("/accessibilite", get(pages::accessibility))
-        .route("/indices", post(pages::toggle_hints))
-        .route("/auteur", get(author::index))
-        .route("/auteur/scenarios/{op}/{name}", get(author::scenario))
-        .route("/auteur/scenarios/{op}/{name}/commencer/{step}", post(author::start_here))
-        .route("/atelier", get(workshops::join_form))
-        .route("/atelier/rejoindre", post(workshops::join))
-        .route("/atelier/salle", get(workshops::room))
-        .route("/atelier/quitter", post(workshops::leave))
-        .route("/atelier/nouveau", get(workshops::new_form).post(workshops::open))
-        .route("/atelier/clos", get(workshops::closed))
-        .nest("/atelier/animation/{token}", workshops::trainer_routes())
-        .route("/robots.txt", get(pages::robots))
-        .route("/healthz", get(pages::healthz))
-        .route("/_miroir/{file}", get(pages::engine_asset))
-        .route("/static/{theme}/{*path}", get(pages::theme_asset))
-        .nest("/scenarios/{op}/{name}", scenario)
+        .merge(pages::routes())
+        .merge(handouts::routes())
+        .merge(author::routes())
+        .merge(workshops::routes())
         .fallback(pages::not_found)
         .with_state(state.clone());
     security::wrap(routes, state)

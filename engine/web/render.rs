@@ -47,6 +47,7 @@ impl Renderer {
                 Ok(found.map(str::to_owned))
             });
             env.add_global("root", root.to_owned());
+            env.add_global("routes", super::routes::for_templates(root));
             envs.insert(name, env);
         }
         Renderer { envs, root: root.to_owned(), marks: Marks::new(root) }

@@ -2,19 +2,18 @@
 //! security headers, French error pages, a log line per request that holds
 //! the route, never a value, and panics logged by their place only.
 
-use super::{Shared, pages};
+use super::Shared;
+use super::origin::referer_is_this_site;
+use super::respond::{BODY_LIMIT, error_page};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use std::cell::RefCell;
 use std::time::Instant;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::csrf::CsrfLayer;
-
-/// Largest request body accepted.
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The Content-Security-Policy: no inline script or style, forms to this
 /// site only, and framing by nobody unless sites are allowed by name.
@@ -75,18 +74,16 @@ pub fn wrap(routes: Router, state: Shared) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     // The rest in one layer: each layer wraps every route and costs every
     // request a boxed future.
-    let outer = Outer { headers: headers.into(), base_path: state.config.base_path.clone() };
+    let outer = Outer { headers: headers.into() };
     routes.layer(middleware::from_fn_with_state(std::sync::Arc::new(outer), outermost))
 }
 
 /// What the outermost layer adds to every response.
 struct Outer {
     headers: Box<[(HeaderName, HeaderValue)]>,
-    /// The path the site is mounted under, or nothing.
-    base_path: String,
 }
 
-/// Security headers; redirects under the base path; and one log line per
+/// Security headers, and one log line per
 /// request (method, route template, status, latency), at debug level
 /// (`RUST_LOG=miroir=debug`): an access log costs a write per request and
 /// serves no learner. Failures are logged at error level.
@@ -99,9 +96,6 @@ async fn outermost(State(outer): State<std::sync::Arc<Outer>>, request: Request,
     for (name, value) in outer.headers.iter() {
         headers.insert(name.clone(), value.clone());
     }
-    if !outer.base_path.is_empty() {
-        under_base_path(&outer.base_path, &mut response);
-    }
     let status = response.status();
     let route = route.as_ref().map_or("(no route)", MatchedPath::as_str);
     let latency_us = started.elapsed().as_micros() as u64;
@@ -113,19 +107,9 @@ async fn outermost(State(outer): State<std::sync::Arc<Outer>>, request: Request,
     response
 }
 
-/// Redirects name paths of the site; mounted under a base path, they must
-/// say so. Handlers write site paths (`/scenarios/...`); this adds the base.
-fn under_base_path(base: &str, response: &mut Response) {
-    let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if let Some(to) = location.filter(|l| l.starts_with('/') && !l.starts_with("//"))
-        && let Ok(value) = HeaderValue::from_str(&if to == "/" { base.to_owned() } else { format!("{base}{to}") })
-    {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-}
-
 /// Replaces the bare responses of refusals (cross-site request, body too
-/// large, wrong method) with a page in French.
+/// large, wrong method, and every handler's [`super::error::AppError`])
+/// with a page in French; a `Retry-After` is kept.
 async fn error_pages(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
@@ -133,33 +117,11 @@ async fn error_pages(State(state): State<Shared>, request: Request, next: Next) 
     if is_html || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    pages::error_page(&state, status).into_response()
-}
-
-/// Whether the browser says that a request comes from this site's own
-/// pages, or from the address bar: `Sec-Fetch-Site`, or in older browsers
-/// that do not send it, a `Referer` of this site.
-pub fn from_this_site(headers: &HeaderMap, uri: &Uri) -> bool {
-    match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
-        Some(b"same-origin" | b"none") => true,
-        None | Some(b"") => referer_is_this_site(headers, uri),
-        Some(_) => false,
+    let mut page = error_page(&state, status);
+    if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
+        page.headers_mut().insert(header::RETRY_AFTER, retry.clone());
     }
-}
-
-/// Whether the `Referer` names this site: its host and port are the
-/// request's (scheme-blind, as tower-http compares `Origin`: behind an https
-/// proxy the server sees http).
-fn referer_is_this_site(headers: &HeaderMap, uri: &Uri) -> bool {
-    let host = uri.authority().map(|a| a.as_str()).or_else(|| headers.get(header::HOST).and_then(|h| h.to_str().ok()));
-    let referer = headers.get(header::REFERER).and_then(|r| Uri::try_from(r.as_bytes()).ok());
-    match (host, referer) {
-        (Some(host), Some(referer)) => {
-            matches!(referer.scheme_str(), Some("http" | "https"))
-                && referer.authority().is_some_and(|a| a.as_str().eq_ignore_ascii_case(host))
-        }
-        _ => false,
-    }
+    page
 }
 
 /// tower-http's `CsrfLayer` lets a state-changing request through when it

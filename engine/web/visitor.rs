@@ -5,34 +5,18 @@
 //! indisponible" page, and their session is left as it is, never replaced
 //! by a fresh one.
 
-use super::AppState;
+use super::clock::now;
+use super::error::AppError;
+use super::{AppState, Shared};
+use crate::rehearsal::Rehearsal;
+use crate::scenario::Scenario;
 use crate::session::{Session, SessionId};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::Response;
 use cookie::{Cookie, SameSite};
 
 pub const COOKIE: &str = "miroir";
-
-/// The visitor of a request, or returns the 503 page from the handler.
-macro_rules! visitor_or_return {
-    ($state:expr, $headers:expr) => {
-        match $crate::web::visitor::Visitor::of($state, $headers).await {
-            Ok(visitor) => visitor,
-            Err(response) => return response,
-        }
-    };
-}
-pub(crate) use visitor_or_return;
-
-/// Saves the visitor's session, or returns the 503 page from the handler.
-macro_rules! saved_or_return {
-    ($state:expr, $visitor:expr) => {
-        if let Err(response) = $visitor.save($state).await {
-            return response;
-        }
-    };
-}
-pub(crate) use saved_or_return;
 
 /// Why a visitor got a new session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +39,7 @@ pub struct Visitor {
 impl Visitor {
     /// The visitor of a request, with a new session if need be; the 503
     /// page when their session cannot be read now.
-    pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Visitor, Response> {
+    pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Visitor, AppError> {
         let raw = headers
             .get_all(header::COOKIE)
             .iter()
@@ -73,7 +57,7 @@ impl Visitor {
                 Ok(None) => Fresh::Expired,
                 Err(e) => {
                     tracing::warn!(error = %e, "session store unavailable");
-                    return Err(super::pages::unavailable(state));
+                    return Err(AppError::Unavailable);
                 }
             },
         };
@@ -89,10 +73,10 @@ impl Visitor {
     /// Keeps the session; the cookie is (re)sent when it is new. When the
     /// store does not answer, the 503 page to give instead: the change is
     /// not kept, and the visitor must not be told it was.
-    pub async fn save(&self, state: &AppState) -> Result<(), Response> {
+    pub async fn save(&self, state: &AppState) -> Result<(), AppError> {
         state.store.save(self.id, self.session.clone()).await.map_err(|e| {
             tracing::warn!(error = %e, "session not saved");
-            super::pages::unavailable(state)
+            AppError::Unavailable
         })
     }
 
@@ -107,9 +91,39 @@ impl Visitor {
             .http_only(true)
             .same_site(if framed { SameSite::None } else { SameSite::Lax })
             .partitioned(framed)
-            .path(if state.config.base_path.is_empty() { "/".to_owned() } else { state.config.base_path.clone() })
+            .path(state.url(super::routes::HOME))
             .secure(https || framed)
             .build();
         HeaderValue::from_str(&cookie.to_string()).ok()
+    }
+}
+
+impl Visitor {
+    /// The notice to show once, forgotten as it is shown.
+    pub async fn take_notice(&mut self, state: &AppState) -> Result<Option<String>, AppError> {
+        let notice = self.session.notice.take();
+        if notice.is_some() {
+            self.save(state).await?;
+        }
+        Ok(notice)
+    }
+
+    /// Tells the visitor's workshop, if any, where they are now.
+    pub fn report(&self, state: &AppState, s: &Scenario, r: &Rehearsal, refused: bool) {
+        let Some(seat) = &self.session.workshop else { return };
+        let Some(room) = state.workshops.by_code(&seat.code) else { return };
+        if room.read(|w| w.scenarios.contains(&s.id)) {
+            room.report(seat.learner, crate::workshop::progress(s, r, now()), refused);
+        }
+    }
+}
+
+/// The visitor of a request; the 503 page when their session cannot be
+/// read now.
+impl FromRequestParts<Shared> for Visitor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Visitor, AppError> {
+        Visitor::of(state, &parts.headers).await
     }
 }

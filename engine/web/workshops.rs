@@ -2,19 +2,19 @@
 //! opens a room, follows it live (Server-Sent Events), resets or moves
 //! everyone, ends it, and prints handouts and persona cards.
 
+use super::error::{Answer, AppError};
+use super::extract::{Posted, TrainerRoom};
 use super::limits::{self, JOIN_FAILURES_PER_ADDRESS, JOIN_FAILURES_PER_VISITOR, OPENINGS_PER_ADDRESS};
-use super::pages::{base_page as base, error_page, find, new_seed, now, redirect, render_base as render, seed_of};
-use super::visitor::{Visitor, saved_or_return, visitor_or_return};
+use super::respond::{base_page as base, field, form, new_seed, now, redirect, render_base as render, scenarios_of, with_cookie};
+use super::routes::{self, TRAINER, trainer as at};
+use super::visitor::Visitor;
 use super::{Loaded, Shared};
-use crate::handout;
 use crate::rehearsal::Rehearsal;
-use crate::rehearsal::view::card as persona_card;
 use crate::scenario::{Scenario, StepKind};
 use crate::session::{Seat, StoreError};
 use crate::walkthrough;
-use crate::workshop::{self, PersonaMode, Progress, Room};
+use crate::workshop::{self, PersonaMode, Progress, Room, progress, room_title};
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -25,76 +25,23 @@ use minijinja::value::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub fn trainer_routes() -> Router<Shared> {
+pub(super) fn routes() -> Router<Shared> {
+    let trainer = Router::new()
+        .route(at::DASHBOARD, get(dashboard))
+        .route(at::CODE, get(projection))
+        .route(at::STREAM, get(stream))
+        .route(at::RESET_ONE, post(reset_one))
+        .route(at::RESET_ALL, post(reset_all))
+        .route(at::MOVE_ALL, post(move_all))
+        .route(at::END, get(confirm_end).post(end));
     Router::new()
-        .route("/", get(dashboard))
-        .route("/code", get(projection))
-        .route("/flux", get(stream))
-        .route("/participants/{id}/recommencer", post(reset_one))
-        .route("/recommencer", post(reset_all))
-        .route("/deplacer", post(move_all))
-        .route("/clore", get(confirm_end).post(end))
-        .route("/fiches", get(cards))
-}
-
-fn form(body: &Bytes) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-}
-
-fn field(values: &[(String, String)], name: &str) -> String {
-    values.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
-}
-
-/// Today's date, which personas' ages are counted at.
-fn today() -> time::Date {
-    time::OffsetDateTime::from_unix_timestamp(now() as i64).map_or(time::Date::MIN, |t| t.date())
-}
-
-/// Where a learner is, as the dashboard shows it.
-pub fn progress(s: &Scenario, r: &Rehearsal, at: u64) -> Progress {
-    let step = r.current(s);
-    let persona = r.persona(s, at);
-    let ctx = r.context(crate::rehearsal::Stage { scenario: s, persona: &persona }, at);
-    let (step_number, steps_total) = position(s, r);
-    Progress {
-        scenario: s.id.clone(),
-        step: step.id.clone(),
-        step_title: room_title(step, &ctx, &persona),
-        step_number,
-        steps_total,
-        since: at,
-        finished: r.is_finished(s),
-    }
-}
-
-/// "Étape 2 sur 5" as the learner's progress train says it: the step's
-/// section among the scenario's sections (a step without one counts as the
-/// last section the learner went through; 0 before any). A scenario
-/// without sections counts its steps, incidents aside.
-fn position(s: &Scenario, r: &Rehearsal) -> (usize, usize) {
-    let step = r.current(s);
-    let sections = s.sections();
-    if sections.is_empty() {
-        let counted: Vec<&str> = s.steps.iter().filter(|x| x.kind != StepKind::Incident).map(|x| x.id.as_str()).collect();
-        return (counted.iter().position(|id| *id == step.id).map_or(0, |i| i + 1), counted.len());
-    }
-    let section = step
-        .section
-        .as_deref()
-        .or_else(|| r.history.iter().rev().find_map(|i| s.steps.get(usize::from(*i)).and_then(|x| x.section.as_deref())));
-    (section.and_then(|x| sections.iter().position(|y| *y == x)).map_or(0, |i| i + 1), sections.len())
-}
-
-/// A step's title as a whole room may see it: one that reads persona
-/// values shows placeholders instead ("Bonjour (prénom) (nom)"), never one
-/// learner's name; a title that cannot be written so gives its section.
-fn room_title(step: &crate::scenario::Step, ctx: &Value, persona: &crate::persona::Persona) -> String {
-    let fallback = || step.section.clone().unwrap_or_else(|| step.id.clone());
-    if !step.title.variables().iter().any(|v| v == "persona" || v.starts_with("persona.")) {
-        return step.title.render_plain(ctx).unwrap_or_else(|_| fallback());
-    }
-    let neutral = context! { persona => persona.placeholders(), ..ctx.clone() };
-    step.title.render_plain(&neutral).unwrap_or_else(|_| fallback())
+        .route(routes::JOIN, get(join_form))
+        .route(routes::JOIN_POST, post(join))
+        .route(routes::ROOM, get(room))
+        .route(routes::LEAVE, post(leave))
+        .route(routes::NEW_WORKSHOP, get(new_form).post(open))
+        .route(routes::CLOSED, get(closed))
+        .nest(TRAINER, trainer)
 }
 
 /// What a learner reads on their next page after the trainer's action.
@@ -105,44 +52,24 @@ fn moved_notice(title: &str) -> String {
     format!("La personne qui anime l'atelier vous a fait passer à l'étape « {title} » : les étapes précédentes ont été remplies pour vous.")
 }
 
-/// Tells the visitor's workshop, if any, where they are now.
-pub fn report(state: &Shared, visitor: &Visitor, s: &Scenario, r: &Rehearsal, refused: bool) {
-    let Some(seat) = &visitor.session.workshop else { return };
-    let Some(room) = state.workshops.by_code(&seat.code) else { return };
-    if room.read(|w| w.scenarios.contains(&s.id)) {
-        room.report(seat.learner, progress(s, r, now()), refused);
-    }
-}
-
-/// The scenarios of a workshop that the library still has.
-fn scenarios_of(loaded: &Loaded, room: &Room) -> Vec<Arc<Scenario>> {
-    room.read(|w| w.scenarios.iter().filter_map(|id| loaded.library.get(id).cloned()).collect())
-}
-
 // --- Learners.
 
-pub async fn join_form(State(state): State<Shared>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+async fn join_form(State(state): State<Shared>, Query(q): Query<HashMap<String, String>>, mut visitor: Visitor) -> Answer {
     let loaded = state.loaded();
-    let mut visitor = visitor_or_return!(&state, &headers);
-    let notice = visitor.session.notice.take();
-    if notice.is_some() {
-        saved_or_return!(&state, visitor);
-    }
+    let notice = visitor.take_notice(&state).await?;
     let code = q.get("code").map(|c| workshop::normalize_code(c)).unwrap_or_default();
-    let ctx = context! { code => code, pseudonym => "", notice => notice, errors => Vec::<Value>::new(), ..base(&loaded, "/atelier") };
-    render(&state, &loaded, "atelier-rejoindre.html", StatusCode::OK, ctx)
+    let ctx = context! { code => code, pseudonym => "", notice => notice, errors => Vec::<Value>::new(), ..base(&loaded, routes::JOIN) };
+    render(&loaded, "atelier-rejoindre.html", StatusCode::OK, ctx)
 }
 
-pub async fn join(State(state): State<Shared>, request: Request) -> Response {
+async fn join(State(state): State<Shared>, request: Request) -> Answer {
     let (parts, body) = request.into_parts();
     let headers = parts.headers.clone();
     let address = state.client_address(&parts);
-    let Ok(body) = axum::body::to_bytes(body, super::security::BODY_LIMIT).await else {
-        return error_page(&state, StatusCode::PAYLOAD_TOO_LARGE);
-    };
+    let body = axum::body::to_bytes(body, super::respond::BODY_LIMIT).await.map_err(|_| AppError::PayloadTooLarge)?;
     let values = form(&body);
     let loaded = state.loaded();
-    let mut visitor = visitor_or_return!(&state, &headers);
+    let mut visitor = Visitor::of(&state, &headers).await?;
     let mut keys = vec![(format!("session:{}", visitor.id), JOIN_FAILURES_PER_VISITOR)];
     if let Some(a) = address {
         keys.push((limits::address_key(a), JOIN_FAILURES_PER_ADDRESS));
@@ -151,16 +78,8 @@ pub async fn join(State(state): State<Shared>, request: Request) -> Response {
     let typed_name = field(&values, "pseudonyme");
     let refuse = |state: &Shared, visitor: &Visitor, status: StatusCode, errors: Vec<(&str, &str)>| {
         let errors: Vec<Value> = errors.into_iter().map(|(id, message)| context! { id => id, message => message }).collect();
-        let ctx = context! { code => typed_code.clone(), pseudonym => typed_name.clone(), errors => errors, ..base(&loaded, "/atelier") };
-        let response = render(state, &loaded, "atelier-rejoindre.html", status, ctx);
-        match visitor.set_cookie(state, &headers) {
-            Some(c) => {
-                let mut r = response;
-                r.headers_mut().append(header::SET_COOKIE, c);
-                r
-            }
-            None => response,
-        }
+        let ctx = context! { code => typed_code.clone(), pseudonym => typed_name.clone(), errors => errors, ..base(&loaded, routes::JOIN) };
+        render(&loaded, "atelier-rejoindre.html", status, ctx).map(|response| with_cookie(response, state, visitor, &headers))
     };
     // The code first: the right one always gets in, whoever shares the
     // address; only wrong ones are counted, and refused over the limits.
@@ -180,7 +99,7 @@ pub async fn join(State(state): State<Shared>, request: Request) -> Response {
         for (k, _) in &keys {
             state.join_failures.count_shared(k).await;
         }
-        saved_or_return!(&state, visitor);
+        visitor.save(&state).await?;
         return refuse(
             &state,
             &visitor,
@@ -208,16 +127,12 @@ pub async fn join(State(state): State<Shared>, request: Request) -> Response {
     };
     let code = room.read(|w| w.code.clone());
     visitor.session.workshop = Some(Seat { code, learner });
-    saved_or_return!(&state, visitor);
+    visitor.save(&state).await?;
     let to = match scenarios.as_slice() {
-        [only] => format!("/scenarios/{}/etape", only.id),
-        _ => "/atelier/salle".to_owned(),
+        [only] => routes::in_scenario(&only.id, routes::scenario::STEP),
+        _ => routes::ROOM.to_owned(),
     };
-    let mut response = redirect(&to);
-    if let Some(c) = visitor.set_cookie(&state, &headers) {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    response
+    Ok(with_cookie(redirect(&state, &to), &state, &visitor, &headers))
 }
 
 /// Leaves the visitor's workshop, if any: their seat and its rehearsals go.
@@ -232,23 +147,21 @@ async fn leave_current(state: &Shared, visitor: &mut Visitor) {
     }
 }
 
-pub async fn leave(State(state): State<Shared>, headers: HeaderMap) -> Response {
-    let mut visitor = visitor_or_return!(&state, &headers);
+async fn leave(State(state): State<Shared>, mut visitor: Visitor) -> Answer {
     leave_current(&state, &mut visitor).await;
     visitor.session.notice = Some("Vous avez quitté l'atelier.".into());
-    saved_or_return!(&state, visitor);
-    redirect("/atelier")
+    visitor.save(&state).await?;
+    Ok(redirect(&state, routes::JOIN))
 }
 
-pub async fn room(State(state): State<Shared>, headers: HeaderMap) -> Response {
+async fn room(State(state): State<Shared>, mut visitor: Visitor) -> Answer {
     let loaded = state.loaded();
-    let mut visitor = visitor_or_return!(&state, &headers);
-    let Some(seat) = visitor.session.workshop.clone() else { return redirect("/atelier") };
+    let Some(seat) = visitor.session.workshop.clone() else { return Ok(redirect(&state, routes::JOIN)) };
     let Some(room) = state.workshops.by_code(&seat.code) else {
         visitor.session.workshop = None;
         visitor.session.notice = Some("Cet atelier est terminé.".into());
-        saved_or_return!(&state, visitor);
-        return redirect("/atelier");
+        visitor.save(&state).await?;
+        return Ok(redirect(&state, routes::JOIN));
     };
     let t = now();
     let items: Vec<Value> = scenarios_of(&loaded, &room)
@@ -264,15 +177,15 @@ pub async fn room(State(state): State<Shared>, headers: HeaderMap) -> Response {
             });
             context! {
                 title => s.title.clone(),
-                url => format!("/scenarios/{}/etape", s.id),
+                url => routes::in_scenario(&s.id, routes::scenario::STEP),
                 finished => r.is_some_and(|r| r.is_finished(s)),
                 step_title => step_title,
             }
         })
         .collect();
     let (name, pseudonym) = room.read(|w| (w.name.clone(), w.learner(seat.learner).map(|l| l.pseudonym.clone())));
-    let ctx = context! { name => name, pseudonym => pseudonym, scenarios => items, ..base(&loaded, "/atelier/salle") };
-    render(&state, &loaded, "atelier-salle.html", StatusCode::OK, ctx)
+    let ctx = context! { name => name, pseudonym => pseudonym, scenarios => items, ..base(&loaded, routes::ROOM) };
+    render(&loaded, "atelier-salle.html", StatusCode::OK, ctx)
 }
 
 // --- Trainers.
@@ -288,7 +201,7 @@ fn passphrase_ok(state: &Shared, typed: &str) -> bool {
     }
 }
 
-fn new_form_page(state: &Shared, loaded: &Loaded, status: StatusCode, errors: Vec<Value>, name: &str) -> Response {
+fn new_form_page(state: &Shared, loaded: &Loaded, status: StatusCode, errors: Vec<Value>, name: &str) -> Answer {
     let scenarios: Vec<Value> = loaded
         .library
         .scenarios
@@ -300,21 +213,19 @@ fn new_form_page(state: &Shared, loaded: &Loaded, status: StatusCode, errors: Ve
         needs_passphrase => state.config.trainer_passphrase.is_some(),
         errors => errors,
         name => name,
-        ..base(loaded, "/atelier/nouveau")
+        ..base(loaded, routes::NEW_WORKSHOP)
     };
-    render(state, loaded, "atelier-nouveau.html", status, ctx)
+    render(loaded, "atelier-nouveau.html", status, ctx)
 }
 
-pub async fn new_form(State(state): State<Shared>) -> Response {
+async fn new_form(State(state): State<Shared>) -> Answer {
     let loaded = state.loaded();
     new_form_page(&state, &loaded, StatusCode::OK, Vec::new(), "")
 }
 
-pub async fn open(State(state): State<Shared>, request: Request) -> Response {
+async fn open(State(state): State<Shared>, request: Request) -> Answer {
     let (parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, super::security::BODY_LIMIT).await else {
-        return error_page(&state, StatusCode::PAYLOAD_TOO_LARGE);
-    };
+    let body = axum::body::to_bytes(body, super::respond::BODY_LIMIT).await.map_err(|_| AppError::PayloadTooLarge)?;
     let loaded = state.loaded();
     let values = form(&body);
     let name = crate::field::strip_controls(&field(&values, "nom"), false).trim().chars().take(80).collect::<String>();
@@ -348,28 +259,19 @@ pub async fn open(State(state): State<Shared>, request: Request) -> Response {
         return new_form_page(&state, &loaded, StatusCode::SERVICE_UNAVAILABLE, vec![context! { id => "nom", message => message }], &name);
     };
     state.openings.count_shared(&key).await;
-    redirect(&format!("/atelier/animation/{token}"))
+    Ok(redirect(&state, &routes::trainer(&token)))
 }
 
-pub async fn closed(State(state): State<Shared>) -> Response {
+async fn closed(State(state): State<Shared>) -> Answer {
     let loaded = state.loaded();
-    render(&state, &loaded, "atelier-clos.html", StatusCode::OK, base(&loaded, "/atelier/clos"))
-}
-
-macro_rules! room_or_404 {
-    ($state:expr, $token:expr) => {
-        match $state.workshops.by_token(&$token) {
-            Some(room) => room,
-            None => return error_page(&$state, StatusCode::NOT_FOUND),
-        }
-    };
+    render(&loaded, "atelier-clos.html", StatusCode::OK, base(&loaded, routes::CLOSED))
 }
 
 /// The address learners use to join, for the QR code.
 fn join_url(state: &Shared, headers: &HeaderMap, code: &str) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
     let scheme = if headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https") { "https" } else { "http" };
-    format!("{scheme}://{host}{}?code={code}", state.url("/atelier"))
+    format!("{scheme}://{host}{}?code={code}", state.url(routes::JOIN))
 }
 
 /// The steps of a workshop's scenarios, in order: (scenario, step, title),
@@ -417,17 +319,16 @@ fn dashboard_json(loaded: &Loaded, room: &Room, ended: bool) -> String {
     })
 }
 
-pub async fn dashboard(State(state): State<Shared>, Path(token): Path<String>, headers: HeaderMap) -> Response {
-    dashboard_page(&state, &token, &headers, None)
+async fn dashboard(State(state): State<Shared>, TrainerRoom { room, token }: TrainerRoom, headers: HeaderMap) -> Answer {
+    dashboard_page(&state, &room, &token, &headers, None)
 }
 
 /// The trainer's dashboard, with what their last action did if any.
-fn dashboard_page(state: &Shared, token: &str, headers: &HeaderMap, notice: Option<String>) -> Response {
+fn dashboard_page(state: &Shared, room: &Room, token: &str, headers: &HeaderMap, notice: Option<String>) -> Answer {
     let loaded = state.loaded();
-    let room = room_or_404!(state, token);
     let (code, name, persona) = room.read(|w| (w.code.clone(), w.name.clone(), w.persona));
     let url = join_url(state, headers, &code);
-    let scenarios = scenarios_of(&loaded, &room);
+    let scenarios = scenarios_of(&loaded, room);
     let targets: Vec<Value> = steps_of(&scenarios)
         .into_iter()
         .map(|(s, step, title)| context! { value => format!("{s}:{step}"), label => format!("{} — {title}", loaded.library.get(&s).map(|x| x.title.clone()).unwrap_or_default()) })
@@ -439,10 +340,10 @@ fn dashboard_page(state: &Shared, token: &str, headers: &HeaderMap, notice: Opti
                 PersonaMode::Shared(seed) => format!("?graine={seed}"),
                 PersonaMode::Individual => String::new(),
             };
-            context! { title => s.title.clone(), url => format!("/scenarios/{}/fiche-pas-a-pas{seed}", s.id) }
+            context! { title => s.title.clone(), url => format!("{}{seed}", routes::in_scenario(&s.id, routes::scenario::HANDOUT)) }
         })
         .collect();
-    let base_url = format!("/atelier/animation/{token}");
+    let base_url = routes::trainer(token);
     let ctx = context! {
         name => name,
         code => code,
@@ -450,18 +351,18 @@ fn dashboard_page(state: &Shared, token: &str, headers: &HeaderMap, notice: Opti
         qr => Value::from_safe_string(crate::expr::qr_markup(&url).unwrap_or_default()),
         shared => matches!(persona, PersonaMode::Shared(_)),
         base_url => base_url.clone(),
+        trainer => routes::trainer_links(token),
         targets => targets,
         handouts => handouts,
-        data => dashboard_data(&loaded, &room),
+        data => dashboard_data(&loaded, room),
         notice => notice,
         ..base(&loaded, &base_url)
     };
-    render(state, &loaded, "atelier-tableau.html", StatusCode::OK, ctx)
+    render(&loaded, "atelier-tableau.html", StatusCode::OK, ctx)
 }
 
-pub async fn projection(State(state): State<Shared>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+async fn projection(State(state): State<Shared>, TrainerRoom { room, token }: TrainerRoom, headers: HeaderMap) -> Answer {
     let loaded = state.loaded();
-    let room = room_or_404!(state, token);
     let (code, name) = room.read(|w| (w.code.clone(), w.name.clone()));
     let url = join_url(&state, &headers, &code);
     let ctx = context! {
@@ -469,16 +370,15 @@ pub async fn projection(State(state): State<Shared>, Path(token): Path<String>, 
         code => code,
         join_url => url.clone(),
         qr => Value::from_safe_string(crate::expr::qr_markup(&url).unwrap_or_default()),
-        base_url => format!("/atelier/animation/{token}"),
-        ..base(&loaded, "/atelier")
+        base_url => routes::trainer(&token),
+        ..base(&loaded, routes::JOIN)
     };
-    render(&state, &loaded, "atelier-code.html", StatusCode::OK, ctx)
+    render(&loaded, "atelier-code.html", StatusCode::OK, ctx)
 }
 
 /// The live dashboard: one `etat` event per change, with the whole state,
 /// then `fin` when the workshop ends; the stream closes on shutdown.
-pub async fn stream(State(state): State<Shared>, Path(token): Path<String>) -> Response {
-    let room = room_or_404!(state, token);
+async fn stream(State(state): State<Shared>, TrainerRoom { room, token }: TrainerRoom) -> Response {
     let updates = room.subscribe();
     let shutdown = state.shutdown_signal();
     struct Feed {
@@ -514,8 +414,8 @@ pub async fn stream(State(state): State<Shared>, Path(token): Path<String>) -> R
 }
 
 /// After an action: back to the dashboard, saying what was done.
-fn done(token: &str) -> Response {
-    redirect(&format!("/atelier/animation/{token}"))
+fn done(state: &Shared, token: &str) -> Answer {
+    Ok(redirect(state, &routes::trainer(token)))
 }
 
 /// Changes the rehearsals of one learner, then reports where they are.
@@ -547,56 +447,53 @@ async fn change_learner(
     Ok(all_ok)
 }
 
-/// The 503 page when learners' sessions cannot be reached (Redis away):
-/// the trainer must not be told an action was done.
-fn store_down(state: &Shared, e: &StoreError) -> Response {
-    tracing::warn!(error = %e, "session store unavailable");
-    super::pages::unavailable(state)
+/// The `{id}` of a learner's address.
+#[derive(serde::Deserialize)]
+struct LearnerAt {
+    id: u32,
 }
 
-pub async fn reset_one(State(state): State<Shared>, Path((token, id)): Path<(String, u32)>) -> Response {
+async fn reset_one(
+    State(state): State<Shared>,
+    Path(LearnerAt { id }): Path<LearnerAt>,
+    TrainerRoom { room, token }: TrainerRoom,
+) -> Answer {
     let loaded = state.loaded();
-    let room = room_or_404!(state, token);
-    let changed = change_learner(&state, &loaded, &room, id, &|s, r| {
+    change_learner(&state, &loaded, &room, id, &|s, r| {
         r.reset(s, now());
         true
     })
-    .await;
-    if let Err(e) = changed {
-        return store_down(&state, &e);
-    }
-    done(&token)
+    .await
+    .map_err(|e| AppError::store_down(&e))?;
+    done(&state, &token)
 }
 
-pub async fn reset_all(State(state): State<Shared>, Path(token): Path<String>) -> Response {
+async fn reset_all(State(state): State<Shared>, TrainerRoom { room, token }: TrainerRoom) -> Answer {
     let loaded = state.loaded();
-    let room = room_or_404!(state, token);
     let ids: Vec<u32> = room.read(|w| w.learners.iter().map(|l| l.id).collect());
     for id in ids {
-        let changed = change_learner(&state, &loaded, &room, id, &|s, r| {
+        change_learner(&state, &loaded, &room, id, &|s, r| {
             r.reset(s, now());
             true
         })
-        .await;
-        if let Err(e) = changed {
-            return store_down(&state, &e);
-        }
+        .await
+        .map_err(|e| AppError::store_down(&e))?;
     }
-    done(&token)
+    done(&state, &token)
 }
 
 /// Moves everyone to a step, the earlier answers filled from a walkthrough
 /// played as each learner's own persona: a persona is never changed to
 /// reach a step. The trainer is told who could not be moved, and why.
-pub async fn move_all(State(state): State<Shared>, Path(token): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn move_all(State(state): State<Shared>, headers: HeaderMap, posted: Posted<TrainerRoom>) -> Answer {
+    let Posted { then: TrainerRoom { room, token }, body } = posted;
     let loaded = state.loaded();
-    let room = room_or_404!(state, token);
     let values = form(&body);
     let target = field(&values, "etape");
-    let Some((scenario_id, step)) = target.rsplit_once(':') else { return done(&token) };
-    let Some(s) = loaded.library.get(scenario_id).cloned() else { return done(&token) };
+    let Some((scenario_id, step)) = target.rsplit_once(':') else { return done(&state, &token) };
+    let Some(s) = loaded.library.get(scenario_id).cloned() else { return done(&state, &token) };
     if !s.steps.iter().any(|x| x.id == step) {
-        return done(&token);
+        return done(&state, &token);
     }
     let title = steps_of(std::slice::from_ref(&s)).into_iter().find(|(_, id, _)| id == step).map_or_else(|| step.to_owned(), |(_, _, t)| t);
     let learners: Vec<(u32, String, uuid::Uuid)> =
@@ -606,7 +503,7 @@ pub async fn move_all(State(state): State<Shared>, Path(token): Path<String>, he
         let mut session = match state.store.load(session_id).await {
             Ok(Some(session)) => session,
             Ok(None) => continue,
-            Err(e) => return store_down(&state, &e),
+            Err(e) => return Err(AppError::store_down(&e)),
         };
         let seed = session.rehearsals.get(&s.id).map_or_else(new_seed, |r| r.seed);
         let Some(mut r) = walkthrough::reach(&s, seed, step) else {
@@ -618,9 +515,7 @@ pub async fn move_all(State(state): State<Shared>, Path(token): Path<String>, he
         let p = progress(&s, &r, t);
         session.put(r);
         session.notice = Some(moved_notice(&title));
-        if let Err(e) = state.store.save(session_id, session).await {
-            return store_down(&state, &e);
-        }
+        state.store.save(session_id, session).await.map_err(|e| AppError::store_down(&e))?;
         room.restarted(id, p, std::slice::from_ref(&s.id));
         moved += 1;
     }
@@ -635,20 +530,21 @@ pub async fn move_all(State(state): State<Shared>, Path(token): Path<String>, he
             stayed.join(", ")
         ));
     }
-    dashboard_page(&state, &token, &headers, Some(notice))
+    // The room as it is now: ended meanwhile, there is no dashboard.
+    let room = state.workshops.by_token(&token).ok_or(AppError::NotFound)?;
+    dashboard_page(&state, &room, &token, &headers, Some(notice))
 }
 
-pub async fn confirm_end(State(state): State<Shared>, Path(token): Path<String>) -> Response {
+async fn confirm_end(State(state): State<Shared>, TrainerRoom { room, token }: TrainerRoom) -> Answer {
     let loaded = state.loaded();
-    let room = room_or_404!(state, token);
     let name = room.read(|w| w.name.clone());
-    let ctx = context! { name => name, base_url => format!("/atelier/animation/{token}"), ..base(&loaded, "/atelier") };
-    render(&state, &loaded, "atelier-clore.html", StatusCode::OK, ctx)
+    let ctx = context! { name => name, base_url => routes::trainer(&token), trainer => routes::trainer_links(&token), ..base(&loaded, routes::JOIN) };
+    render(&loaded, "atelier-clore.html", StatusCode::OK, ctx)
 }
 
 /// Ends the workshop: every learner's rehearsals of it are deleted.
-pub async fn end(State(state): State<Shared>, Path(token): Path<String>) -> Response {
-    let Some(room) = state.workshops.by_token(&token) else { return redirect("/atelier/clos") };
+async fn end(State(state): State<Shared>, Path(token): Path<String>) -> Answer {
+    let Some(room) = state.workshops.by_token(&token) else { return Ok(redirect(&state, routes::CLOSED)) };
     let scenarios = room.read(|w| w.scenarios.clone());
     // The learners' sessions first: with the store away, the workshop goes
     // on rather than end with its rehearsals left behind.
@@ -657,10 +553,10 @@ pub async fn end(State(state): State<Shared>, Path(token): Path<String>) -> Resp
         match state.store.load(session_id).await {
             Ok(Some(session)) => drop(sessions.insert(session_id, session)),
             Ok(None) => {}
-            Err(e) => return store_down(&state, &e),
+            Err(e) => return Err(AppError::store_down(&e)),
         }
     }
-    let Some(learners) = state.workshops.end(&token) else { return redirect("/atelier/clos") };
+    let Some(learners) = state.workshops.end(&token) else { return Ok(redirect(&state, routes::CLOSED)) };
     for l in learners {
         if let Some(mut session) = sessions.remove(&l.session) {
             for id in &scenarios {
@@ -673,75 +569,5 @@ pub async fn end(State(state): State<Shared>, Path(token): Path<String>) -> Resp
             }
         }
     }
-    redirect("/atelier/clos")
-}
-
-/// One printable persona card per learner.
-pub async fn cards(State(state): State<Shared>, Path(token): Path<String>) -> Response {
-    let loaded = state.loaded();
-    let room = room_or_404!(state, token);
-    let scenarios = scenarios_of(&loaded, &room);
-    let learners: Vec<(String, uuid::Uuid)> = room.read(|w| w.learners.iter().map(|l| (l.pseudonym.clone(), l.session)).collect());
-    let mut items = Vec::new();
-    for (pseudonym, session_id) in learners {
-        let session = match state.store.load(session_id).await {
-            Ok(Some(session)) => session,
-            Ok(None) => continue,
-            Err(e) => return store_down(&state, &e),
-        };
-        let Some((s, r)) = scenarios.iter().find_map(|s| session.rehearsals.get(&s.id).map(|r| (s, r))) else { continue };
-        let persona = r.persona(s, now());
-        items.push(
-            context! { heading => pseudonym, scenario => s.title.clone(), card => crate::expr::to_value(&persona_card(s, &persona)) },
-        );
-    }
-    let name = room.read(|w| w.name.clone());
-    let ctx = context! { title => format!("Fiches personnage — {name}"), cards => items, back_url => format!("/atelier/animation/{token}"), ..base(&loaded, "/atelier") };
-    render(&state, &loaded, "fiches.html", StatusCode::OK, ctx)
-}
-
-/// A printable persona card for a given seed (default: the first walkthrough's).
-pub async fn card_for_seed(
-    State(state): State<Shared>,
-    Path((op, name)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let loaded = state.loaded();
-    let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
-    let persona = match seed_of(&q) {
-        Some(seed) => s.persona_on(seed, None, today()),
-        None if !s.tests.is_empty() => std::sync::Arc::new(walkthrough::persona(&s, &s.tests[0]).on(today())),
-        None => s.persona_on(1, None, today()),
-    };
-    let items = vec![
-        context! { heading => persona.text("prenom"), scenario => s.title.clone(), card => crate::expr::to_value(&persona_card(&s, &persona)) },
-    ];
-    let ctx = context! { title => format!("Fiche personnage — {}", s.title), cards => items, back_url => format!("/scenarios/{}", s.id), ..base(&loaded, "/") };
-    render(&state, &loaded, "fiches.html", StatusCode::OK, ctx)
-}
-
-/// The printable step-by-step handout of a scenario.
-pub async fn handout(
-    State(state): State<Shared>,
-    Path((op, name)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let loaded = state.loaded();
-    let Some(s) = find(&loaded, &op, &name) else { return error_page(&state, StatusCode::NOT_FOUND) };
-    let played = handout::for_seed(&s, seed_of(&q));
-    let (steps, persona) = match played {
-        Ok(x) => x,
-        Err(e) => {
-            tracing::error!(scenario = %s.id, error = %e.message, "handout failed");
-            return error_page(&state, StatusCode::INTERNAL_SERVER_ERROR);
-        }
-    };
-    let ctx = context! {
-        scenario => context! { title => s.title.clone(), summary => s.summary.clone(), url => format!("/scenarios/{}", s.id), valid_as_of => s.valid_as_of.clone(), checked_on => s.checked_on() },
-        steps => crate::expr::to_value(&steps),
-        // The card as the learner sees it today: the same person, perhaps a year older.
-        card => crate::expr::to_value(&persona_card(&s, &persona.on(today()))),
-        ..base(&loaded, "/")
-    };
-    render(&state, &loaded, "fiche-pas-a-pas.html", StatusCode::OK, ctx)
+    Ok(redirect(&state, routes::CLOSED))
 }

@@ -12,7 +12,7 @@ use fantoccini::{Client, Locator};
 use miroir::rehearsal::{LIST_ACTION, Rehearsal, Stage};
 use miroir::scenario::{Scenario, StepKind};
 use miroir::walkthrough::{self, Move, Next, Script};
-use miroir::web::pages::now;
+use miroir::web::clock::now;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 

@@ -5,7 +5,7 @@
 use super::{Client, Page};
 use axum::http::StatusCode;
 use miroir::walkthrough::{self, Move, Next, Script};
-use miroir::web::pages::now;
+use miroir::web::clock::now;
 
 fn session_id(c: &Client) -> uuid::Uuid {
     let cookie = c.cookie.as_deref().expect("a session cookie");
