@@ -13,7 +13,8 @@
 //! - at most [`Limits::max_connections`] connections are open; beyond, the
 //!   new one gets a short French 503 and is closed, never left waiting;
 //! - on stop, no connection is accepted any more, the open ones finish their
-//!   request under way, and after [`Limits::shutdown_deadline`] the rest are
+//!   request under way (a half-sent header is none: closed at once), and
+//!   after [`Limits::shutdown_deadline`] the rest are
 //!   closed.
 
 use super::render::{BANNER, TITLE_PREFIX};
@@ -174,6 +175,7 @@ async fn connection(
 ) {
     let _ = stream.set_nodelay(true);
     let phase = Arc::new(Phase::new());
+    let watched = phase.clone();
     let io = TokioIo::new(Timed::new(stream, phase.clone(), &limits));
     let request_timeout = limits.request_timeout;
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
@@ -197,6 +199,11 @@ async fn connection(
     tokio::select! {
         _ = conn.as_mut() => return,
         _ = closing.wait_for(|c| *c != Closing::No) => {}
+    }
+    // A half-sent header is no request under way: waiting for it would let
+    // a slow client hold the stop up to the deadline.
+    if matches!(watched.state().now, Activity::Header(_)) {
+        return;
     }
     conn.as_mut().graceful_shutdown();
     tokio::select! {
