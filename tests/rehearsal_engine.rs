@@ -301,7 +301,11 @@ fn the_persona_card_lists_what_the_scenario_asks_for() {
             "Salaires",
             "Salaires du conjoint",
             "Pensions de retraite",
-            "Pensions de retraite du conjoint"
+            "Pensions de retraite du conjoint",
+            // What the FranceConnect group asks for (the ameli account).
+            "Numéro de sécurité sociale (13 chiffres)",
+            "Date de naissance",
+            "Lieu de naissance"
         ]
     );
     assert_eq!(card.identifiers[0].value, ids::format_numero_fiscal(&p.text("numero_fiscal")));
