@@ -4,9 +4,9 @@
 //! inbox and a few counters. The persona is derived from the seed; texts
 //! are rendered from the scenario on demand.
 
-pub mod inbox;
-pub mod markup;
-pub mod view;
+pub(crate) mod inbox;
+pub(crate) mod markup;
+pub(crate) mod view;
 
 use crate::field::{self, FieldType, Problem};
 use crate::persona::{Persona, ids};
@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-pub use inbox::Sent;
-pub use view::{FieldView, StepView};
+pub(crate) use inbox::Sent;
+pub(crate) use view::StepView;
 
 /// One visitor's walk through one scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -153,10 +153,10 @@ pub enum LinkOutcome {
 
 /// The steps kept for "Précédent": a rehearsal's size stays bounded, even
 /// on a step that loops onto itself.
-pub const MAX_HISTORY: usize = 200;
+pub(crate) const MAX_HISTORY: usize = 200;
 
 /// Submitted form values: a field name may come several times (checkboxes).
-pub type Form = [(String, String)];
+pub(crate) type Form = [(String, String)];
 
 impl Rehearsal {
     /// About how many bytes this rehearsal holds, itself included.
@@ -816,7 +816,7 @@ pub const LIST_ACTION: &str = "_list";
 
 /// The names of the fields of `step` shown now: those without a condition
 /// and those whose condition holds.
-pub fn shown_fields<'s>(step: &'s Step, ctx: &Value) -> Result<Vec<&'s str>, ScenarioError> {
+pub(crate) fn shown_fields<'s>(step: &'s Step, ctx: &Value) -> Result<Vec<&'s str>, ScenarioError> {
     let mut out = Vec::new();
     for f in &step.fields {
         let shown = match &f.when {
@@ -834,7 +834,7 @@ pub fn shown_fields<'s>(step: &'s Step, ctx: &Value) -> Result<Vec<&'s str>, Sce
 }
 
 /// An item of a list as expressions see it: each field typed as an answer.
-pub fn typed_item(step: &Step, item: &BTreeMap<String, String>) -> Value {
+pub(crate) fn typed_item(step: &Step, item: &BTreeMap<String, String>) -> Value {
     let map: BTreeMap<&str, Value> =
         step.fields.iter().filter_map(|f| item.get(&f.name).map(|v| (f.name.as_str(), typed(f.kind, f.is_group(), v)))).collect();
     Value::from(map)
@@ -888,7 +888,7 @@ fn expected_text(v: &Value) -> String {
 
 /// An answer as expressions see it: numbers for numbers and amounts,
 /// true for a ticked box, a list for a checkbox group.
-pub fn typed(kind: FieldType, group: bool, value: &str) -> Value {
+pub(crate) fn typed(kind: FieldType, group: bool, value: &str) -> Value {
     match kind {
         FieldType::Number | FieldType::Money => match field::parse_number(value, true) {
             Some(n) if n.fract() == 0.0 && n.abs() < 9e15 => Value::from(n as i64),
@@ -903,7 +903,7 @@ pub fn typed(kind: FieldType, group: bool, value: &str) -> Value {
 
 /// The rehearsal's reference number, as an accusé de réception shows it:
 /// the same for the same seed and scenario.
-pub fn reference(seed: u64, scenario_id: &str) -> String {
+pub(crate) fn reference(seed: u64, scenario_id: &str) -> String {
     let h = scenario_id.bytes().fold(seed ^ 0x9e37_79b9_7f4a_7c15, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
     format!("SIM-{:04}-{:06}", (h >> 40) % 10_000, h % 1_000_000)
 }

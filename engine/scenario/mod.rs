@@ -2,17 +2,18 @@
 //! file (see [`file`](mod@file) for the format) by [`build`], which reports every
 //! problem it finds with its position.
 
-pub mod build;
-pub mod document;
-pub mod file;
-pub mod graph;
+pub(crate) mod build;
+pub(crate) mod document;
+pub(crate) mod file;
+pub(crate) mod graph;
 
 use crate::date_rule::DateBound;
 use crate::diagnostic::Pos;
 use crate::expr::{Expr, Text};
 use crate::field::{self, FieldType, Problem};
 use crate::persona::PersonaSpec;
-pub use file::{Channel, Level, StepKind};
+pub(crate) use file::{Channel, Level};
+pub use file::StepKind;
 use std::collections::BTreeMap;
 use time::Date;
 
@@ -155,7 +156,7 @@ pub struct Repeat {
 
 /// Items a list may hold at most: each is a form rendered on the
 /// récapitulatif and kept in the session.
-pub const MAX_ITEMS: u32 = 20;
+pub(crate) const MAX_ITEMS: u32 = 20;
 
 /// Where a step was written: the scenario file or a group file.
 #[derive(Clone, Debug)]

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The prefix of session keys.
-pub const PREFIX: &str = "miroir:session:";
+pub(crate) const PREFIX: &str = "miroir:session:";
 
 /// How long connecting may take, and each command.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);

@@ -7,29 +7,29 @@
 //! toolkit), `extract` (the scenario, rehearsal and room of a request) and
 //! [`error`], never one another (`layering.rs` checks it).
 
-pub mod address;
+pub(crate) mod address;
 mod author;
-pub mod clock;
-pub mod error;
+pub(crate) mod clock;
+pub(crate) mod error;
 mod extract;
 mod flow;
 mod handouts;
 #[cfg(test)]
 mod layering;
-pub mod limits;
+pub(crate) mod limits;
 mod origin;
-pub mod page_cache;
-pub mod pages;
+pub(crate) mod page_cache;
+pub(crate) mod pages;
 mod prepared;
-pub mod render;
-pub mod respond;
-pub mod routes;
-pub mod security;
-pub mod server;
+pub(crate) mod render;
+pub(crate) mod respond;
+pub(crate) mod routes;
+pub(crate) mod security;
+pub(crate) mod server;
 mod view_value;
 mod visitor;
-pub mod watch;
-pub mod workshops;
+pub(crate) mod watch;
+pub(crate) mod workshops;
 
 use crate::library::Library;
 use crate::session::{MemoryStore, SessionStore};
@@ -61,7 +61,7 @@ impl Loaded {
 
 /// `entrainement/`, `/entrainement/` and `/entrainement` all give
 /// `/entrainement`; `/` and nothing give nothing.
-pub fn normalize_base_path(path: &str) -> String {
+pub(crate) fn normalize_base_path(path: &str) -> String {
     let trimmed = path.trim().trim_matches('/');
     if trimmed.is_empty() { String::new() } else { format!("/{trimmed}") }
 }

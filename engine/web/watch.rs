@@ -23,7 +23,7 @@ pub struct Folders {
 const SETTLE: Duration = Duration::from_millis(250);
 
 /// Loads the folders, keeping the last good version of what broke.
-pub fn reload(state: &Shared, folders: &Folders) -> Result<(), String> {
+pub(crate) fn reload(state: &Shared, folders: &Folders) -> Result<(), String> {
     let scenarios = library::scenarios_over(&folders.scenarios).map_err(|e| format!("cannot read {}: {e}", folders.scenarios.display()))?;
     let themes = match &folders.themes {
         Some(dir) => library::themes_over(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?,
