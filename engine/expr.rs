@@ -176,6 +176,7 @@ impl fmt::Debug for Expr {
 }
 
 impl Expr {
+    /// Compiles `source`, an expression without `{{ }}`.
     pub fn compile(source: &str) -> Result<Expr, ExprError> {
         // Compiled once per source text: a compiled expression holds about
         // 8 KiB, and the same conditions come back across steps and files.
@@ -189,6 +190,7 @@ impl Expr {
         Ok(e)
     }
 
+    /// The expression as written.
     pub fn source(&self) -> &str {
         &self.source
     }

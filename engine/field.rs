@@ -43,6 +43,7 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// The type's name in scenario files.
     pub fn name(self) -> &'static str {
         match self {
             FieldType::Text => "text",
@@ -63,6 +64,7 @@ impl FieldType {
         }
     }
 
+    /// Whether the type takes a list of options.
     pub fn has_options(self) -> bool {
         matches!(self, FieldType::Select | FieldType::Radio)
     }
@@ -104,11 +106,17 @@ impl FieldType {
 /// What was wrong with a value, before the scenario's wording is applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Problem {
+    /// Left empty, but required.
     Required,
+    /// Not a value of the field's type.
     Invalid,
+    /// Longer than allowed.
     TooLong,
+    /// Below the minimum.
     Min,
+    /// Above the maximum.
     Max,
+    /// Does not match the field's pattern.
     Pattern,
     /// Cents in an amount declared in whole euros.
     Cents,
@@ -119,6 +127,7 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// The problem's name in scenario files.
     pub fn key(self) -> &'static str {
         match self {
             Problem::Required => "required",

@@ -72,8 +72,7 @@ pub mod testing {
     /// Loading scenarios and themes.
     pub mod library {
         pub use crate::library::{
-            GROUP_SUFFIX, INTERNAL_ERROR, Library, embedded_scenarios, embedded_themes, scenarios_over, themes_over,
-            with_bundled_groups,
+            GROUP_SUFFIX, INTERNAL_ERROR, Library, embedded_scenarios, embedded_themes, scenarios_over, themes_over, with_bundled_groups,
         };
     }
     /// Personas.

@@ -27,9 +27,11 @@ pub(crate) static GROUP_SCHEMA: LazyLock<serde_json::Value> = LazyLock::new(yaml
 pub const GROUP_SUFFIX: &str = ".group.yaml";
 
 #[derive(Clone, Debug, Default)]
+/// Every scenario, group and theme loaded, with what was wrong.
 pub struct Library {
     /// Valid scenarios by id, in id order.
     pub scenarios: BTreeMap<String, Arc<Scenario>>,
+    /// The themes loaded.
     pub themes: ThemeSet,
     /// Step group ids that loaded.
     pub groups: Vec<String>,
@@ -42,6 +44,7 @@ pub struct Library {
     pub files_read: usize,
     /// Walkthroughs run, and how many passed.
     pub walkthroughs_run: usize,
+    /// Walkthroughs that passed.
     pub walkthroughs_passed: usize,
     /// Scenarios served in their last good version: their file broke since.
     pub kept: Vec<String>,
@@ -171,10 +174,12 @@ impl Library {
         self
     }
 
+    /// The scenario with this id.
     pub fn get(&self, id: &str) -> Option<&Arc<Scenario>> {
         self.scenarios.get(id)
     }
 
+    /// How many diagnostics are errors.
     pub fn error_count(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
@@ -201,10 +206,12 @@ impl Library {
     }
 }
 
+/// The scenarios and step groups built into the binary.
 pub fn embedded_scenarios() -> FileSet {
     FileSet::from_embedded(&EMBEDDED_SCENARIOS, "scenarios")
 }
 
+/// The themes built into the binary.
 pub fn embedded_themes() -> FileSet {
     FileSet::from_embedded(&EMBEDDED_THEMES, "themes")
 }

@@ -153,8 +153,11 @@ pub(crate) type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Store
 
 /// Where sessions live.
 pub trait SessionStore: Send + Sync + 'static {
+    /// The session with this id, if any.
     fn load(&self, id: SessionId) -> StoreFuture<'_, Option<Session>>;
+    /// Stores `session` under `id`.
     fn save(&self, id: SessionId, session: Session) -> StoreFuture<'_, ()>;
+    /// Forgets the session with this id.
     fn remove(&self, id: SessionId) -> StoreFuture<'_, ()>;
     /// Sessions held, for health and metrics.
     fn count(&self) -> u64;
@@ -184,6 +187,7 @@ pub const IDLE: Duration = Duration::from_secs(8 * 3600);
 pub(crate) const DEFAULT_MAX_BYTES: u64 = 256 << 20;
 
 impl MemoryStore {
+    /// A store holding at most about `max_bytes`, forgetting sessions idle for `idle`.
     pub fn new(max_bytes: u64, idle: Duration) -> MemoryStore {
         let cache = moka::sync::Cache::builder()
             .max_capacity(max_bytes)

@@ -71,7 +71,9 @@ pub enum Next {
 /// A walkthrough being played: it remembers how many attempts of each step
 /// were used.
 pub struct Script<'a> {
+    /// The scenario walked through.
     pub scenario: &'a Scenario,
+    /// The walkthrough followed.
     pub test: &'a Walkthrough,
     used: BTreeMap<String, usize>,
     last_attempt: bool,
@@ -82,6 +84,7 @@ pub struct Script<'a> {
 }
 
 impl<'a> Script<'a> {
+    /// A script that follows `test` through `scenario`.
     pub fn new(scenario: &'a Scenario, test: &'a Walkthrough) -> Script<'a> {
         Script { scenario, test, used: BTreeMap::new(), last_attempt: true, attempt_pos: test.pos, for_persona: false }
     }

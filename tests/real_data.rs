@@ -109,7 +109,8 @@ async fn a_real_iban_is_refused() {
     assert!(page.status == StatusCode::OK || page.status == StatusCode::SEE_OTHER);
     let loaded = c.state.loaded();
     let s = loaded.library.get("france-travail/inscription").unwrap();
-    let field = s.steps.iter().find(|x| x.id == "rib").unwrap().fields.iter().find(|f| f.kind == miroir::testing::field::FieldType::Iban).unwrap();
+    let field =
+        s.steps.iter().find(|x| x.id == "rib").unwrap().fields.iter().find(|f| f.kind == miroir::testing::field::FieldType::Iban).unwrap();
     let page = c.post(&url, &[(field.name.as_str(), real)]).await;
     let body = unescape(&page.body);
     assert!(body.contains(REAL_DATA), "{body}");

@@ -7,13 +7,21 @@
 /// A value every expression and text may read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Root {
+    /// `persona`: the persona's values.
     Persona,
+    /// `answers`: what was typed, by step.
     Answers,
+    /// `computed`: the scenario's computed values.
     Computed,
+    /// `inbox`: the messages sent.
     Inbox,
+    /// `today`: the rehearsal's date.
     Today,
+    /// `clock`: the rehearsal's time.
     Clock,
+    /// `scenario`: the scenario's own values.
     Scenario,
+    /// `reference`: the rehearsal's file reference.
     Reference,
 }
 

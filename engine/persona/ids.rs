@@ -29,6 +29,7 @@ fn all_digits(s: &str) -> bool {
 
 // --- Numéro fiscal (SPI): 13 digits, the last 3 are the first 10 mod 511.
 
+/// The 3-digit key that completes the first 10 digits of a numéro fiscal.
 pub fn numero_fiscal_key(first10: &str) -> Option<String> {
     let n: u64 = first10.parse().ok()?;
     Some(format!("{:03}", n % 511))
@@ -40,6 +41,7 @@ pub(crate) fn generate_numero_fiscal(rng: &mut (impl Rng + ?Sized)) -> String {
     first10 + &key
 }
 
+/// Whether `s` is a numéro fiscal with a valid key.
 pub fn numero_fiscal_valid(s: &str) -> bool {
     let s = compact(s);
     s.len() == 13 && all_digits(&s) && matches!(s.as_bytes()[0], b'0'..=b'3') && numero_fiscal_key(&s[..10]).as_deref() == Some(&s[10..])

@@ -168,7 +168,9 @@ pub(crate) fn label_of(field: &str) -> String {
 /// One fictitious person.
 #[derive(Clone, Debug)]
 pub struct Persona {
+    /// The seed the persona was generated from.
     pub seed: u64,
+    /// The persona's values, by name.
     pub values: Map<String, Value>,
     /// The date its ages are counted at.
     pub today: Date,
@@ -183,6 +185,7 @@ impl PartialEq for Persona {
 }
 
 impl Persona {
+    /// A persona with these values, its ages counted on `today`.
     pub fn new(seed: u64, values: Map<String, Value>, today: Date) -> Persona {
         Persona { seed, values, today, template_value: std::sync::OnceLock::new() }
     }
@@ -246,6 +249,7 @@ impl Persona {
         to_template(&out)
     }
 
+    /// The value named `field`, if any.
     pub fn get(&self, field: &str) -> Option<&Value> {
         self.values.get(field)
     }

@@ -28,6 +28,7 @@ pub struct Rehearsal {
     /// The scenario's fingerprint when the rehearsal started: a rehearsal
     /// of a scenario that changed since cannot go on.
     pub version: u64,
+    /// The persona's seed.
     pub seed: u64,
     /// The current step, by index.
     pub step: u16,
@@ -44,6 +45,7 @@ pub struct Rehearsal {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resume: Vec<u16>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The messages sent so far.
     pub inbox: Vec<Sent>,
     /// Failed attempts in a row, per step.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -97,7 +99,9 @@ fn is_zero(n: &u32) -> bool {
 /// persona derived from the seed.
 #[derive(Clone, Copy)]
 pub struct Stage<'a> {
+    /// The scenario played.
     pub scenario: &'a Scenario,
+    /// The persona playing it.
     pub persona: &'a Persona,
 }
 
@@ -132,7 +136,12 @@ pub enum Outcome {
     Incident,
     /// Refused: show the page again with these errors and values (values
     /// that looked like real data are not kept).
-    Invalid { errors: Vec<FieldError>, values: BTreeMap<String, String> },
+    Invalid {
+        /// What was wrong, field by field.
+        errors: Vec<FieldError>,
+        /// The values to show again.
+        values: BTreeMap<String, String>,
+    },
     /// A list's step changed without moving on (an item added, changed or
     /// removed, a form opened or closed); the status message to show, if any.
     Listed(Option<String>),
@@ -145,9 +154,13 @@ pub enum Outcome {
 /// What following a link from the inbox did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkOutcome {
+    /// The link was followed: the rehearsal moved on.
     Moved,
+    /// The link is too old.
     Expired,
+    /// The link was already followed.
     AlreadyUsed,
+    /// No such link.
     NoLink,
 }
 
@@ -187,6 +200,7 @@ impl Rehearsal {
                 .sum::<usize>()
     }
 
+    /// A new rehearsal of `scenario` for the persona of `seed`, started at `now`.
     pub fn start(scenario: &Scenario, seed: u64, now: u64) -> Rehearsal {
         Rehearsal {
             scenario: scenario.id.clone(),
@@ -235,6 +249,7 @@ impl Rehearsal {
         *self = Rehearsal::start(scenario, seed, now);
     }
 
+    /// The step the rehearsal is on.
     pub fn current<'s>(&self, scenario: &'s Scenario) -> &'s Step {
         &scenario.steps[usize::from(self.step).min(scenario.steps.len() - 1)]
     }

@@ -115,6 +115,7 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    /// The kind's name in scenario files.
     pub fn name(self) -> &'static str {
         match self {
             StepKind::Info => "info",

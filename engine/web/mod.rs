@@ -112,8 +112,11 @@ impl Default for Config {
 /// What every handler shares.
 pub struct AppState {
     current: ArcSwap<Loaded>,
+    /// Where visitors' sessions are kept.
     pub store: Arc<dyn SessionStore>,
+    /// The server's settings.
     pub config: Config,
+    /// The workshops open.
     pub workshops: Arc<crate::workshop::Registry>,
     /// Wrong join codes, per visitor and per address.
     join_failures: limits::Limiter,
@@ -123,9 +126,11 @@ pub struct AppState {
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
+/// The state handlers share.
 pub type Shared = Arc<AppState>;
 
 impl AppState {
+    /// The state serving `library`, with sessions in `store`.
     pub fn new(library: Library, store: Arc<dyn SessionStore>, mut config: Config) -> Shared {
         config.base_path = normalize_base_path(&config.base_path);
         Arc::new(AppState {
@@ -144,6 +149,7 @@ impl AppState {
         self.shutdown.send_replace(true);
     }
 
+    /// Turns true when the server begins to shut down.
     pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
         self.shutdown.subscribe()
     }
@@ -205,6 +211,7 @@ pub fn router(state: Shared) -> Router {
 pub enum ServeError {
     /// The address is taken, or not ours to listen on.
     Bind(SocketAddr, std::io::Error),
+    /// Serving failed.
     Io(std::io::Error),
 }
 

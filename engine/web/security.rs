@@ -45,6 +45,7 @@ pub fn check_frame_ancestor(origin: &str) -> Result<String, String> {
     }
 }
 
+/// Wraps `routes` in the security headers and the panic handler.
 pub fn wrap(routes: Router, state: Shared) -> Router {
     let csp = content_security_policy(&state.config.frame_ancestors);
     let mut headers = vec![

@@ -14,7 +14,9 @@ use std::time::Duration;
 /// served and only the scenarios are watched.
 #[derive(Clone, Debug)]
 pub struct Folders {
+    /// The scenarios folder.
     pub scenarios: PathBuf,
+    /// The themes folder, if any.
     pub themes: Option<PathBuf>,
 }
 
