@@ -5,10 +5,10 @@
 use axum::body::Body;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
-use miroir::library::{self, Library};
-use miroir::rehearsal::{Rehearsal, Stage};
-use miroir::session::{MemoryStore, Session};
-use miroir::web::{self, AppState};
+use miroir::testing::library::{self, Library};
+use miroir::testing::rehearsal::{Rehearsal, Stage};
+use miroir::testing::session::{MemoryStore, Session};
+use miroir::testing::web::{self, AppState};
 use std::hint::black_box;
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -33,14 +33,14 @@ fn benches(c: &mut Criterion) {
         let mut seed = 0;
         b.iter(|| {
             seed += 1;
-            black_box(miroir::persona::generate(&s.persona, seed))
+            black_box(miroir::testing::persona::generate(&s.persona, seed))
         });
     });
 
     // A rehearsal on the income step, as a visitor would have it, served
     // through the router: session, persona, view, theme template, banner.
     let test = &s.tests[0];
-    let at_income = miroir::walkthrough::replay_to(&s, test, "revenus").unwrap();
+    let at_income = miroir::testing::walkthrough::replay_to(&s, test, "revenus").unwrap();
     // Rendered each time (no page cache), then reloaded from the cache.
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let url = format!("/scenarios/{SCENARIO}/etape/revenus");

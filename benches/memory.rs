@@ -12,9 +12,9 @@
 //! shared persona cache holds, and what the session store's weigher
 //! counts for the same sessions. Run with `cargo bench --bench memory`.
 
-use miroir::library::Library;
-use miroir::rehearsal::Rehearsal;
-use miroir::session::{MemoryStore, Session, SessionStore};
+use miroir::testing::library::Library;
+use miroir::testing::rehearsal::Rehearsal;
+use miroir::testing::session::{MemoryStore, Session, SessionStore};
 use std::process::Command;
 
 // The allocator of the `miroir` binary, so that figures match the server's.
@@ -45,13 +45,13 @@ fn measure(state: &str) {
     let ids: Vec<String> = lib.scenarios.keys().cloned().collect();
     let tax = lib.get(TAX_RETURN).unwrap().clone();
     let before = resident();
-    let cache_before = miroir::scenario::persona_cache_bytes();
+    let cache_before = miroir::testing::scenario::persona_cache_bytes();
     runtime.block_on(async {
         for i in 0..COUNT {
             let r = match state {
                 "started" => Rehearsal::start(lib.get(&ids[i % ids.len()]).unwrap(), seed(i), 1_775_030_400),
                 _ => {
-                    let r = miroir::walkthrough::reach(&tax, seed(i), HALFWAY).expect("a walkthrough reaches the income step");
+                    let r = miroir::testing::walkthrough::reach(&tax, seed(i), HALFWAY).expect("a walkthrough reaches the income step");
                     assert_eq!(r.current(&tax).id, HALFWAY);
                     r
                 }
@@ -67,7 +67,7 @@ fn measure(state: &str) {
     let weighed = store.weighted_bytes();
     // The persona cache, counted apart: it is bounded
     // (`PERSONA_CACHE_BYTES`) and shared by every rehearsal.
-    let cache = miroir::scenario::persona_cache_bytes().saturating_sub(cache_before);
+    let cache = miroir::testing::scenario::persona_cache_bytes().saturating_sub(cache_before);
     let what = match state {
         "started" => "started, unanswered (every bundled scenario)",
         _ => "halfway through the tax return (at `revenus`, 5 steps answered)",
@@ -78,7 +78,7 @@ fn measure(state: &str) {
         added as f64 / 1048576.0,
         added as f64 / COUNT as f64,
         cache as f64 / 1048576.0,
-        miroir::scenario::PERSONA_CACHE_BYTES >> 20,
+        miroir::testing::scenario::PERSONA_CACHE_BYTES >> 20,
         cache as f64 / COUNT as f64,
         added.saturating_sub(cache) as f64 / COUNT as f64,
         weighed as f64 / COUNT as f64,

@@ -9,9 +9,9 @@ mod redis_server;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use miroir::library::{self, Library};
-use miroir::session::{MemoryStore, RedisStore, Session, SessionStore};
-use miroir::web::{self, AppState};
+use miroir::testing::library::{self, Library};
+use miroir::testing::session::{MemoryStore, RedisStore, Session, SessionStore};
+use miroir::testing::web::{self, AppState};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
@@ -99,7 +99,7 @@ fn main() {
     let redis = redis_server::RedisServer::start_with(&["--appendfsync", "everysec"]);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let _guard = runtime.enter();
-    let redis_store = Arc::new(RedisStore::open(&redis.url(), miroir::session::IDLE).unwrap());
+    let redis_store = Arc::new(RedisStore::open(&redis.url(), miroir::testing::session::IDLE).unwrap());
     let stores: [(&str, Arc<dyn SessionStore>); 2] = [("memory", Arc::new(MemoryStore::default())), ("redis", redis_store.clone())];
     let routers: Vec<(&str, axum::Router)> = stores
         .iter()
@@ -136,7 +136,7 @@ fn main() {
     let (mut count, mut usage, mut packed, mut json) = (0u64, 0u64, 0u64, 0u64);
     for s in bundled.scenarios.values() {
         for test in &s.tests {
-            let Ok(r) = miroir::walkthrough::run(s, test) else { continue };
+            let Ok(r) = miroir::testing::walkthrough::run(s, test) else { continue };
             let mut session = Session::default();
             session.put(r);
             let id = uuid::Uuid::new_v4();

@@ -120,7 +120,7 @@ fn is_offset(s: &str) -> bool {
 
 /// Reads `05/03/1961`, `5/3/1961`, `05-03-1961` or `1961-03-05` into
 /// `05/03/1961`, checking the day exists.
-pub fn parse_date(s: &str) -> Option<String> {
+pub(crate) fn parse_date(s: &str) -> Option<String> {
     let s = s.trim();
     let parts: Vec<&str> = s.split(['/', '-', '.', ' ']).filter(|p| !p.is_empty()).collect();
     let [a, b, c] = parts.as_slice() else { return None };
@@ -135,7 +135,7 @@ pub fn parse_date(s: &str) -> Option<String> {
 }
 
 /// `05/03/1961` as a date.
-pub fn to_date(text: &str) -> Option<Date> {
+pub(crate) fn to_date(text: &str) -> Option<Date> {
     let canonical = parse_date(text)?;
     let mut parts = canonical.split('/').map(|p| p.parse::<i32>().ok());
     let (d, m, y) = (parts.next()??, parts.next()??, parts.next()??);
@@ -145,7 +145,7 @@ pub fn to_date(text: &str) -> Option<Date> {
 /// `date` moved by `n` days, months or years. A month or year later than
 /// the 31st of January is the last day of February: the real sites count
 /// so, and a date that does not exist is never the answer.
-pub fn shift(date: Date, n: i32, unit: Unit) -> Option<Date> {
+pub(crate) fn shift(date: Date, n: i32, unit: Unit) -> Option<Date> {
     match unit {
         Unit::Days => date.checked_add(Duration::days(i64::from(n))),
         Unit::Months | Unit::Years => {

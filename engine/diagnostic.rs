@@ -109,7 +109,7 @@ const SUGGESTED_MAX_LEN: usize = 100;
 /// Typos count as edits (a swap of two letters is one); a candidate is
 /// kept within a third of the word's length, or when it starts the same
 /// way and is very similar.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     // Both measures cost the product of the lengths (and Damerau-Levenshtein
     // as much memory): a 200 KB step id took seconds. Nobody typos that long.
     if word.len() > SUGGESTED_MAX_LEN {

@@ -4,7 +4,7 @@
 //! HTML-escaped, undefined values are errors, every evaluation has a fuel
 //! budget, and there is no loader, so author text can read no file.
 
-pub mod names;
+pub(crate) mod names;
 
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, Expression, State, UndefinedBehavior};
@@ -15,10 +15,10 @@ use std::sync::{Arc, LazyLock, RwLock};
 
 /// Instructions an evaluation may run: enough for any honest scenario, far
 /// too few for a loop that would hang a server.
-pub const FUEL: u64 = 50_000;
+pub(crate) const FUEL: u64 = 50_000;
 
 /// The shared environment: filters and functions authors may use.
-pub static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+pub(crate) static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|name| if name.ends_with(PLAIN) { AutoEscape::None } else { AutoEscape::Html });
@@ -43,7 +43,7 @@ const PLAIN: &str = ".txt";
 
 /// Registers miroir's filters and functions on `env` (the web layer's theme
 /// environment uses them too).
-pub fn add_filters(env: &mut Environment<'_>) {
+pub(crate) fn add_filters(env: &mut Environment<'_>) {
     env.add_filter("money", |v: Value| money(&v));
     env.add_filter("number", |v: Value| number(&v));
     env.add_filter("nir", |v: String| crate::persona::ids::format_nir(&v));
@@ -59,7 +59,7 @@ pub fn add_filters(env: &mut Environment<'_>) {
 }
 
 /// A QR code of `text` as inline SVG markup, labelled for screen readers.
-pub fn qr_markup(text: &str) -> Result<String, ExprError> {
+pub(crate) fn qr_markup(text: &str) -> Result<String, ExprError> {
     Ok(qr_svg(text.to_owned())?.to_string())
 }
 
@@ -74,13 +74,13 @@ fn qr_svg(text: String) -> Result<Value, Error> {
 }
 
 /// Whole or decimal euros as French pages print them: `24 000 €`, `1 234,50 €`.
-pub fn money(v: &Value) -> String {
+pub(crate) fn money(v: &Value) -> String {
     format!("{} €", number(v))
 }
 
 /// A number with French digit grouping (narrow no-break spaces) and a
 /// decimal comma; cents only when there are some.
-pub fn number(v: &Value) -> String {
+pub(crate) fn number(v: &Value) -> String {
     let f = match f64::try_from(v.clone()) {
         Ok(f) => f,
         Err(_) => return v.to_string(),
@@ -100,7 +100,7 @@ pub fn number(v: &Value) -> String {
     if rest == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped},{rest:02}") }
 }
 
-pub const MONTHS: [&str; 12] =
+pub(crate) const MONTHS: [&str; 12] =
     ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
 
 /// `mois(-2)`: the month two months before today, as `septembre 2026`.
@@ -114,7 +114,7 @@ fn month_label(state: &State, offset: i64) -> Result<String, Error> {
 }
 
 /// Any serializable value, as templates and expressions see it.
-pub fn to_value<T: serde::Serialize>(value: &T) -> Value {
+pub(crate) fn to_value<T: serde::Serialize>(value: &T) -> Value {
     Value::from(minijinja::value::Serde(value))
 }
 
@@ -151,10 +151,10 @@ impl From<Error> for ExprError {
 /// The longest line a text, an expression or a theme template may have.
 /// minijinja counts columns in 16 bits: a syntax error past column 65 535
 /// overflows (a panic in builds with overflow checks, as the fuzzer found).
-pub const MAX_LINE_CHARS: usize = 60_000;
+pub(crate) const MAX_LINE_CHARS: usize = 60_000;
 
 /// Refuses a source with a line longer than [`MAX_LINE_CHARS`].
-pub fn check_line_lengths(source: &str) -> Result<(), ExprError> {
+pub(crate) fn check_line_lengths(source: &str) -> Result<(), ExprError> {
     let longest = source.lines().filter(|l| l.len() > MAX_LINE_CHARS).map(|l| l.chars().count()).max().unwrap_or(0);
     if longest > MAX_LINE_CHARS {
         return Err(ExprError(format!("a line is {longest} characters long; at most {MAX_LINE_CHARS}")));
@@ -176,6 +176,7 @@ impl fmt::Debug for Expr {
 }
 
 impl Expr {
+    /// Compiles `source`, an expression without `{{ }}`.
     pub fn compile(source: &str) -> Result<Expr, ExprError> {
         // Compiled once per source text: a compiled expression holds about
         // 8 KiB, and the same conditions come back across steps and files.
@@ -189,6 +190,7 @@ impl Expr {
         Ok(e)
     }
 
+    /// The expression as written.
     pub fn source(&self) -> &str {
         &self.source
     }
@@ -224,7 +226,7 @@ pub struct Text {
 /// Escapes the HTML special characters of a template's literal text, not
 /// of its tags: what an author writes never becomes markup, while what the
 /// tags print is escaped by the environment.
-pub fn escape_literals(source: &str) -> String {
+pub(crate) fn escape_literals(source: &str) -> String {
     let mut out = String::with_capacity(source.len() + 16);
     let mut rest = source;
     loop {

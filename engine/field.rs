@@ -43,6 +43,7 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// The type's name in scenario files.
     pub fn name(self) -> &'static str {
         match self {
             FieldType::Text => "text",
@@ -63,6 +64,7 @@ impl FieldType {
         }
     }
 
+    /// Whether the type takes a list of options.
     pub fn has_options(self) -> bool {
         matches!(self, FieldType::Select | FieldType::Radio)
     }
@@ -104,11 +106,17 @@ impl FieldType {
 /// What was wrong with a value, before the scenario's wording is applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Problem {
+    /// Left empty, but required.
     Required,
+    /// Not a value of the field's type.
     Invalid,
+    /// Longer than allowed.
     TooLong,
+    /// Below the minimum.
     Min,
+    /// Above the maximum.
     Max,
+    /// Does not match the field's pattern.
     Pattern,
     /// Cents in an amount declared in whole euros.
     Cents,
@@ -119,6 +127,7 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// The problem's name in scenario files.
     pub fn key(self) -> &'static str {
         match self {
             Problem::Required => "required",
@@ -140,7 +149,7 @@ pub const REAL_DATA_MESSAGE: &str = "N'utilisez pas de vraies données : reprene
 
 /// The real sites' style of wording, used when the scenario gives none.
 /// May use `{{ label }}`, `{{ min }}`, `{{ max }}`, `{{ max_length }}`.
-pub fn default_message(kind: FieldType, problem: Problem, grouped: bool) -> &'static str {
+pub(crate) fn default_message(kind: FieldType, problem: Problem, grouped: bool) -> &'static str {
     use FieldType as F;
     match problem {
         Problem::Required => match kind {
@@ -185,7 +194,7 @@ pub fn default_message(kind: FieldType, problem: Problem, grouped: bool) -> &'st
 }
 
 /// A date field's `max` of `today` says so in the real sites' words.
-pub const NOT_IN_FUTURE: &str = "La date ne peut pas être postérieure à la date du jour.";
+pub(crate) const NOT_IN_FUTURE: &str = "La date ne peut pas être postérieure à la date du jour.";
 
 /// The rules of one field, as the engine checks them.
 #[derive(Clone, Debug)]
@@ -214,7 +223,7 @@ pub struct Rules<'a> {
 /// end for the people helped. A multi-line text keeps its line breaks (the
 /// `\r\n` browsers send becomes `\n`) and tabs; in a one-line value they
 /// become spaces.
-pub fn strip_controls(raw: &str, multiline: bool) -> String {
+pub(crate) fn strip_controls(raw: &str, multiline: bool) -> String {
     let raw = if multiline && raw.contains('\r') { raw.replace("\r\n", "\n").replace('\r', "\n") } else { raw.to_owned() };
     if !raw.chars().any(char::is_control) {
         return raw;
@@ -231,7 +240,7 @@ pub fn strip_controls(raw: &str, multiline: bool) -> String {
 
 /// Cleans up and checks what was typed. Returns the canonical value to
 /// keep, or what is wrong. Checkbox groups arrive joined by `\n`.
-pub fn normalize(rules: &Rules, raw: &str) -> Result<String, Problem> {
+pub(crate) fn normalize(rules: &Rules, raw: &str) -> Result<String, Problem> {
     use FieldType as F;
     let kind = rules.kind;
     let raw = if kind == F::Password || kind == F::Textarea { raw.to_owned() } else { raw.trim().to_owned() };
@@ -337,7 +346,7 @@ pub fn normalize(rules: &Rules, raw: &str) -> Result<String, Problem> {
 
 /// Whether two values of a field are the same answer: identifiers compare
 /// without spaces and case, texts trimmed.
-pub fn same(kind: FieldType, a: &str, b: &str) -> bool {
+pub(crate) fn same(kind: FieldType, a: &str, b: &str) -> bool {
     use FieldType as F;
     match kind {
         F::Password => a == b,
@@ -353,7 +362,7 @@ pub fn same(kind: FieldType, a: &str, b: &str) -> bool {
 
 /// Reads `24 000`, `24000,50`, `24.000,50 €`, `-3`. With `money`, a dot
 /// followed by three digits groups thousands.
-pub fn parse_number(s: &str, money: bool) -> Option<f64> {
+pub(crate) fn parse_number(s: &str, money: bool) -> Option<f64> {
     let mut t: String = s
         .trim()
         .trim_end_matches('€')
@@ -379,7 +388,7 @@ pub fn parse_number(s: &str, money: bool) -> Option<f64> {
 }
 
 /// `24000`, `1250.5` as canonical text.
-pub fn format_number(n: f64) -> String {
+pub(crate) fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n}") }
 }
 

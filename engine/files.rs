@@ -12,6 +12,7 @@ pub struct SourceFile {
     pub path: String,
     /// How to name the file to a person: `scenarios/impots/declaration.yaml`.
     pub display: String,
+    /// The file's content.
     pub bytes: Cow<'static, [u8]>,
 }
 
@@ -28,6 +29,7 @@ impl SourceFile {
 /// Files in a stable order (sorted by path).
 #[derive(Clone, Debug, Default)]
 pub struct FileSet {
+    /// The files, in order.
     pub files: Vec<SourceFile>,
 }
 
@@ -89,6 +91,7 @@ impl FileSet {
         self
     }
 
+    /// The file at `path`, if any.
     pub fn get(&self, path: &str) -> Option<&SourceFile> {
         self.files.iter().find(|f| f.path == path)
     }

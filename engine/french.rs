@@ -8,7 +8,7 @@
 /// An `h` is taken as mute, as in nearly every first name and commune
 /// (`d'Hélène`, `d'Hyères`); a `y` before a consonant elides (`d'Yves`),
 /// before a vowel it does not (`de Yann`).
-pub fn de(word: &str) -> String {
+pub(crate) fn de(word: &str) -> String {
     let word = word.trim_start();
     if let Some(rest) = word.strip_prefix("Le ") {
         return format!("du {rest}");
@@ -32,7 +32,7 @@ fn elides(word: &str) -> bool {
 }
 
 /// An age or a duration in years: `moins d'un an`, `1 an`, `54 ans`.
-pub fn years(n: i64) -> String {
+pub(crate) fn years(n: i64) -> String {
     match n {
         i64::MIN..=0 => "moins d'un an".to_owned(),
         1 => "1 an".to_owned(),

@@ -12,14 +12,14 @@ use std::sync::Arc;
 
 /// One line of what to enter.
 #[derive(Clone, Debug, Serialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub label_html: String,
     pub value: String,
 }
 
 /// One step of the handout.
 #[derive(Clone, Debug, Serialize)]
-pub struct GuideStep {
+pub(crate) struct GuideStep {
     pub number: usize,
     pub section: Option<String>,
     pub title_html: String,
@@ -33,7 +33,7 @@ pub struct GuideStep {
 /// The fiche pas à pas of `scenario` for the persona of `seed` (or of the
 /// first walkthrough), by the first walkthrough that this persona can
 /// follow to its end.
-pub fn for_seed(scenario: &Scenario, seed: Option<u64>) -> Result<(Vec<GuideStep>, Arc<Persona>), Failure> {
+pub(crate) fn for_seed(scenario: &Scenario, seed: Option<u64>) -> Result<(Vec<GuideStep>, Arc<Persona>), Failure> {
     // The persona exactly as the learner has it, by whichever walkthrough
     // its path follows to the end: never another person's traits.
     let tries: Vec<(usize, As)> = match seed {
@@ -51,7 +51,7 @@ pub fn for_seed(scenario: &Scenario, seed: Option<u64>) -> Result<(Vec<GuideStep
 }
 
 /// The fiche pas à pas of `scenario`, as the persona of `who` would fill it.
-pub fn step_by_step(scenario: &Scenario, index: usize, who: As) -> Result<(Vec<GuideStep>, Arc<Persona>), Failure> {
+pub(crate) fn step_by_step(scenario: &Scenario, index: usize, who: As) -> Result<(Vec<GuideStep>, Arc<Persona>), Failure> {
     let Some(first) = scenario.tests.get(index) else {
         return Err(Failure { pos: Default::default(), message: "the scenario has no walkthrough".into() });
     };

@@ -15,21 +15,23 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
 /// The bundled scenarios and themes, embedded at build time.
-pub static EMBEDDED_SCENARIOS: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/scenarios");
-pub static EMBEDDED_THEMES: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/themes");
+pub(crate) static EMBEDDED_SCENARIOS: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/scenarios");
+pub(crate) static EMBEDDED_THEMES: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/themes");
 
 /// The schema scenario files are checked against.
-pub static SCENARIO_SCHEMA: LazyLock<serde_json::Value> = LazyLock::new(yaml::shape::schema_of::<ScenarioFile>);
+pub(crate) static SCENARIO_SCHEMA: LazyLock<serde_json::Value> = LazyLock::new(yaml::shape::schema_of::<ScenarioFile>);
 /// The schema step group files are checked against.
-pub static GROUP_SCHEMA: LazyLock<serde_json::Value> = LazyLock::new(yaml::shape::schema_of::<GroupFile>);
+pub(crate) static GROUP_SCHEMA: LazyLock<serde_json::Value> = LazyLock::new(yaml::shape::schema_of::<GroupFile>);
 
 /// Step group files end so; other `.yaml` files are scenarios.
 pub const GROUP_SUFFIX: &str = ".group.yaml";
 
 #[derive(Clone, Debug, Default)]
+/// Every scenario, group and theme loaded, with what was wrong.
 pub struct Library {
     /// Valid scenarios by id, in id order.
     pub scenarios: BTreeMap<String, Arc<Scenario>>,
+    /// The themes loaded.
     pub themes: ThemeSet,
     /// Step group ids that loaded.
     pub groups: Vec<String>,
@@ -42,6 +44,7 @@ pub struct Library {
     pub files_read: usize,
     /// Walkthroughs run, and how many passed.
     pub walkthroughs_run: usize,
+    /// Walkthroughs that passed.
     pub walkthroughs_passed: usize,
     /// Scenarios served in their last good version: their file broke since.
     pub kept: Vec<String>,
@@ -171,10 +174,12 @@ impl Library {
         self
     }
 
+    /// The scenario with this id.
     pub fn get(&self, id: &str) -> Option<&Arc<Scenario>> {
         self.scenarios.get(id)
     }
 
+    /// How many diagnostics are errors.
     pub fn error_count(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
@@ -201,10 +206,12 @@ impl Library {
     }
 }
 
+/// The scenarios and step groups built into the binary.
 pub fn embedded_scenarios() -> FileSet {
     FileSet::from_embedded(&EMBEDDED_SCENARIOS, "scenarios")
 }
 
+/// The themes built into the binary.
 pub fn embedded_themes() -> FileSet {
     FileSet::from_embedded(&EMBEDDED_THEMES, "themes")
 }
@@ -212,10 +219,10 @@ pub fn embedded_themes() -> FileSet {
 /// How the bundled step groups are named when they come with a folder of
 /// the author's own: apart from the folder's files, and not counted as read
 /// or checked unless a scenario includes them.
-pub const BUNDLED_GROUPS: &str = "(bundled)";
+pub(crate) const BUNDLED_GROUPS: &str = "(bundled)";
 
 /// The bundled step groups, named under [`BUNDLED_GROUPS`].
-pub fn bundled_groups() -> FileSet {
+pub(crate) fn bundled_groups() -> FileSet {
     let mut set = FileSet::from_embedded(&EMBEDDED_SCENARIOS, BUNDLED_GROUPS);
     set.files.retain(|f| f.path.ends_with(GROUP_SUFFIX));
     set

@@ -12,24 +12,24 @@ use std::mem::size_of;
 const ALLOCATION: usize = 16;
 
 /// The heap bytes of a string.
-pub fn text(s: &str) -> usize {
+pub(crate) fn text(s: &str) -> usize {
     if s.is_empty() { 0 } else { s.len() + ALLOCATION }
 }
 
 /// The heap bytes of a vector of `len` items of `T` (their own heap aside).
-pub fn vec_of<T>(len: usize) -> usize {
+pub(crate) fn vec_of<T>(len: usize) -> usize {
     if len == 0 { 0 } else { len * size_of::<T>() + ALLOCATION }
 }
 
 /// The bytes one entry takes in a `BTreeMap<K, V>` (their own heap aside):
 /// nodes hold up to eleven entries, and the small maps of a rehearsal
 /// leave about half of them empty.
-pub fn map_entry<K, V>() -> usize {
+pub(crate) fn map_entry<K, V>() -> usize {
     (size_of::<K>() + size_of::<V>()) * 2
 }
 
 /// The heap bytes of a JSON value, as `serde_json` holds it.
-pub fn json(v: &Value) -> usize {
+pub(crate) fn json(v: &Value) -> usize {
     match v {
         Value::Null | Value::Bool(_) | Value::Number(_) => 0,
         Value::String(s) => text(s),

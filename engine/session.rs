@@ -3,7 +3,7 @@
 //! one is bounded and forgets idle sessions, and the trait's futures let a
 //! networked store (Redis) take its place without touching the handlers.
 
-pub mod redis;
+pub(crate) mod redis;
 
 pub use self::redis::RedisStore;
 use crate::rehearsal::Rehearsal;
@@ -15,7 +15,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 /// The cookie's value: a random (v4) id, unguessable.
-pub type SessionId = Uuid;
+pub(crate) type SessionId = Uuid;
 
 /// A visitor's rehearsals, one per scenario. A small vector: a visitor
 /// rarely runs more than a few, and a map would allocate room for eleven.
@@ -149,12 +149,15 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+pub(crate) type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// Where sessions live.
 pub trait SessionStore: Send + Sync + 'static {
+    /// The session with this id, if any.
     fn load(&self, id: SessionId) -> StoreFuture<'_, Option<Session>>;
+    /// Stores `session` under `id`.
     fn save(&self, id: SessionId, session: Session) -> StoreFuture<'_, ()>;
+    /// Forgets the session with this id.
     fn remove(&self, id: SessionId) -> StoreFuture<'_, ()>;
     /// Sessions held, for health and metrics.
     fn count(&self) -> u64;
@@ -181,9 +184,10 @@ const ENTRY_OVERHEAD: usize = 160;
 pub const IDLE: Duration = Duration::from_secs(8 * 3600);
 
 /// The memory store's bound by default.
-pub const DEFAULT_MAX_BYTES: u64 = 256 << 20;
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 256 << 20;
 
 impl MemoryStore {
+    /// A store holding at most about `max_bytes`, forgetting sessions idle for `idle`.
     pub fn new(max_bytes: u64, idle: Duration) -> MemoryStore {
         let cache = moka::sync::Cache::builder()
             .max_capacity(max_bytes)

@@ -19,19 +19,20 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 /// The theme every other one ends up extending.
-pub const BASE: &str = "base";
+pub(crate) const BASE: &str = "base";
 
 /// `theme.yaml`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Theme")]
-pub struct ThemeFile {
+pub(crate) struct ThemeFile {
     /// The fictional service name shown in the header, e.g. "Impôts — simulation".
     pub label: Located<String>,
     /// The theme this one builds on (default `base`; none for `base` itself).
     #[serde(default)]
     pub extends: Option<Located<String>>,
     /// What the theme evokes, for authors.
+    #[allow(dead_code)] // for authors; the loader does not read it
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -233,7 +234,7 @@ fn check_template(display: &str, name: &str, source: &str) -> Result<(), Diagnos
     }
 }
 
-pub fn content_type(path: &str) -> &'static str {
+pub(crate) fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next().unwrap_or("").to_ascii_lowercase().as_str() {
         "css" => "text/css; charset=utf-8",
         "js" => "text/javascript; charset=utf-8",

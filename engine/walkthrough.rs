@@ -31,7 +31,7 @@ pub fn clock(scenario: &Scenario) -> u64 {
 }
 
 /// The persona a walkthrough plays.
-pub fn persona(scenario: &Scenario, test: &Walkthrough) -> std::sync::Arc<Persona> {
+pub(crate) fn persona(scenario: &Scenario, test: &Walkthrough) -> std::sync::Arc<Persona> {
     scenario.persona_of(test.seed, scenario.tests.iter().position(|t| t.name == test.name))
 }
 
@@ -71,7 +71,9 @@ pub enum Next {
 /// A walkthrough being played: it remembers how many attempts of each step
 /// were used.
 pub struct Script<'a> {
+    /// The scenario walked through.
     pub scenario: &'a Scenario,
+    /// The walkthrough followed.
     pub test: &'a Walkthrough,
     used: BTreeMap<String, usize>,
     last_attempt: bool,
@@ -82,6 +84,7 @@ pub struct Script<'a> {
 }
 
 impl<'a> Script<'a> {
+    /// A script that follows `test` through `scenario`.
     pub fn new(scenario: &'a Scenario, test: &'a Walkthrough) -> Script<'a> {
         Script { scenario, test, used: BTreeMap::new(), last_attempt: true, attempt_pos: test.pos, for_persona: false }
     }
@@ -346,7 +349,7 @@ impl<'a> Script<'a> {
 }
 
 /// Runs every walkthrough of `scenario`; one diagnostic per failure.
-pub fn run_all(scenario: &Scenario) -> Vec<Diagnostic> {
+pub(crate) fn run_all(scenario: &Scenario) -> Vec<Diagnostic> {
     scenario
         .tests
         .iter()
@@ -369,7 +372,7 @@ pub fn replay_to(scenario: &Scenario, test: &Walkthrough, step: &str) -> Option<
 
 /// Whose persona a replay plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum As {
+pub(crate) enum As {
     /// The walkthrough's own seed and traits.
     Itself,
     /// Another seed, with the walkthrough's traits (same name, same
@@ -395,7 +398,7 @@ pub fn reach(scenario: &Scenario, seed: u64, step: &str) -> Option<Rehearsal> {
 /// persona of `seed` if a walkthrough allows it, else with a walkthrough's
 /// traits, else as a walkthrough's own persona. Never for a learner, whose
 /// persona must not change ([`reach`]).
-pub fn reach_with_traits(scenario: &Scenario, seed: u64, step: &str) -> Option<Rehearsal> {
+pub(crate) fn reach_with_traits(scenario: &Scenario, seed: u64, step: &str) -> Option<Rehearsal> {
     if let Some(r) = reach(scenario, seed, step) {
         return Some(r);
     }
@@ -406,7 +409,7 @@ pub fn reach_with_traits(scenario: &Scenario, seed: u64, step: &str) -> Option<R
 
 /// Plays walkthrough `index` to its end, calling `observe` before each move
 /// with the rehearsal as it is then.
-pub fn observe(
+pub(crate) fn observe(
     scenario: &Scenario,
     index: usize,
     who: As,
@@ -419,7 +422,7 @@ pub fn observe(
 /// its pre-filled values over the walkthrough's fixed ones, and the
 /// walkthrough's `expect:` left unchecked, since they hold for the
 /// walkthrough's own numbers.
-pub fn observe_for_persona(
+pub(crate) fn observe_for_persona(
     scenario: &Scenario,
     index: usize,
     who: As,
@@ -507,7 +510,7 @@ enum ListError {
 
 /// The values a page would post if submitted as shown: pre-filled values,
 /// earlier answers, ticked boxes. On a list's step, "Continuer".
-pub fn page_form(r: &Rehearsal, stage: Stage, now: u64) -> Result<Vec<(String, String)>, ScenarioError> {
+pub(crate) fn page_form(r: &Rehearsal, stage: Stage, now: u64) -> Result<Vec<(String, String)>, ScenarioError> {
     let view = r.view(stage, now, None)?;
     let mut form = Vec::new();
     if view.list.as_ref().is_some_and(|l| l.open.is_none()) {

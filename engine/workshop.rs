@@ -12,8 +12,8 @@
 mod progress;
 mod redis;
 
-pub use self::progress::{progress, room_title};
-pub use self::redis::RedisWorkshops;
+pub(crate) use self::progress::{progress, room_title};
+pub(crate) use self::redis::RedisWorkshops;
 use crate::session::SessionId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,17 +23,17 @@ use tokio::sync::watch;
 
 /// Join codes use letters and digits that cannot be mistaken for one
 /// another: no O/0, no I/1.
-pub const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-pub const CODE_LENGTH: usize = 6;
+pub(crate) const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+pub(crate) const CODE_LENGTH: usize = 6;
 /// A room holds at most this many learners.
-pub const MAX_LEARNERS: usize = 60;
+pub(crate) const MAX_LEARNERS: usize = 60;
 /// Longest pseudonym accepted, in characters.
-pub const MAX_PSEUDONYM: usize = 30;
+pub(crate) const MAX_PSEUDONYM: usize = 30;
 /// Live workshops at most, by default.
-pub const MAX_WORKSHOPS: u64 = 10_000;
+pub(crate) const MAX_WORKSHOPS: u64 = 10_000;
 
 /// A fresh join code, from 32 random characters' worth of a v4 UUID.
-pub fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     let mut bits = uuid::Uuid::new_v4().as_u128();
     (0..CODE_LENGTH)
         .map(|_| {
@@ -45,12 +45,12 @@ pub fn new_code() -> String {
 }
 
 /// A trainer's private token: 128 random bits, unguessable.
-pub fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
 /// A typed code as we compare it: upper case, without spaces or dashes.
-pub fn normalize_code(typed: &str) -> String {
+pub(crate) fn normalize_code(typed: &str) -> String {
     typed.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
 }
 
@@ -81,7 +81,7 @@ static SPELLED_EMAIL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::n
 /// Why a pseudonym is refused, in the words shown to the learner. The name
 /// is first folded with NFKC, so that fullwidth digits and `＠` are checked
 /// as the digits and `@` they show; invisible characters are dropped.
-pub fn check_pseudonym(typed: &str) -> Result<String, &'static str> {
+pub(crate) fn check_pseudonym(typed: &str) -> Result<String, &'static str> {
     use unicode_normalization::UnicodeNormalization;
     let folded: String = typed.nfkc().filter(|c| shows(*c)).collect();
     let name = folded.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -246,7 +246,7 @@ pub struct Room {
 /// Where a registry's changes go beyond this instance (Redis, for several
 /// instances behind one address): each is told after the change is made
 /// here, and must not block.
-pub trait Replica: Send + Sync {
+pub(crate) trait Replica: Send + Sync {
     fn opened(&self, workshop: &Workshop);
     /// A learner joined, or their progress changed.
     fn learner(&self, code: &str, learner: &Learner);

@@ -7,9 +7,7 @@
 use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
-use miroir::library::Library;
-use miroir::session::MemoryStore;
-use miroir::web::{self, AppState, Config};
+use miroir::{AppState, Config, Library, Limits, MemoryStore};
 use std::sync::Arc;
 
 /// Where miroir is mounted.
@@ -19,7 +17,7 @@ pub const PREFIX: &str = "/entrainement";
 pub fn app() -> Router {
     let config = Config { base_path: PREFIX.into(), ..Config::default() };
     let state = AppState::new(Library::embedded(), Arc::new(MemoryStore::default()), config);
-    Router::new().route("/", get(home)).nest(PREFIX, web::router(state))
+    Router::new().route("/", get(home)).nest(PREFIX, miroir::router(state))
 }
 
 async fn home() -> Html<&'static str> {
@@ -40,5 +38,5 @@ async fn main() -> std::io::Result<()> {
     // connection cap and shutdown deadline, and gives handlers the peer's
     // address, so that miroir's limits (wrong join codes, workshops opened)
     // count per address rather than for everyone together.
-    web::server::serve(listener, app(), web::server::Limits::default(), web::shutdown_signal()).await
+    miroir::serve_app(listener, app(), Limits::default(), miroir::shutdown_signal()).await
 }

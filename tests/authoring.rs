@@ -2,7 +2,7 @@
 //! and the JSON Schema checked against every bundled scenario with an
 //! independent validator.
 
-use miroir::library::{self, GROUP_SUFFIX};
+use miroir::testing::library::{self, GROUP_SUFFIX};
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_miroir");

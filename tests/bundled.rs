@@ -1,8 +1,8 @@
 //! Every bundled scenario loads without a single diagnostic, and every one
 //! of its walkthroughs passes.
 
-use miroir::library::Library;
-use miroir::walkthrough;
+use miroir::testing::library::Library;
+use miroir::testing::walkthrough;
 
 #[test]
 fn bundled_library_is_clean() {

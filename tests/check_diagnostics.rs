@@ -2,8 +2,8 @@
 //! reported with its exact file, line, column and message, and the valid
 //! scenario next to the broken ones is still served.
 
-use miroir::files::FileSet;
-use miroir::library::{self, Library};
+use miroir::testing::files::FileSet;
+use miroir::testing::library::{self, Library};
 use std::path::Path;
 use std::process::Command;
 

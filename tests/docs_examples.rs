@@ -11,8 +11,8 @@
 mod common;
 
 use common::Client;
-use miroir::files::FileSet;
-use miroir::library::{self, Library};
+use miroir::testing::files::FileSet;
+use miroir::testing::library::{self, Library};
 
 struct Block {
     marker: String,

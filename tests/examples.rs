@@ -34,7 +34,7 @@ async fn miroir_runs_under_a_prefix_of_another_application() {
 
     let (status, _, catalogue) = send(&app, get("/entrainement", None)).await;
     assert_eq!(status, StatusCode::OK, "{catalogue}");
-    let plain = miroir::expr::plain(&catalogue);
+    let plain = miroir::testing::expr::plain(&catalogue);
     assert!(plain.contains("href=\"/entrainement/scenarios/impots/declaration-revenus\""), "{plain}");
     assert!(plain.contains("href=\"/entrainement/static/base/base.css\""));
     assert!(plain.contains("href=\"/entrainement/_miroir/miroir.css\""));
@@ -57,8 +57,8 @@ async fn miroir_runs_under_a_prefix_of_another_application() {
     let pair = cookie.split(';').next().unwrap().to_owned();
     let (status, _, page) = send(&app, get(&location, Some(&pair))).await;
     assert_eq!(status, StatusCode::OK);
-    let plain = miroir::expr::plain(&page);
+    let plain = miroir::testing::expr::plain(&page);
     assert!(plain.contains("action=\"/entrainement/scenarios/impots/declaration-revenus/etape/connexion\""), "{plain}");
     assert!(plain.contains("href=\"/entrainement/scenarios/impots/declaration-revenus/fiche\""));
-    assert!(page.contains(miroir::web::render::BANNER));
+    assert!(page.contains(miroir::testing::web::render::BANNER));
 }

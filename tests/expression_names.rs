@@ -1,12 +1,12 @@
 //! The names an expression may read are listed once, in
-//! `miroir::expr::names`: the checker derives what it accepts from that
+//! `miroir::testing::expr::names`: the checker derives what it accepts from that
 //! list, and the rehearsal's context must give exactly those names, in
 //! that order, with exactly the listed members.
 
 use minijinja::value::Value;
-use miroir::expr::names::Root;
-use miroir::library::Library;
-use miroir::rehearsal::{Rehearsal, Stage};
+use miroir::testing::expr::names::Root;
+use miroir::testing::library::Library;
+use miroir::testing::rehearsal::{Rehearsal, Stage};
 
 const NOW: u64 = 1_775_030_400; // 2026-04-01
 
@@ -18,7 +18,7 @@ fn keys(v: &Value) -> Vec<String> {
 fn the_rehearsal_context_gives_the_listed_roots_and_members() {
     let lib = Library::embedded();
     let s = lib.get("impots/declaration-revenus").expect("bundled scenario").clone();
-    let persona = miroir::persona::generate(&s.persona, 1);
+    let persona = miroir::testing::persona::generate(&s.persona, 1);
     let r = Rehearsal::start(&s, 1, NOW);
     let ctx = r.context(Stage { scenario: &s, persona: &persona }, NOW);
     let names: Vec<&str> = Root::ALL.iter().map(|r| r.name()).collect();

@@ -9,10 +9,10 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{Client, Page, unescape};
-use miroir::files::FileSet;
-use miroir::library::{self, Library};
-use miroir::walkthrough;
-use miroir::web::clock::now;
+use miroir::testing::files::FileSet;
+use miroir::testing::library::{self, Library};
+use miroir::testing::walkthrough;
+use miroir::testing::web::clock::now;
 
 const HEAD: &str = "title: Règles\noperator: demo\nsummary: x\nlevel: debutant\nduration_minutes: 1\nvalid_as_of: 2026-04-15\n";
 
@@ -264,7 +264,7 @@ async fn at_step(c: &mut Client, id: &str, test: &str, step: &str) -> Page {
 
 fn day(offset: i64) -> String {
     let today = time::OffsetDateTime::from_unix_timestamp(now() as i64).unwrap().date();
-    miroir::persona::format_date(today + time::Duration::days(offset))
+    miroir::testing::persona::format_date(today + time::Duration::days(offset))
 }
 
 /// France Travail's sick leave: an end before the start, or a start in

@@ -5,11 +5,11 @@
 mod common;
 
 use common::Client;
-use miroir::library::Library;
-use miroir::session::MemoryStore;
-use miroir::web::render::BANNER;
-use miroir::web::security::check_frame_ancestor;
-use miroir::web::{AppState, Config};
+use miroir::testing::library::Library;
+use miroir::testing::session::MemoryStore;
+use miroir::testing::web::render::BANNER;
+use miroir::testing::web::security::check_frame_ancestor;
+use miroir::testing::web::{AppState, Config};
 use std::sync::Arc;
 
 #[tokio::test]

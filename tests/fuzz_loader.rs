@@ -14,7 +14,7 @@
 mod exercise;
 
 use exercise::Exercised;
-use miroir::library;
+use miroir::testing::library;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;

@@ -1,10 +1,10 @@
 //! Step groups included by a scenario, and activation links followed from
 //! the inbox, walked through the engine.
 
-use miroir::files::FileSet;
-use miroir::library::{self, Library};
-use miroir::persona;
-use miroir::rehearsal::{LinkOutcome, Outcome, Rehearsal, Stage};
+use miroir::testing::files::FileSet;
+use miroir::testing::library::{self, Library};
+use miroir::testing::persona;
+use miroir::testing::rehearsal::{LinkOutcome, Outcome, Rehearsal, Stage};
 
 const GROUP: &str = r#"
 title: Connexion partagée
@@ -110,7 +110,7 @@ fn a_link_moves_on_once_and_not_after_it_expires() {
     assert_eq!(go(&mut r, &[]), Outcome::Waiting);
     let inbox = r.inbox_view(stage, now).unwrap();
     assert_eq!(inbox[0].link_label.as_deref(), Some("Activer mon espace"));
-    assert!(miroir::expr::plain(&inbox[0].body_html).contains("https://demo.example.org/activation/"));
+    assert!(miroir::testing::expr::plain(&inbox[0].body_html).contains("https://demo.example.org/activation/"));
     assert!(!inbox[0].read);
     assert_eq!(r.follow_link(s, 0, now), LinkOutcome::Moved);
     assert_eq!(r.current(s).id, "active");

@@ -10,9 +10,9 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{Client, Page};
-use miroir::rehearsal::Rehearsal;
-use miroir::walkthrough;
-use miroir::web::clock::now;
+use miroir::testing::rehearsal::Rehearsal;
+use miroir::testing::walkthrough;
+use miroir::testing::web::clock::now;
 
 const ID: &str = "caf/demande-aide-logement";
 const BASE: &str = "/scenarios/caf/demande-aide-logement";

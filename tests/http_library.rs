@@ -7,7 +7,7 @@ mod common;
 
 use common::Client;
 use common::walk::walk_over_http;
-use miroir::library::Library;
+use miroir::testing::library::Library;
 
 #[tokio::test]
 async fn every_scenario_walks_over_http() {

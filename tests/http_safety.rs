@@ -7,9 +7,9 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{Client, unescape};
-use miroir::files::FileSet;
-use miroir::library::{self, Library};
-use miroir::web::render::{BANNER, TITLE_PREFIX};
+use miroir::testing::files::FileSet;
+use miroir::testing::library::{self, Library};
+use miroir::testing::web::render::{BANNER, TITLE_PREFIX};
 
 const NOTE: &str = r#"
 title: Laisser un message

@@ -8,9 +8,9 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{Client, Page};
-use miroir::library::Library;
-use miroir::walkthrough::{self, Move, Next, Script};
-use miroir::web::clock::now;
+use miroir::testing::library::Library;
+use miroir::testing::walkthrough::{self, Move, Next, Script};
+use miroir::testing::web::clock::now;
 
 fn session_id(c: &Client) -> uuid::Uuid {
     uuid::Uuid::parse_str(c.cookie.as_deref().expect("a session cookie").trim_start_matches("miroir=")).unwrap()

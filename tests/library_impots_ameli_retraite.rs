@@ -8,11 +8,11 @@ mod common;
 
 use common::Client;
 use common::walk::walk_over_http;
-use miroir::expr::plain;
-use miroir::library::Library;
-use miroir::rehearsal::{Outcome, Rehearsal, Stage};
-use miroir::scenario::Scenario;
-use miroir::walkthrough;
+use miroir::testing::expr::plain;
+use miroir::testing::library::Library;
+use miroir::testing::rehearsal::{Outcome, Rehearsal, Stage};
+use miroir::testing::scenario::Scenario;
+use miroir::testing::walkthrough;
 use std::sync::{Arc, LazyLock};
 
 static LIB: LazyLock<Library> = LazyLock::new(Library::embedded);

@@ -2,8 +2,8 @@
 //! answer with diagnostics or scenarios, never panic or hang. Mutants of
 //! the bundled files are in tests/fuzz_loader.rs.
 
-use miroir::files::{FileSet, SourceFile};
-use miroir::library::{self, Library};
+use miroir::testing::files::{FileSet, SourceFile};
+use miroir::testing::library::{self, Library};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::borrow::Cow;

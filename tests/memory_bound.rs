@@ -4,8 +4,8 @@
 //! against resident memory, with the server's allocator. One test, so that
 //! no other test allocates in this process while it measures.
 
-use miroir::library::Library;
-use miroir::session::{MemoryStore, Session, SessionStore};
+use miroir::testing::library::Library;
+use miroir::testing::session::{MemoryStore, Session, SessionStore};
 use std::time::Duration;
 
 #[global_allocator]
@@ -21,9 +21,9 @@ fn resident() -> u64 {
 /// bundled walkthrough played to its end (answers, computed values, inbox).
 fn fat_session(lib: &Library, n: usize) -> Session {
     let played: Vec<_> =
-        lib.scenarios.values().flat_map(|s| s.tests.iter().map(move |t| miroir::walkthrough::run(s, t).unwrap())).collect();
+        lib.scenarios.values().flat_map(|s| s.tests.iter().map(move |t| miroir::testing::walkthrough::run(s, t).unwrap())).collect();
     let mut session = Session::default();
-    for i in 0..miroir::session::MAX_REHEARSALS {
+    for i in 0..miroir::testing::session::MAX_REHEARSALS {
         let mut r = played[(n + i) % played.len()].clone();
         r.scenario = format!("{}#{i}", r.scenario);
         r.started = i as u64;
@@ -101,7 +101,7 @@ fn the_persona_estimate_matches_resident_memory(lib: &Library) {
     let before = resident();
     let personas: Vec<_> = (0..2000u64)
         .map(|seed| {
-            let p = miroir::persona::generate(&scenario.persona, seed);
+            let p = miroir::testing::persona::generate(&scenario.persona, seed);
             let _ = p.template_value();
             p
         })

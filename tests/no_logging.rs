@@ -5,8 +5,8 @@
 #[path = "common/raw.rs"]
 mod raw;
 
-use miroir::library::Library;
-use miroir::web::{self, AppState};
+use miroir::testing::library::Library;
+use miroir::testing::web::{self, AppState};
 use raw::{encode, request};
 use std::sync::{Arc, Mutex};
 use tracing_subscriber::fmt::MakeWriter;

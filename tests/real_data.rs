@@ -7,8 +7,8 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{Client, Page, unescape};
-use miroir::walkthrough;
-use miroir::web::clock::now;
+use miroir::testing::walkthrough;
+use miroir::testing::web::clock::now;
 
 const REAL_DATA: &str = "N'utilisez pas de vraies données : reprenez celles de la fiche personnage.";
 
@@ -74,8 +74,8 @@ async fn a_real_looking_nir_with_its_key_is_refused_and_a_mistyped_one_not_shown
 #[tokio::test]
 async fn a_real_looking_numero_fiscal_is_refused_on_the_impots_logins() {
     let first10 = "1234567890";
-    let real = format!("{first10}{}", miroir::persona::ids::numero_fiscal_key(first10).unwrap());
-    assert!(miroir::persona::ids::numero_fiscal_valid(&real));
+    let real = format!("{first10}{}", miroir::testing::persona::ids::numero_fiscal_key(first10).unwrap());
+    assert!(miroir::testing::persona::ids::numero_fiscal_valid(&real));
     for id in ["impots/se-connecter", "impots/declaration-revenus"] {
         refused(id, "connexion", &[("numero_fiscal", &real), ("mot_de_passe", "x")], &[&real]).await;
     }
@@ -109,7 +109,8 @@ async fn a_real_iban_is_refused() {
     assert!(page.status == StatusCode::OK || page.status == StatusCode::SEE_OTHER);
     let loaded = c.state.loaded();
     let s = loaded.library.get("france-travail/inscription").unwrap();
-    let field = s.steps.iter().find(|x| x.id == "rib").unwrap().fields.iter().find(|f| f.kind == miroir::field::FieldType::Iban).unwrap();
+    let field =
+        s.steps.iter().find(|x| x.id == "rib").unwrap().fields.iter().find(|f| f.kind == miroir::testing::field::FieldType::Iban).unwrap();
     let page = c.post(&url, &[(field.name.as_str(), real)]).await;
     let body = unescape(&page.body);
     assert!(body.contains(REAL_DATA), "{body}");

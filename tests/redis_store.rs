@@ -10,9 +10,9 @@ mod raw;
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
-use miroir::library::Library;
-use miroir::session::{RedisStore, Session, SessionStore};
-use miroir::web::AppState;
+use miroir::testing::library::Library;
+use miroir::testing::session::{RedisStore, Session, SessionStore};
+use miroir::testing::web::AppState;
 use raw::{Reply, free_addr, request, wait_ready};
 use redis_server::RedisServer;
 use std::net::SocketAddr;
@@ -216,7 +216,7 @@ fn redis_stopped_mid_rehearsal_gives_a_503_page_and_nothing_is_lost_when_it_retu
         let page = visitor.send(at, method, path, form);
         assert_eq!(page.status, 503, "{method} {path} with Redis down: {}\n{}", page.head, page.body);
         assert!(page.body.contains("Service momentanément indisponible"), "{}", page.body);
-        assert!(page.body.contains(miroir::web::render::BANNER), "the 503 page is a page of the site");
+        assert!(page.body.contains(miroir::testing::web::render::BANNER), "the 503 page is a page of the site");
         assert_eq!(page.header("retry-after").as_deref(), Some("10"));
         assert_eq!(visitor.cookie, cookie, "no new session in place of the one that could not be read");
     }
@@ -252,10 +252,10 @@ fn the_idle_expiry_is_a_ttl_refreshed_on_every_load_and_save() {
     let redis = RedisServer::start();
     let mut inside = redis.connection().unwrap();
     runtime().block_on(async {
-        let store = RedisStore::open(&redis.url(), miroir::session::IDLE).unwrap();
+        let store = RedisStore::open(&redis.url(), miroir::testing::session::IDLE).unwrap();
         let id = uuid::Uuid::new_v4();
         let key = format!("miroir:session:{id}");
-        let idle = miroir::session::IDLE.as_secs() as i64;
+        let idle = miroir::testing::session::IDLE.as_secs() as i64;
         store.save(id, Session { hints_hidden: true, ..Session::default() }).await.unwrap();
         let ttl: i64 = redis::cmd("TTL").arg(&key).query(&mut inside).unwrap();
         assert!((idle - 5..=idle).contains(&ttl), "TTL {ttl} after a save");
@@ -279,8 +279,8 @@ fn a_played_rehearsal_is_stored_in_messagepack_smaller_than_json_and_counted() {
     let mut inside = redis.connection().unwrap();
     let rt = runtime();
     let _guard = rt.enter();
-    let store = std::sync::Arc::new(RedisStore::open(&redis.url(), miroir::session::IDLE).unwrap());
-    let state = AppState::new(Library::embedded(), store.clone(), miroir::web::Config::default());
+    let store = std::sync::Arc::new(RedisStore::open(&redis.url(), miroir::testing::session::IDLE).unwrap());
+    let state = AppState::new(Library::embedded(), store.clone(), miroir::testing::web::Config::default());
     let mut c = common::Client::with_state(state);
     rt.block_on(async {
         common::walk::walk_over_http(&mut c, "impots/declaration-revenus", 0).await;
@@ -288,9 +288,9 @@ fn a_played_rehearsal_is_stored_in_messagepack_smaller_than_json_and_counted() {
     let id = c.cookie.as_deref().unwrap().trim_start_matches("miroir=").to_owned();
     let key = format!("miroir:session:{id}");
     let stored: Vec<u8> = redis::cmd("GET").arg(&key).query(&mut inside).unwrap();
-    let session: Session = miroir::session::redis::decode(&stored).unwrap();
+    let session: Session = miroir::testing::session::redis::decode(&stored).unwrap();
     assert!(session.rehearsals.iter().next().is_some_and(|r| !r.answers.is_empty() && !r.computed.is_empty()));
-    assert_eq!(miroir::session::redis::encode(&session).unwrap(), stored);
+    assert_eq!(miroir::testing::session::redis::encode(&session).unwrap(), stored);
     let json = serde_json::to_vec(&session).unwrap().len();
     println!("a rehearsal of impots/declaration-revenus played to its end: {} bytes in MessagePack, {json} in JSON", stored.len());
     assert!(stored.len() < json, "MessagePack {} bytes, JSON {json}", stored.len());

@@ -12,9 +12,9 @@ mod redis_server;
 use axum::http::StatusCode;
 use common::feed::Feed;
 use common::{Client, card_value};
-use miroir::library::Library;
-use miroir::session::RedisStore;
-use miroir::web::{AppState, Config, Shared};
+use miroir::testing::library::Library;
+use miroir::testing::session::RedisStore;
+use miroir::testing::web::{AppState, Config, Shared};
 use redis_server::RedisServer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ const SCENARIO: &str = "impots/declaration-revenus";
 
 /// One instance: its own session store and links to Redis.
 async fn instance(redis: &RedisServer) -> Shared {
-    let store = Arc::new(RedisStore::open(&redis.url(), miroir::session::IDLE).unwrap());
+    let store = Arc::new(RedisStore::open(&redis.url(), miroir::testing::session::IDLE).unwrap());
     let state = AppState::new(Library::embedded(), store.clone(), Config::default());
     state.share_through_redis(&store).await;
     state

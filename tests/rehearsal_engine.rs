@@ -2,12 +2,12 @@
 //! errors in the real site's wording, incidents, back, "Modifier" from the
 //! review, reset, new persona, inbox, and the size of a rehearsal.
 
-use miroir::expr::plain;
-use miroir::field::{Problem, REAL_DATA_MESSAGE};
-use miroir::library::Library;
-use miroir::persona::{self, Persona, ids};
-use miroir::rehearsal::{Outcome, Rehearsal, Stage};
-use miroir::scenario::Scenario;
+use miroir::testing::expr::plain;
+use miroir::testing::field::{Problem, REAL_DATA_MESSAGE};
+use miroir::testing::library::Library;
+use miroir::testing::persona::{self, Persona, ids};
+use miroir::testing::rehearsal::{Outcome, Rehearsal, Stage};
+use miroir::testing::scenario::Scenario;
 use std::sync::{Arc, LazyLock};
 
 static LIB: LazyLock<Library> = LazyLock::new(Library::embedded);
@@ -288,7 +288,7 @@ fn the_persona_card_lists_what_the_scenario_asks_for() {
         })
         .unwrap();
     let p = persona_of(&s, seed);
-    let card = miroir::rehearsal::view::card(&s, &p);
+    let card = miroir::testing::rehearsal::view::card(&s, &p);
     let labels: Vec<&str> = card.identifiers.iter().map(|l| l.label.as_str()).collect();
     assert_eq!(
         labels,
@@ -332,17 +332,17 @@ fn ages_on_the_card_are_counted_on_the_rehearsal_s_today() {
     let today = r.persona(&s, JUNE_4);
     let age = at_reference.get("age").unwrap().as_i64().unwrap();
     assert_eq!(today.get("age").unwrap().as_i64().unwrap(), age + 1);
-    let card = miroir::rehearsal::view::card(&s, &today);
+    let card = miroir::testing::rehearsal::view::card(&s, &today);
     let line = &card.identity[1].value;
     assert!(line.contains(&format!("({} ans)", age + 1)), "{line}");
     let ctx = r.context(Stage { scenario: &s, persona: &today }, JUNE_4);
-    assert_eq!(miroir::expr::Expr::compile("persona.age").unwrap().eval(&ctx).unwrap().as_i64(), Some(age + 1));
+    assert_eq!(miroir::testing::expr::Expr::compile("persona.age").unwrap().eval(&ctx).unwrap().as_i64(), Some(age + 1));
     // "1 an" for a child of one.
     let mut spec = s.persona.clone();
-    spec.children = miroir::persona::spec::IntRange::new(1, 1);
-    spec.age = miroir::persona::spec::IntRange::new(18, 19);
+    spec.children = miroir::testing::persona::spec::IntRange::new(1, 1);
+    spec.age = miroir::testing::persona::spec::IntRange::new(18, 19);
     let with_baby = (0..2_000).map(|seed| persona::generate(&spec, seed)).find(|p| p.values["enfants"][0]["age"] == 1).unwrap();
-    let card = miroir::rehearsal::view::card(&s, &with_baby);
+    let card = miroir::testing::rehearsal::view::card(&s, &with_baby);
     let children = card.identity.iter().find(|l| l.label == "Enfants").unwrap();
     assert!(children.value.ends_with("(1 an)"), "{}", children.value);
 }

@@ -8,10 +8,10 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{Client, walk::walk_over_http};
-use miroir::files::FileSet;
-use miroir::library::{self, Library};
-use miroir::persona;
-use miroir::rehearsal::{Outcome, Rehearsal, Stage};
+use miroir::testing::files::FileSet;
+use miroir::testing::library::{self, Library};
+use miroir::testing::persona;
+use miroir::testing::rehearsal::{Outcome, Rehearsal, Stage};
 
 const GROUP: &str = r#"
 title: Connexion avec FranceConnect

@@ -9,9 +9,9 @@ mod raw;
 
 use axum::http::StatusCode;
 use common::Client;
-use miroir::files::FileSet;
-use miroir::library::Library;
-use miroir::web::{AppState, watch};
+use miroir::testing::files::FileSet;
+use miroir::testing::library::Library;
+use miroir::testing::web::{AppState, watch};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -121,7 +121,7 @@ async fn the_author_page_draws_the_flow_and_starts_anywhere() {
 #[tokio::test]
 async fn the_author_page_says_when_and_against_what_a_scenario_was_checked() {
     let mut c = Client::embedded();
-    let library = miroir::library::Library::embedded();
+    let library = miroir::testing::library::Library::embedded();
     for s in library.scenarios.values() {
         let page = c.get(&format!("/auteur/scenarios/{}", s.id)).await;
         let section = page.between("<h2 id=\"sources\">", "</section>").unwrap_or_else(|| panic!("{}: no sources section", s.id));
@@ -247,7 +247,7 @@ async fn the_first_step_starts_without_any_walkthrough() {
     )
     .unwrap();
     let files = FileSet::from_dir(dir.path(), "s").unwrap();
-    let library = Library::load(&files, &miroir::library::embedded_themes());
+    let library = Library::load(&files, &miroir::testing::library::embedded_themes());
     assert_eq!(library.error_count(), 0, "{:?}", library.diagnostics);
     let mut c = Client::new(library);
     let author = c.get("/auteur/scenarios/demo/sans-essai").await;

@@ -9,10 +9,10 @@ mod raw;
 use axum::http::StatusCode;
 use common::feed::Feed;
 use common::{Client, Page, card_value};
-use miroir::library::Library;
-use miroir::session::MemoryStore;
-use miroir::web::server::Limits;
-use miroir::web::{self, AppState, Config, Shared};
+use miroir::testing::library::Library;
+use miroir::testing::session::MemoryStore;
+use miroir::testing::web::server::Limits;
+use miroir::testing::web::{self, AppState, Config, Shared};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -216,7 +216,7 @@ async fn one_address_over_its_limit_still_lets_the_right_code_in() {
 /// write a new address there for every guess.
 #[tokio::test]
 async fn forwarded_addresses_are_ignored_from_untrusted_peers() {
-    let trusted = vec![miroir::web::address::parse_trusted("127.0.0.1").unwrap()];
+    let trusted = vec![miroir::testing::web::address::parse_trusted("127.0.0.1").unwrap()];
     let state = state_with(Config { trusted_proxies: trusted, ..Config::default() });
     let (_, _, code) = open(&state, true).await;
     let guess = |forwarded: String, peer: &str| {
@@ -574,11 +574,11 @@ async fn set_seed(state: &Shared, c: &Client, seed: u64) {
     let loaded = state.loaded();
     let s = loaded.library.get(SCENARIO).unwrap();
     let mut session = state.store.load(session_of(c)).await.unwrap().unwrap();
-    session.put(miroir::rehearsal::Rehearsal::start(s, seed, miroir::web::clock::now()));
+    session.put(miroir::testing::rehearsal::Rehearsal::start(s, seed, miroir::testing::web::clock::now()));
     state.store.save(session_of(c), session).await.unwrap();
 }
 
-async fn rehearsal_of(state: &Shared, c: &Client) -> miroir::rehearsal::Rehearsal {
+async fn rehearsal_of(state: &Shared, c: &Client) -> miroir::testing::rehearsal::Rehearsal {
     state.store.load(session_of(c)).await.unwrap().unwrap().rehearsals[SCENARIO].clone()
 }
 
@@ -631,7 +631,7 @@ async fn moving_a_room_never_changes_a_persona() {
     let lib = Library::embedded();
     let s = lib.get(SCENARIO).unwrap();
     assert_eq!(b.answers["situation"], "marie");
-    assert_eq!(b.persona(s, miroir::web::clock::now()).values["conjoint"], s.persona_of(married_seed, None).values["conjoint"]);
+    assert_eq!(b.persona(s, miroir::testing::web::clock::now()).values["conjoint"], s.persona_of(married_seed, None).values["conjoint"]);
     // And everyone restarting keeps everyone's persona.
     trainer.post(&format!("/atelier/animation/{token}/recommencer"), &[]).await;
     for (c, seed) in [(&mut single, single_seed), (&mut married, married_seed)] {
@@ -680,7 +680,7 @@ async fn a_code_valid_30_minutes_is_expired_after_30_minutes_and_odd_clock_value
     let loaded = state.loaded();
     let s = loaded.library.get(SCENARIO).unwrap();
     let sent = r.inbox.last().unwrap();
-    let typed = miroir::rehearsal::inbox::code(&r, miroir::rehearsal::inbox::message(s, sent).unwrap(), sent).unwrap();
+    let typed = miroir::testing::rehearsal::inbox::code(&r, miroir::testing::rehearsal::inbox::message(s, sent).unwrap(), sent).unwrap();
     let page = ali.post_follow(&format!("/scenarios/{SCENARIO}/etape/code-securite"), &[("code", &typed)]).await;
     assert!(common::unescape(&page.body).contains("Le code de sécurité a expiré"), "{}", page.body);
 }
@@ -712,9 +712,9 @@ async fn the_dashboard_names_steps_without_anyone_s_name() {
     let loaded = state.loaded();
     let s = loaded.library.get(SCENARIO).unwrap();
     let sent = r.inbox.last().unwrap();
-    let typed = miroir::rehearsal::inbox::code(&r, miroir::rehearsal::inbox::message(s, sent).unwrap(), sent).unwrap();
+    let typed = miroir::testing::rehearsal::inbox::code(&r, miroir::testing::rehearsal::inbox::message(s, sent).unwrap(), sent).unwrap();
     let page = ali.post_follow(&format!("/scenarios/{SCENARIO}/etape/code-securite"), &[("code", &typed)]).await;
-    let persona = r.persona(s, miroir::web::clock::now());
+    let persona = r.persona(s, miroir::testing::web::clock::now());
     assert!(page.body.contains(&format!("Bonjour {} {}", persona.text("prenom"), persona.text("nom"))));
     let mut feed = Feed::open(&state, &token).await;
     let data = feed.until(|_, d| learners(d)[0]["step"] == "accueil").await;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 const SCAFFOLD: &str = include_str!("scaffold.yaml");
 
 /// A new scenario's text, for `<operator>/<name>`.
-pub fn scaffold(operator: &str, name: &str, date: time::Date) -> String {
+pub(super) fn scaffold(operator: &str, name: &str, date: time::Date) -> String {
     let title = {
         let spaced = name.replace(['-', '_'], " ");
         let mut chars = spaced.chars();
@@ -23,7 +23,7 @@ fn slug_ok(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && !s.starts_with('-')
 }
 
-pub fn new(id: &str, dir: &Path) -> ExitCode {
+pub(super) fn new(id: &str, dir: &Path) -> ExitCode {
     let Some((operator, name)) = id.split_once('/').filter(|(o, n)| slug_ok(o) && slug_ok(n)) else {
         eprintln!(
             "error: `{id}` is not `<operator>/<name>`\n  = help: use lower-case letters, digits and dashes, such as `caf/prime-activite`"
@@ -47,13 +47,13 @@ pub fn new(id: &str, dir: &Path) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-pub fn schema(group: bool) -> ExitCode {
+pub(super) fn schema(group: bool) -> ExitCode {
     let schema = if group { &*GROUP_SCHEMA } else { &*SCENARIO_SCHEMA };
     println!("{}", serde_json::to_string_pretty(schema).unwrap_or_default());
     ExitCode::SUCCESS
 }
 
-pub fn persona(scenario: &str, seed: u64, json: bool, scenarios: Option<&std::path::PathBuf>) -> ExitCode {
+pub(super) fn persona(scenario: &str, seed: u64, json: bool, scenarios: Option<&std::path::PathBuf>) -> ExitCode {
     let lib = match super::serve::load(scenarios, None) {
         Ok(lib) => lib,
         Err(e) => {

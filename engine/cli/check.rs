@@ -6,7 +6,7 @@ use crate::library::{self, Library};
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn run(paths: &[std::path::PathBuf], themes: Option<&Path>) -> ExitCode {
+pub(super) fn run(paths: &[std::path::PathBuf], themes: Option<&Path>) -> ExitCode {
     let themes = match themes {
         Some(dir) => match library::themes_over(dir) {
             Ok(t) => t,
@@ -57,7 +57,7 @@ fn scenario_set(path: &Path) -> std::io::Result<FileSet> {
 }
 
 /// Diagnostics, then the summary line.
-pub fn report(lib: &Library) -> String {
+pub(super) fn report(lib: &Library) -> String {
     let mut out = lib.render_diagnostics();
     if !out.is_empty() {
         out.push('\n');

@@ -2,7 +2,7 @@
 
 mod author;
 mod check;
-pub mod serve;
+pub(crate) mod serve;
 
 use crate::web::server::Limits;
 use clap::{Parser, Subcommand};

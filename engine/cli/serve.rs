@@ -11,9 +11,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 /// Exit code when the address cannot be listened on.
-pub const EXIT_ADDRESS_TAKEN: u8 = 3;
+pub(crate) const EXIT_ADDRESS_TAKEN: u8 = 3;
 
-pub struct Options {
+pub(crate) struct Options {
     pub addr: SocketAddr,
     pub scenarios: Option<PathBuf>,
     pub themes: Option<PathBuf>,
@@ -30,7 +30,7 @@ pub struct Options {
     pub limits: Limits,
 }
 
-pub fn run(mut opts: Options) -> ExitCode {
+pub(crate) fn run(mut opts: Options) -> ExitCode {
     init_logs(opts.json_logs);
     crate::web::security::log_panics_by_place();
     let mut frame_ancestors = Vec::new();
@@ -188,7 +188,7 @@ fn fit_open_files(max: u32) -> u32 {
 }
 
 /// The library from folders on disk, or the embedded one.
-pub fn load(scenarios: Option<&PathBuf>, themes: Option<&PathBuf>) -> Result<Library, String> {
+pub(crate) fn load(scenarios: Option<&PathBuf>, themes: Option<&PathBuf>) -> Result<Library, String> {
     let scenario_files = match scenarios {
         Some(dir) => library::scenarios_over(dir).map_err(|e| format!("cannot read scenarios folder {}: {e}", dir.display()))?,
         None => library::embedded_scenarios(),

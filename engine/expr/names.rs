@@ -7,13 +7,21 @@
 /// A value every expression and text may read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Root {
+    /// `persona`: the persona's values.
     Persona,
+    /// `answers`: what was typed, by step.
     Answers,
+    /// `computed`: the scenario's computed values.
     Computed,
+    /// `inbox`: the messages sent.
     Inbox,
+    /// `today`: the rehearsal's date.
     Today,
+    /// `clock`: the rehearsal's time.
     Clock,
+    /// `scenario`: the scenario's own values.
     Scenario,
+    /// `reference`: the rehearsal's file reference.
     Reference,
 }
 
@@ -56,13 +64,13 @@ impl Root {
 }
 
 /// minijinja's global functions, and ours ([`super::add_filters`]).
-pub const FUNCTIONS: &[&str] = &["range", "dict", "namespace", "debug", "mois", "lipsum", "cycler", "joiner", "loop"];
+pub(crate) const FUNCTIONS: &[&str] = &["range", "dict", "namespace", "debug", "mois", "lipsum", "cycler", "joiner", "loop"];
 
 /// What a field's error message reads besides the roots.
-pub const FIELD_MESSAGE_LOCALS: &[&str] = &["label", "min", "max", "max_length", "attempts_left", "value"];
+pub(crate) const FIELD_MESSAGE_LOCALS: &[&str] = &["label", "min", "max", "max_length", "attempts_left", "value"];
 
 /// What a list's "too few" and "too many" messages read besides the roots.
-pub const LIST_MESSAGE_LOCALS: &[&str] = &["min", "max"];
+pub(crate) const LIST_MESSAGE_LOCALS: &[&str] = &["min", "max"];
 
 /// What a sent message's subject and body read besides the roots.
-pub const MESSAGE_LOCALS: &[&str] = &["code", "link"];
+pub(crate) const MESSAGE_LOCALS: &[&str] = &["code", "link"];

@@ -17,16 +17,16 @@ pub enum Statut {
 }
 
 /// From this age everyone is retired; from [`RETIREMENT_AGE`] most are.
-pub const ALL_RETIRED: i64 = 67;
-pub const RETIREMENT_AGE: i64 = 62;
+pub(crate) const ALL_RETIRED: i64 = 67;
+pub(crate) const RETIREMENT_AGE: i64 = 62;
 
 /// Monthly amounts, in whole euros: a retraite de base of the régime
 /// général, an Agirc-Arrco complémentaire, the ARE, daily sick pay over a
 /// month.
-pub const PENSION_BASE: IntRange = IntRange::new(650, 1_500);
-pub const PENSION_COMPLEMENTAIRE: IntRange = IntRange::new(150, 900);
-pub const ALLOCATION_CHOMAGE: IntRange = IntRange::new(750, 1_600);
-pub const INDEMNITES_JOURNALIERES: IntRange = IntRange::new(600, 1_400);
+pub(crate) const PENSION_BASE: IntRange = IntRange::new(650, 1_500);
+pub(crate) const PENSION_COMPLEMENTAIRE: IntRange = IntRange::new(150, 900);
+pub(crate) const ALLOCATION_CHOMAGE: IntRange = IntRange::new(750, 1_600);
+pub(crate) const INDEMNITES_JOURNALIERES: IntRange = IntRange::new(600, 1_400);
 
 impl Statut {
     /// The activity of a person of `age`: retired from 67, three in four
@@ -75,7 +75,7 @@ impl Statut {
 
 /// The four monthly amounts, 0 when they do not apply; each drawn from its
 /// own stream (`stream(name)`).
-pub fn monthly_amounts(statut: Statut, stream: &mut dyn FnMut(&str) -> ChaCha8Rng) -> [(&'static str, i64); 4] {
+pub(crate) fn monthly_amounts(statut: Statut, stream: &mut dyn FnMut(&str) -> ChaCha8Rng) -> [(&'static str, i64); 4] {
     let mut amount = |name: &'static str, range: IntRange, applies: bool| {
         (name, if applies { stream(name).random_range(range.min..=range.max) } else { 0 })
     };

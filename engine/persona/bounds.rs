@@ -8,27 +8,27 @@ use crate::diagnostic::Diagnostic;
 use crate::yaml::Located;
 
 /// Ages, in years: the person helped is at least of working age.
-pub const AGE: IntRange = IntRange::new(16, 110);
+pub(crate) const AGE: IntRange = IntRange::new(16, 110);
 /// Children of the persona.
-pub const CHILDREN: IntRange = IntRange::new(0, 12);
+pub(crate) const CHILDREN: IntRange = IntRange::new(0, 12);
 /// The revenu fiscal de référence and `money` generators, in whole euros.
-pub const MONEY: IntRange = IntRange::new(0, 10_000_000);
+pub(crate) const MONEY: IntRange = IntRange::new(0, 10_000_000);
 /// `number` generators: counts, hours, heights...
-pub const NUMBER: IntRange = IntRange::new(-1_000_000_000, 1_000_000_000);
+pub(crate) const NUMBER: IntRange = IntRange::new(-1_000_000_000, 1_000_000_000);
 /// `date` generators, in days from `valid_as_of`: 150 years either way.
-pub const DATE_DAYS: IntRange = IntRange::new(-54_787, 54_787);
+pub(crate) const DATE_DAYS: IntRange = IntRange::new(-54_787, 54_787);
 /// `valid_as_of`, in years: dates and ages are counted from it.
-pub const REFERENCE_YEARS: IntRange = IntRange::new(1900, 2100);
+pub(crate) const REFERENCE_YEARS: IntRange = IntRange::new(1900, 2100);
 /// `digits` generators: how many digits.
-pub const DIGITS: IntRange = IntRange::new(1, 32);
+pub(crate) const DIGITS: IntRange = IntRange::new(1, 32);
 /// Characters of a `fixed` value or of one `choice`: every persona holds it.
-pub const MAX_TEXT_CHARS: usize = 500;
+pub(crate) const MAX_TEXT_CHARS: usize = 500;
 /// Values of one `choice` generator.
-pub const MAX_CHOICES: usize = 100;
+pub(crate) const MAX_CHOICES: usize = 100;
 /// Generators under `fields:`: each runs for every persona made.
-pub const MAX_FIELDS: usize = 100;
+pub(crate) const MAX_FIELDS: usize = 100;
 /// Extra lines of the persona card.
-pub const MAX_CARD: usize = 100;
+pub(crate) const MAX_CARD: usize = 100;
 
 impl IntRange {
     /// Whether the whole range lies within `outer`.
@@ -50,7 +50,7 @@ impl std::fmt::Display for IntRange {
 }
 
 /// Every value of `spec` that goes beyond these bounds, as diagnostics of `file`.
-pub fn check(file: &str, spec: &PersonaSpecFile) -> Vec<Diagnostic> {
+pub(crate) fn check(file: &str, spec: &PersonaSpecFile) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     if let Some(age) = &spec.age {
         out.extend(range(file, "age", age, AGE, None));

@@ -7,17 +7,17 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 /// A parent's age when a child is born: 18 to 45.
-pub const AGE_AT_BIRTH: IntRange = IntRange::new(18, 45);
+pub(crate) const AGE_AT_BIRTH: IntRange = IntRange::new(18, 45);
 /// Children are dependants: at most 24 (a young adult still attached to
 /// the household), minors whenever the parents' ages allow.
-pub const OLDEST_CHILD: i64 = 24;
+pub(crate) const OLDEST_CHILD: i64 = 24;
 const OLDEST_MINOR: i64 = 17;
 /// How far a spouse's age is from the person's, in years.
-pub const SPOUSE_GAP: i64 = 6;
+pub(crate) const SPOUSE_GAP: i64 = 6;
 
 /// The ages a person with `children` may have, within `wanted`: a parent
 /// of dependants is 18 to 69. When `wanted` allows none of them, it wins.
-pub fn parent_ages(wanted: IntRange, children: i64) -> IntRange {
+pub(crate) fn parent_ages(wanted: IntRange, children: i64) -> IntRange {
     if children == 0 {
         return wanted;
     }
@@ -28,7 +28,7 @@ pub fn parent_ages(wanted: IntRange, children: i64) -> IntRange {
 
 /// A spouse's age: within [`SPOUSE_GAP`] years of `age`, an adult, and,
 /// with children, a possible parent of them too.
-pub fn spouse_age(rng: &mut ChaCha8Rng, age: i64, children: i64) -> i64 {
+pub(crate) fn spouse_age(rng: &mut ChaCha8Rng, age: i64, children: i64) -> i64 {
     let near = IntRange::new((age - SPOUSE_GAP).max(18), (age + SPOUSE_GAP).max(18));
     let range = if children == 0 {
         near
@@ -44,7 +44,7 @@ pub fn spouse_age(rng: &mut ChaCha8Rng, age: i64, children: i64) -> i64 {
 /// The ages the children of a person of `age` (and of a spouse of
 /// `spouse` years) may have: both parents 18 to 45 at the birth, minors
 /// when possible.
-pub fn child_ages(age: i64, spouse: Option<i64>) -> IntRange {
+pub(crate) fn child_ages(age: i64, spouse: Option<i64>) -> IntRange {
     let parents = [Some(age), spouse];
     let mut min = 0;
     let mut max = OLDEST_CHILD;
@@ -66,7 +66,7 @@ pub fn child_ages(age: i64, spouse: Option<i64>) -> IntRange {
 
 /// Whether a scenario's value is about the spouse (`salaires_conjoint`,
 /// `conjoint_employeur`): made only when there is one.
-pub fn about_the_spouse(name: &str) -> bool {
+pub(crate) fn about_the_spouse(name: &str) -> bool {
     name.ends_with("_conjoint") || name.starts_with("conjoint_")
 }
 

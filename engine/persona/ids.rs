@@ -8,18 +8,18 @@
 use rand::{Rng, RngExt};
 
 /// Numéros fiscaux of the DGFiP sandbox's fictitious taxpayers all start so.
-pub const NUMERO_FISCAL_PREFIX: &str = "3999999";
+pub(crate) const NUMERO_FISCAL_PREFIX: &str = "3999999";
 /// A bank code no French bank is known to use.
-pub const FICTITIOUS_BANK_CODE: &str = "99999";
+pub(crate) const FICTITIOUS_BANK_CODE: &str = "99999";
 /// A BIC in the right format for a bank that does not exist.
-pub const FICTITIOUS_BIC: &str = "SIMUFRPPXXX";
+pub(crate) const FICTITIOUS_BIC: &str = "SIMUFRPPXXX";
 
 fn digits(rng: &mut (impl Rng + ?Sized), n: usize) -> String {
     (0..n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
 }
 
 /// Removes spaces, dots and dashes that people type between groups.
-pub fn compact(s: &str) -> String {
+pub(crate) fn compact(s: &str) -> String {
     s.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '\u{a0}' | '\u{202f}')).collect()
 }
 
@@ -29,23 +29,25 @@ fn all_digits(s: &str) -> bool {
 
 // --- Numéro fiscal (SPI): 13 digits, the last 3 are the first 10 mod 511.
 
+/// The 3-digit key that completes the first 10 digits of a numéro fiscal.
 pub fn numero_fiscal_key(first10: &str) -> Option<String> {
     let n: u64 = first10.parse().ok()?;
     Some(format!("{:03}", n % 511))
 }
 
-pub fn generate_numero_fiscal(rng: &mut (impl Rng + ?Sized)) -> String {
+pub(crate) fn generate_numero_fiscal(rng: &mut (impl Rng + ?Sized)) -> String {
     let first10 = format!("{NUMERO_FISCAL_PREFIX}{}", digits(rng, 3));
     let key = numero_fiscal_key(&first10).expect("ten digits");
     first10 + &key
 }
 
+/// Whether `s` is a numéro fiscal with a valid key.
 pub fn numero_fiscal_valid(s: &str) -> bool {
     let s = compact(s);
     s.len() == 13 && all_digits(&s) && matches!(s.as_bytes()[0], b'0'..=b'3') && numero_fiscal_key(&s[..10]).as_deref() == Some(&s[10..])
 }
 
-pub fn numero_fiscal_fictitious(s: &str) -> bool {
+pub(crate) fn numero_fiscal_fictitious(s: &str) -> bool {
     compact(s).starts_with(NUMERO_FISCAL_PREFIX)
 }
 
@@ -58,7 +60,7 @@ pub fn format_numero_fiscal(s: &str) -> String {
 
 /// The NIR key: 97 - (the 13 characters as a number mod 97), with the
 /// Corsican departments 2A and 2B counted as 19 and 18.
-pub fn nir_key(first13: &str) -> Option<u32> {
+pub(crate) fn nir_key(first13: &str) -> Option<u32> {
     if first13.len() != 13 {
         return None;
     }
@@ -74,7 +76,7 @@ pub fn nir_key(first13: &str) -> Option<u32> {
 
 /// Builds a NIR whose birth month is 13 to 19: a correct key, but a month
 /// that INSEE does not assign, so it cannot be anyone's number.
-pub fn generate_nir(rng: &mut (impl Rng + ?Sized), sexe: char, birth_year: i32, insee_commune: &str) -> String {
+pub(crate) fn generate_nir(rng: &mut (impl Rng + ?Sized), sexe: char, birth_year: i32, insee_commune: &str) -> String {
     let sex_digit = if sexe == 'F' { '2' } else { '1' };
     let month = rng.random_range(13..=19u8);
     // Overseas departments take three characters, then a two-digit commune.
@@ -86,31 +88,31 @@ pub fn generate_nir(rng: &mut (impl Rng + ?Sized), sexe: char, birth_year: i32, 
 }
 
 /// A 15-character NIR with a correct key.
-pub fn nir_valid(s: &str) -> bool {
+pub(crate) fn nir_valid(s: &str) -> bool {
     let s = compact(s).to_ascii_uppercase();
     s.len() == 15 && matches!(s.as_bytes()[0], b'1' | b'2' | b'3' | b'4' | b'7' | b'8') && s[13..].parse::<u32>().ok() == nir_key(&s[..13])
 }
 
 /// A 13-character NIR without its key, as some logins ask for it.
-pub fn nir_short_plausible(s: &str) -> bool {
+pub(crate) fn nir_short_plausible(s: &str) -> bool {
     let s = compact(s).to_ascii_uppercase();
     s.len() == 13 && nir_key(&s).is_some()
 }
 
-pub fn nir_fictitious(s: &str) -> bool {
+pub(crate) fn nir_fictitious(s: &str) -> bool {
     let s = compact(s);
     s.get(3..5).and_then(|m| m.parse::<u8>().ok()).is_some_and(|m| (13..=19).contains(&m))
 }
 
 /// A 13-character NIR without its key that could be someone's: a sex
 /// digit INSEE uses, digits (Corsica's 2A and 2B aside).
-pub fn nir_short_valid(s: &str) -> bool {
+pub(crate) fn nir_short_valid(s: &str) -> bool {
     let s = compact(s).to_ascii_uppercase();
     s.len() == 13 && matches!(s.as_bytes()[0], b'1' | b'2' | b'3' | b'4' | b'7' | b'8') && nir_key(&s).is_some()
 }
 
 /// `255081416802538` shown as `2 55 08 14 168 025 38`, as on a carte Vitale.
-pub fn format_nir(s: &str) -> String {
+pub(crate) fn format_nir(s: &str) -> String {
     group(&compact(s), &[1, 2, 2, 2, 3, 3, 2])
 }
 
@@ -135,7 +137,7 @@ fn mod97(digits: &str) -> u32 {
 
 /// The RIB key: letters of the account number map to digits as the
 /// Banque de France table does (A and J to 1, B, K and S to 2, ...).
-pub fn rib_key(bank: &str, branch: &str, account: &str) -> Option<u32> {
+pub(crate) fn rib_key(bank: &str, branch: &str, account: &str) -> Option<u32> {
     let account: String = account
         .chars()
         .map(|c| match c {
@@ -158,7 +160,7 @@ pub fn rib_key(bank: &str, branch: &str, account: &str) -> Option<u32> {
     Some(97 - ((89 * b + 15 * g + 3 * c) % 97) as u32)
 }
 
-pub fn generate_iban(rng: &mut (impl Rng + ?Sized)) -> String {
+pub(crate) fn generate_iban(rng: &mut (impl Rng + ?Sized)) -> String {
     let branch = digits(rng, 5);
     let account = digits(rng, 11);
     let key = rib_key(FICTITIOUS_BANK_CODE, &branch, &account).expect("digits");
@@ -169,7 +171,7 @@ pub fn generate_iban(rng: &mut (impl Rng + ?Sized)) -> String {
 
 /// Any IBAN with a correct ISO 13616 check; French ones also need a
 /// correct RIB key.
-pub fn iban_valid(s: &str) -> bool {
+pub(crate) fn iban_valid(s: &str) -> bool {
     let s = compact(s).to_ascii_uppercase();
     if s.len() < 15 || s.len() > 34 || !s.is_char_boundary(4) {
         return false;
@@ -185,20 +187,20 @@ pub fn iban_valid(s: &str) -> bool {
     true
 }
 
-pub fn iban_fictitious(s: &str) -> bool {
+pub(crate) fn iban_fictitious(s: &str) -> bool {
     let s = compact(s).to_ascii_uppercase();
     s.starts_with("FR") && s.get(4..9) == Some(FICTITIOUS_BANK_CODE)
 }
 
 /// Groups of four, as printed on a RIB.
-pub fn format_iban(s: &str) -> String {
+pub(crate) fn format_iban(s: &str) -> String {
     let s = compact(s).to_ascii_uppercase();
     let sizes = vec![4; s.len().div_ceil(4)];
     group(&s, &sizes)
 }
 
 /// `FR76 •••• •••• •••• •••• •••• 189`: how real services show an IBAN.
-pub fn mask_iban(s: &str) -> String {
+pub(crate) fn mask_iban(s: &str) -> String {
     let s = compact(s).to_ascii_uppercase();
     if s.len() < 7 {
         return "•".repeat(s.len());
@@ -210,55 +212,57 @@ pub fn mask_iban(s: &str) -> String {
 // --- Other identifiers, without a known check digit.
 
 /// The numéro d'accès en ligne: 7 digits, printed on the déclaration.
-pub fn generate_numero_acces(rng: &mut (impl Rng + ?Sized)) -> String {
+pub(crate) fn generate_numero_acces(rng: &mut (impl Rng + ?Sized)) -> String {
     digits(rng, 7)
 }
 
 /// Numéro allocataire CAF: 7 digits; ours start with 000, as the CAF's own
 /// test identities do.
-pub fn generate_numero_allocataire(rng: &mut (impl Rng + ?Sized)) -> String {
+pub(crate) fn generate_numero_allocataire(rng: &mut (impl Rng + ?Sized)) -> String {
     format!("000{}", digits(rng, 4))
 }
 
-pub fn numero_allocataire_valid(s: &str) -> bool {
+#[cfg_attr(not(test), allow(dead_code))] // used by the unit tests
+pub(crate) fn numero_allocataire_valid(s: &str) -> bool {
     let s = compact(s);
     s.len() == 7 && all_digits(&s)
 }
 
 /// Identifiant France Travail: 7 digits and a letter; ours start with 0000.
-pub fn generate_identifiant_ft(rng: &mut (impl Rng + ?Sized)) -> String {
+pub(crate) fn generate_identifiant_ft(rng: &mut (impl Rng + ?Sized)) -> String {
     let letter = char::from(b'A' + rng.random_range(0..26u8));
     format!("0000{}{letter}", digits(rng, 3))
 }
 
-pub fn identifiant_ft_valid(s: &str) -> bool {
+#[cfg_attr(not(test), allow(dead_code))] // used by the unit tests
+pub(crate) fn identifiant_ft_valid(s: &str) -> bool {
     let s = compact(s).to_ascii_uppercase();
     s.len() == 8 && all_digits(&s[..7]) && s.as_bytes()[7].is_ascii_uppercase()
 }
 
 /// Référence de l'avis: 13 characters starting with the tax year.
-pub fn generate_reference_avis(rng: &mut (impl Rng + ?Sized), year: i32) -> String {
+pub(crate) fn generate_reference_avis(rng: &mut (impl Rng + ?Sized), year: i32) -> String {
     format!("{:02}{}", year.rem_euclid(100), digits(rng, 11))
 }
 
 /// A mobile number in the 06 39 98 range set aside for fiction.
-pub fn generate_mobile(rng: &mut (impl Rng + ?Sized)) -> String {
+pub(crate) fn generate_mobile(rng: &mut (impl Rng + ?Sized)) -> String {
     format!("063998{}", digits(rng, 4))
 }
 
 /// A landline number in the 01 99 00 range set aside for fiction.
-pub fn generate_landline(rng: &mut (impl Rng + ?Sized)) -> String {
+pub(crate) fn generate_landline(rng: &mut (impl Rng + ?Sized)) -> String {
     format!("019900{}", digits(rng, 4))
 }
 
-pub fn phone_fictitious(s: &str) -> bool {
+pub(crate) fn phone_fictitious(s: &str) -> bool {
     let s = normalize_phone(s).unwrap_or_default();
     s.starts_with("063998") || (s.starts_with('0') && s.get(2..6) == Some("9900"))
 }
 
 /// A French phone number as ten digits, from `06 12 34 56 78`,
 /// `+33 6 12 34 56 78` or `0033612345678`.
-pub fn normalize_phone(s: &str) -> Option<String> {
+pub(crate) fn normalize_phone(s: &str) -> Option<String> {
     let s = compact(s).replace(['(', ')'], "");
     let national = if let Some(rest) = s.strip_prefix("+33").or_else(|| s.strip_prefix("0033")) {
         format!("0{}", rest.trim_start_matches('0'))
@@ -269,12 +273,12 @@ pub fn normalize_phone(s: &str) -> Option<String> {
 }
 
 /// `0639981234` shown as `06 39 98 12 34`.
-pub fn format_phone(s: &str) -> String {
+pub(crate) fn format_phone(s: &str) -> String {
     group(&compact(s), &[2, 2, 2, 2, 2])
 }
 
 /// A plausible e-mail address: one `@`, a dotted domain, no spaces.
-pub fn email_valid(s: &str) -> bool {
+pub(crate) fn email_valid(s: &str) -> bool {
     let s = s.trim();
     let Some((local, domain)) = s.split_once('@') else { return false };
     !local.is_empty()
@@ -288,7 +292,7 @@ pub fn email_valid(s: &str) -> bool {
 
 /// Domains set aside for examples and tests (RFC 2606, RFC 6761): no
 /// one's mailbox is there.
-pub fn email_fictitious(s: &str) -> bool {
+pub(crate) fn email_fictitious(s: &str) -> bool {
     let Some((_, domain)) = s.trim().rsplit_once('@') else { return false };
     let domain = domain.to_ascii_lowercase();
     let domain = domain.trim_end_matches('.');

@@ -6,13 +6,13 @@
 //! same name, address and identifiers in every scenario, whatever else each
 //! scenario adds.
 
-pub mod activity;
-pub mod bounds;
-pub mod household;
-pub mod ids;
-pub mod names;
-pub mod places;
-pub mod spec;
+pub(crate) mod activity;
+pub(crate) mod bounds;
+pub(crate) mod household;
+pub(crate) mod ids;
+pub(crate) mod names;
+pub(crate) mod places;
+pub(crate) mod spec;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -98,7 +98,7 @@ impl PersonaSpec {
 }
 
 /// A built-in persona field: its name, its card label, and its sub-keys.
-pub struct Builtin {
+pub(crate) struct Builtin {
     pub name: &'static str,
     pub label: &'static str,
     pub sub: &'static [&'static str],
@@ -113,7 +113,7 @@ const fn b(name: &'static str, label: &'static str) -> Builtin {
 const PERSON: &[&str] = &["prenom", "nom", "sexe", "civilite", "date_naissance", "age", "nir"];
 
 /// Every persona has these, whatever the spec.
-pub const BUILTIN: &[Builtin] = &[
+pub(crate) const BUILTIN: &[Builtin] = &[
     b("prenom", "Prénom"),
     b("nom", "Nom"),
     b("sexe", "Sexe"),
@@ -153,7 +153,7 @@ pub const BUILTIN: &[Builtin] = &[
 ];
 
 /// The card label of a field: the built-in one, or the name made readable.
-pub fn label_of(field: &str) -> String {
+pub(crate) fn label_of(field: &str) -> String {
     if let Some(b) = BUILTIN.iter().find(|b| b.name == field) {
         return b.label.to_owned();
     }
@@ -168,7 +168,9 @@ pub fn label_of(field: &str) -> String {
 /// One fictitious person.
 #[derive(Clone, Debug)]
 pub struct Persona {
+    /// The seed the persona was generated from.
     pub seed: u64,
+    /// The persona's values, by name.
     pub values: Map<String, Value>,
     /// The date its ages are counted at.
     pub today: Date,
@@ -183,6 +185,7 @@ impl PartialEq for Persona {
 }
 
 impl Persona {
+    /// A persona with these values, its ages counted on `today`.
     pub fn new(seed: u64, values: Map<String, Value>, today: Date) -> Persona {
         Persona { seed, values, today, template_value: std::sync::OnceLock::new() }
     }
@@ -246,6 +249,7 @@ impl Persona {
         to_template(&out)
     }
 
+    /// The value named `field`, if any.
     pub fn get(&self, field: &str) -> Option<&Value> {
         self.values.get(field)
     }
@@ -325,7 +329,7 @@ fn days_from(reference: Date, days: i64) -> Date {
 }
 
 /// Full years from `birth` to `reference`: a birthday counts on its day.
-pub fn age_on(birth: Date, reference: Date) -> i64 {
+pub(crate) fn age_on(birth: Date, reference: Date) -> i64 {
     let mut age = i64::from(reference.year() - birth.year());
     if (reference.month() as u8, reference.day()) < (birth.month() as u8, birth.day()) {
         age -= 1;

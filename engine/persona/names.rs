@@ -233,7 +233,7 @@ const EITHER: &[&str] = &[
 ];
 
 /// 'F', 'M', or None when the name does not say.
-pub fn sex_of(name: &str) -> Option<char> {
+pub(crate) fn sex_of(name: &str) -> Option<char> {
     if EITHER.contains(&name) {
         return None;
     }
@@ -252,7 +252,7 @@ pub fn sex_of(name: &str) -> Option<char> {
 }
 
 /// A first name from fake's fr_FR list that reads as `sex`.
-pub fn first_name(rng: &mut (impl Rng + ?Sized), sex: char) -> String {
+pub(crate) fn first_name(rng: &mut (impl Rng + ?Sized), sex: char) -> String {
     loop {
         let name: String = FirstName(FR_FR).fake_with_rng(rng);
         if name.chars().skip(1).any(char::is_uppercase) {
@@ -264,12 +264,12 @@ pub fn first_name(rng: &mut (impl Rng + ?Sized), sex: char) -> String {
     }
 }
 
-pub fn last_name(rng: &mut (impl Rng + ?Sized)) -> String {
+pub(crate) fn last_name(rng: &mut (impl Rng + ?Sized)) -> String {
     LastName(FR_FR).fake_with_rng(rng)
 }
 
 /// `Marie-Hélène Lefèvre` becomes `marie-helene.lefevre`, for e-mails.
-pub fn ascii_slug(first: &str, last: &str) -> String {
+pub(crate) fn ascii_slug(first: &str, last: &str) -> String {
     let clean = |s: &str| deunicode_lower(s).chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>();
     format!("{}.{}", clean(first), clean(last))
 }

@@ -3,7 +3,7 @@
 
 use rand::{Rng, RngExt};
 
-pub struct Commune {
+pub(crate) struct Commune {
     pub name: &'static str,
     pub postcode: &'static str,
     pub insee: &'static str,
@@ -15,7 +15,7 @@ const fn c(name: &'static str, postcode: &'static str, insee: &'static str) -> C
 
 /// A small spread of préfectures across mainland France, Corsica and
 /// La Réunion. Codes from the COG; a postcode here is the commune's main one.
-pub const COMMUNES: &[Commune] = &[
+pub(crate) const COMMUNES: &[Commune] = &[
     c("Paris", "75011", "75056"),
     c("Lyon", "69003", "69123"),
     c("Marseille", "13005", "13055"),
@@ -74,7 +74,7 @@ pub const COMMUNES: &[Commune] = &[
     c("Saint-Denis", "97400", "97411"),
 ];
 
-pub fn pick_commune(rng: &mut (impl Rng + ?Sized)) -> &'static Commune {
+pub(crate) fn pick_commune(rng: &mut (impl Rng + ?Sized)) -> &'static Commune {
     &COMMUNES[rng.random_range(0..COMMUNES.len())]
 }
 
@@ -117,7 +117,7 @@ const STREET_QUALIFIERS: &[&str] = &[
 ];
 
 /// For example `allée des Mésanges d'Argent`.
-pub fn street_name(rng: &mut (impl Rng + ?Sized)) -> String {
+pub(crate) fn street_name(rng: &mut (impl Rng + ?Sized)) -> String {
     let kind = STREET_KINDS[rng.random_range(0..STREET_KINDS.len())];
     let noun = STREET_NOUNS[rng.random_range(0..STREET_NOUNS.len())];
     let qualifier = STREET_QUALIFIERS[rng.random_range(0..STREET_QUALIFIERS.len())];

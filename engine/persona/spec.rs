@@ -209,15 +209,19 @@ pub enum Generator {
 /// `35..70` (both ends included), or a single number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IntRange {
+    /// The lowest value.
     pub min: i64,
+    /// The highest value.
     pub max: i64,
 }
 
 impl IntRange {
+    /// The range from `min` to `max`, both included.
     pub const fn new(min: i64, max: i64) -> IntRange {
         IntRange { min, max }
     }
 
+    /// Reads `MIN..MAX` or a single number.
     pub fn parse(s: &str) -> Option<IntRange> {
         let (a, b) = s.trim().split_once("..")?;
         let min = a.trim().parse().ok()?;

@@ -28,7 +28,7 @@ pub struct Sent {
 }
 
 /// Sends message `index` of step `step`.
-pub fn send(r: &mut Rehearsal, step: usize, index: usize, now: u64) {
+pub(crate) fn send(r: &mut Rehearsal, step: usize, index: usize, now: u64) {
     r.sent_count += 1;
     let at = r.minutes(now);
     r.inbox.push(Sent { step: step as u16, index: index as u8, number: r.sent_count, at, read: false, used: false });
@@ -51,19 +51,19 @@ pub fn code(r: &Rehearsal, message: &Message, sent: &Sent) -> Option<String> {
 }
 
 /// The address a message's link shows: fictitious, on example.org.
-pub fn link_url(r: &Rehearsal, scenario: &Scenario, sent: &Sent) -> String {
+pub(crate) fn link_url(r: &Rehearsal, scenario: &Scenario, sent: &Sent) -> String {
     let token = format!("{:x}", (r.seed ^ 0x5eed).wrapping_mul(u64::from(sent.number) + 7));
     format!("https://{}.example.org/activation/{token}", scenario.operator)
 }
 
 /// A code "valable 15 minutes" sent at minute 0 is expired at minute 15.
-pub fn expired(message: &Message, sent: &Sent, minutes_now: u32) -> bool {
+pub(crate) fn expired(message: &Message, sent: &Sent, minutes_now: u32) -> bool {
     message.valid_minutes.is_some_and(|valid| minutes_now.saturating_sub(sent.at) >= valid)
 }
 
 /// What expressions read as `inbox`: `inbox.code` (the last code sent),
 /// `inbox.expired` (whether it has expired), `inbox.last`, `inbox.count`...
-pub fn context(r: &Rehearsal, stage: Stage, now: u64) -> Value {
+pub(crate) fn context(r: &Rehearsal, stage: Stage, now: u64) -> Value {
     let minutes = r.minutes(now);
     let mut last = Value::from(());
     let mut last_code = Value::from(());

@@ -5,7 +5,7 @@
 
 /// Turns escaped text into paragraphs and lists, written straight into
 /// one string (a step page renders two or three of these).
-pub fn to_html(escaped: &str) -> String {
+pub(crate) fn to_html(escaped: &str) -> String {
     let mut out = String::with_capacity(escaped.len() + 32);
     for block in escaped.split("\n\n").map(str::trim).filter(|b| !b.is_empty()) {
         let lines = || block.lines().map(str::trim).filter(|l| !l.is_empty());
@@ -50,7 +50,7 @@ fn push_bold(out: &mut String, line: &str) {
 }
 
 /// A one-line text, without paragraphs: bold only.
-pub fn inline(escaped: &str) -> String {
+pub(crate) fn inline(escaped: &str) -> String {
     let mut out = String::with_capacity(escaped.len());
     push_bold(&mut out, escaped.trim());
     out

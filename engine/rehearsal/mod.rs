@@ -4,9 +4,9 @@
 //! inbox and a few counters. The persona is derived from the seed; texts
 //! are rendered from the scenario on demand.
 
-pub mod inbox;
-pub mod markup;
-pub mod view;
+pub(crate) mod inbox;
+pub(crate) mod markup;
+pub(crate) mod view;
 
 use crate::field::{self, FieldType, Problem};
 use crate::persona::{Persona, ids};
@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-pub use inbox::Sent;
-pub use view::{FieldView, StepView};
+pub(crate) use inbox::Sent;
+pub(crate) use view::StepView;
 
 /// One visitor's walk through one scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,6 +28,7 @@ pub struct Rehearsal {
     /// The scenario's fingerprint when the rehearsal started: a rehearsal
     /// of a scenario that changed since cannot go on.
     pub version: u64,
+    /// The persona's seed.
     pub seed: u64,
     /// The current step, by index.
     pub step: u16,
@@ -44,6 +45,7 @@ pub struct Rehearsal {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resume: Vec<u16>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The messages sent so far.
     pub inbox: Vec<Sent>,
     /// Failed attempts in a row, per step.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -97,7 +99,9 @@ fn is_zero(n: &u32) -> bool {
 /// persona derived from the seed.
 #[derive(Clone, Copy)]
 pub struct Stage<'a> {
+    /// The scenario played.
     pub scenario: &'a Scenario,
+    /// The persona playing it.
     pub persona: &'a Persona,
 }
 
@@ -132,7 +136,12 @@ pub enum Outcome {
     Incident,
     /// Refused: show the page again with these errors and values (values
     /// that looked like real data are not kept).
-    Invalid { errors: Vec<FieldError>, values: BTreeMap<String, String> },
+    Invalid {
+        /// What was wrong, field by field.
+        errors: Vec<FieldError>,
+        /// The values to show again.
+        values: BTreeMap<String, String>,
+    },
     /// A list's step changed without moving on (an item added, changed or
     /// removed, a form opened or closed); the status message to show, if any.
     Listed(Option<String>),
@@ -145,18 +154,22 @@ pub enum Outcome {
 /// What following a link from the inbox did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkOutcome {
+    /// The link was followed: the rehearsal moved on.
     Moved,
+    /// The link is too old.
     Expired,
+    /// The link was already followed.
     AlreadyUsed,
+    /// No such link.
     NoLink,
 }
 
 /// The steps kept for "Précédent": a rehearsal's size stays bounded, even
 /// on a step that loops onto itself.
-pub const MAX_HISTORY: usize = 200;
+pub(crate) const MAX_HISTORY: usize = 200;
 
 /// Submitted form values: a field name may come several times (checkboxes).
-pub type Form = [(String, String)];
+pub(crate) type Form = [(String, String)];
 
 impl Rehearsal {
     /// About how many bytes this rehearsal holds, itself included.
@@ -187,6 +200,7 @@ impl Rehearsal {
                 .sum::<usize>()
     }
 
+    /// A new rehearsal of `scenario` for the persona of `seed`, started at `now`.
     pub fn start(scenario: &Scenario, seed: u64, now: u64) -> Rehearsal {
         Rehearsal {
             scenario: scenario.id.clone(),
@@ -235,6 +249,7 @@ impl Rehearsal {
         *self = Rehearsal::start(scenario, seed, now);
     }
 
+    /// The step the rehearsal is on.
     pub fn current<'s>(&self, scenario: &'s Scenario) -> &'s Step {
         &scenario.steps[usize::from(self.step).min(scenario.steps.len() - 1)]
     }
@@ -816,7 +831,7 @@ pub const LIST_ACTION: &str = "_list";
 
 /// The names of the fields of `step` shown now: those without a condition
 /// and those whose condition holds.
-pub fn shown_fields<'s>(step: &'s Step, ctx: &Value) -> Result<Vec<&'s str>, ScenarioError> {
+pub(crate) fn shown_fields<'s>(step: &'s Step, ctx: &Value) -> Result<Vec<&'s str>, ScenarioError> {
     let mut out = Vec::new();
     for f in &step.fields {
         let shown = match &f.when {
@@ -834,7 +849,7 @@ pub fn shown_fields<'s>(step: &'s Step, ctx: &Value) -> Result<Vec<&'s str>, Sce
 }
 
 /// An item of a list as expressions see it: each field typed as an answer.
-pub fn typed_item(step: &Step, item: &BTreeMap<String, String>) -> Value {
+pub(crate) fn typed_item(step: &Step, item: &BTreeMap<String, String>) -> Value {
     let map: BTreeMap<&str, Value> =
         step.fields.iter().filter_map(|f| item.get(&f.name).map(|v| (f.name.as_str(), typed(f.kind, f.is_group(), v)))).collect();
     Value::from(map)
@@ -888,7 +903,7 @@ fn expected_text(v: &Value) -> String {
 
 /// An answer as expressions see it: numbers for numbers and amounts,
 /// true for a ticked box, a list for a checkbox group.
-pub fn typed(kind: FieldType, group: bool, value: &str) -> Value {
+pub(crate) fn typed(kind: FieldType, group: bool, value: &str) -> Value {
     match kind {
         FieldType::Number | FieldType::Money => match field::parse_number(value, true) {
             Some(n) if n.fract() == 0.0 && n.abs() < 9e15 => Value::from(n as i64),
@@ -903,7 +918,7 @@ pub fn typed(kind: FieldType, group: bool, value: &str) -> Value {
 
 /// The rehearsal's reference number, as an accusé de réception shows it:
 /// the same for the same seed and scenario.
-pub fn reference(seed: u64, scenario_id: &str) -> String {
+pub(crate) fn reference(seed: u64, scenario_id: &str) -> String {
     let h = scenario_id.bytes().fold(seed ^ 0x9e37_79b9_7f4a_7c15, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
     format!("SIM-{:04}-{:06}", (h >> 40) % 10_000, h % 1_000_000)
 }

@@ -198,7 +198,7 @@ pub struct CardView {
 
 /// Whether "Modifier" may lead back to this step from the review: a form
 /// or a choice, unless every field is a check (a code, an identifier).
-pub fn editable(step: &Step) -> bool {
+pub(crate) fn editable(step: &Step) -> bool {
     step.recap
         && matches!(step.kind, StepKind::Form | StepKind::Choice)
         && !step.fields.is_empty()
@@ -209,7 +209,7 @@ fn render(text: &Text, ctx: &Value, step: &Step, what: &str) -> Result<String, S
     text.render(ctx).map_err(|e| ScenarioError { step: step.id.clone(), message: format!("{what}: {e}") })
 }
 
-pub fn field_id(name: &str) -> String {
+pub(crate) fn field_id(name: &str) -> String {
     format!("champ-{}", name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_', "-"))
 }
 
@@ -426,7 +426,7 @@ fn ago(minutes: u32) -> String {
 }
 
 /// One item of a list with its answers as the récapitulatif prints them.
-pub fn item_view(step: &Step, index: usize, item: &BTreeMap<String, String>, ctx: &Value) -> Result<ItemView, ScenarioError> {
+pub(crate) fn item_view(step: &Step, index: usize, item: &BTreeMap<String, String>, ctx: &Value) -> Result<ItemView, ScenarioError> {
     let repeat_item = step.repeat.as_ref().map_or("", |r| r.item.as_str());
     let mut rows = Vec::new();
     for f in &step.fields {
@@ -508,7 +508,7 @@ fn field_view(f: &Field, ctx: &Value, step: &Step, value: String, error: Option<
 }
 
 /// An answer as a récapitulatif prints it (plain text, to be escaped).
-pub fn display(f: &Field, value: &str, ctx: &Value) -> String {
+pub(crate) fn display(f: &Field, value: &str, ctx: &Value) -> String {
     if value.is_empty() {
         return match f.kind {
             FieldType::Checkbox if !f.is_group() => "Non".to_owned(),

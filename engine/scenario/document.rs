@@ -13,7 +13,7 @@ static DEFINED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"([A-Za-z_][\w.]*
 
 /// The parts of `source` that only render when some values are defined:
 /// each branch of an `{% if ... is defined %}`, with the values it tests.
-pub fn guarded(source: &str) -> Vec<(Range<usize>, Vec<String>)> {
+pub(crate) fn guarded(source: &str) -> Vec<(Range<usize>, Vec<String>)> {
     let mut out = Vec::new();
     // The open `if` blocks: where the current branch starts, and its guards.
     let mut open: Vec<(usize, Vec<String>)> = Vec::new();
@@ -42,7 +42,7 @@ static TESTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s+is\s+(not\s+)
 
 /// Every place `var` is read in `source`, as a whole path (not the start
 /// of a longer one); testing whether it `is defined` is not reading it.
-pub fn places(source: &str, var: &str) -> Vec<usize> {
+pub(crate) fn places(source: &str, var: &str) -> Vec<usize> {
     source
         .match_indices(var)
         .map(|(at, _)| at)
@@ -57,7 +57,7 @@ pub fn places(source: &str, var: &str) -> Vec<usize> {
 }
 
 /// The line and column of byte `at` of `source`.
-pub fn position(source: &str, at: usize) -> Pos {
+pub(crate) fn position(source: &str, at: usize) -> Pos {
     let before = &source[..at];
     let line = before.matches('\n').count() as u32 + 1;
     let col = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;

@@ -15,7 +15,7 @@ use std::fmt;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Scenario")]
-pub struct ScenarioFile {
+pub(crate) struct ScenarioFile {
     /// The procedure's name in the catalogue, e.g. "Déclarer ses revenus en ligne".
     pub title: Located<String>,
     /// The catalogue group, such as `impots` or `caf`; also the default theme.
@@ -59,8 +59,9 @@ pub struct ScenarioFile {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "StepGroup")]
-pub struct GroupFile {
+pub(crate) struct GroupFile {
     /// What the group does, e.g. "Connexion avec FranceConnect".
+    #[allow(dead_code)] // for authors and the JSON Schema; the loader does not read it
     pub title: Located<String>,
     /// The step a scenario enters the group by.
     pub entry: Located<String>,
@@ -114,6 +115,7 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    /// The kind's name in scenario files.
     pub fn name(self) -> &'static str {
         match self {
             StepKind::Info => "info",
@@ -130,7 +132,7 @@ impl StepKind {
 /// One page of the procedure.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StepFile {
+pub(crate) struct StepFile {
     /// Unique name of the step, used by `goto`, `start` and tests.
     pub id: Located<String>,
     /// What the page is.
@@ -201,7 +203,7 @@ pub struct StepFile {
 /// A way off a page that skips its form: a button or link of the real site.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ActionFile {
+pub(crate) struct ActionFile {
     /// `true`: the look-alike "S'identifier avec FranceConnect" button, with
     /// its "Qu'est-ce que FranceConnect ?"; `plus`: the FranceConnect+ one.
     /// Walkthroughs name it `franceconnect`.
@@ -220,7 +222,7 @@ pub struct ActionFile {
 /// `answers.<name>`, a list of mappings of field name to value.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RepeatFile {
+pub(crate) struct RepeatFile {
     /// The list's name, unique among field names: `answers.enfants`.
     pub name: Located<String>,
     /// What one item is called, numbered in legends: `Enfant` gives "Enfant 2".
@@ -247,7 +249,7 @@ pub struct RepeatFile {
 /// The wording of a list's problems; unset ones use a generic wording.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RepeatErrorsFile {
+pub(crate) struct RepeatErrorsFile {
     /// When "Continuer" is pressed with fewer items than `min`.
     #[serde(default)]
     pub min: Option<Located<String>>,
@@ -258,7 +260,7 @@ pub struct RepeatErrorsFile {
 
 /// A step id, or a list of branches tried in order.
 #[derive(Clone, Debug)]
-pub enum NextFile {
+pub(crate) enum NextFile {
     Step(Located<String>),
     Branches(Vec<Located<BranchFile>>),
 }
@@ -266,7 +268,7 @@ pub enum NextFile {
 /// One branch: go to `goto` if `if` holds (or always, without `if`).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BranchFile {
+pub(crate) struct BranchFile {
     /// A condition (an expression), such as `answers.situation == "marie"`.
     #[serde(default, rename = "if")]
     pub when: Option<Located<String>>,
@@ -316,7 +318,7 @@ impl JsonSchema for NextFile {
 /// Route to an incident after repeated failures.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OnFailureFile {
+pub(crate) struct OnFailureFile {
     /// How many failed attempts in a row (wrong password, wrong code).
     pub after: Located<u8>,
     /// The incident step to go to.
@@ -326,7 +328,7 @@ pub struct OnFailureFile {
 /// One input of a page.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FieldFile {
+pub(crate) struct FieldFile {
     /// The answer's name, unique in the scenario; expressions read it as
     /// `answers.<name>`.
     pub name: Located<String>,
@@ -396,7 +398,7 @@ pub struct FieldFile {
 /// The wording of each error; unset ones use the real sites' usual wording.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ErrorsFile {
+pub(crate) struct ErrorsFile {
     /// When the field is left empty.
     #[serde(default)]
     pub required: Option<Located<String>>,
@@ -425,7 +427,7 @@ pub struct ErrorsFile {
 
 /// A bound of `min` or `max`: a number, or a date bound written as text.
 #[derive(Clone, Debug, PartialEq)]
-pub enum BoundFile {
+pub(crate) enum BoundFile {
     Number(f64),
     Text(String),
 }
@@ -470,7 +472,7 @@ impl JsonSchema for BoundFile {
 /// One choice.
 #[derive(Clone, Debug, JsonSchema)]
 #[schemars(untagged)]
-pub enum OptionFile {
+pub(crate) enum OptionFile {
     /// The value, also used as its label.
     Value(String),
     /// A value with its own label and hint.
@@ -479,7 +481,7 @@ pub enum OptionFile {
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LabelledOption {
+pub(crate) struct LabelledOption {
     /// What is stored and compared in expressions.
     pub value: String,
     /// What the person reads (a template).
@@ -517,7 +519,7 @@ impl<'de> Deserialize<'de> for OptionFile {
 /// A message sent to the rehearsal's simulated inbox or phone.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MessageFile {
+pub(crate) struct MessageFile {
     /// A condition (an expression), read after the step's answers are kept
     /// and its values computed: the message is sent only when it holds.
     #[serde(default, rename = "if")]
@@ -551,7 +553,7 @@ pub enum Channel {
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum CodeFile {
+pub(crate) enum CodeFile {
     /// So many random digits.
     Digits(u8),
     /// Always this code, easy to rehearse with.
@@ -561,7 +563,7 @@ pub enum CodeFile {
 /// A link in a message.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LinkFile {
+pub(crate) struct LinkFile {
     /// The link's text, such as "Activer mon espace".
     pub label: Located<String>,
     /// The step the link leads to.
@@ -573,7 +575,7 @@ pub struct LinkFile {
 
 /// Whether an action is the FranceConnect button, and which.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum FranceConnectFile {
+pub(crate) enum FranceConnectFile {
     #[default]
     No,
     /// FranceConnect: any identity provider.
@@ -619,7 +621,7 @@ impl JsonSchema for FranceConnectFile {
 /// A printable document offered on a page.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DocumentFile {
+pub(crate) struct DocumentFile {
     /// The document template, in the theme's `documents/` folder (without `.html`).
     pub template: Located<String>,
     /// The document's title, such as "Accusé de réception".
@@ -629,7 +631,7 @@ pub struct DocumentFile {
 /// Where a step group enters a scenario.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct IncludeFile {
+pub(crate) struct IncludeFile {
     /// The group as `<operator>/<name>`, from `scenarios/<operator>/<name>.group.yaml`.
     pub group: Located<String>,
     /// The step the group's `$return` leads to.
@@ -640,7 +642,7 @@ pub struct IncludeFile {
 /// must end.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TestFile {
+pub(crate) struct TestFile {
     /// What the walkthrough shows, e.g. "chemin nominal, célibataire".
     pub name: Located<String>,
     /// The persona's seed (default 1).
@@ -666,7 +668,7 @@ pub struct TestFile {
 /// Persona traits a walkthrough imposes.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PersonaPinFile {
+pub(crate) struct PersonaPinFile {
     #[serde(default)]
     pub situation_familiale: Option<Situation>,
     #[serde(default)]
@@ -686,14 +688,14 @@ pub struct PersonaPinFile {
 
 /// One attempt (field to value), or a list of attempts.
 #[derive(Clone, Debug)]
-pub enum AttemptsFile {
+pub(crate) enum AttemptsFile {
     One(Pairs<Located<AnswerFile>>),
     Many(Vec<Located<Pairs<Located<AnswerFile>>>>),
 }
 
 /// A value to submit: text (a template), or a list for checkbox groups.
 #[derive(Clone, Debug, PartialEq)]
-pub enum AnswerFile {
+pub(crate) enum AnswerFile {
     Text(String),
     List(Vec<String>),
 }

@@ -5,7 +5,7 @@ use super::Step;
 use crate::diagnostic::Diagnostic;
 
 /// Every step a rehearsal at `step` can move to.
-pub fn successors(step: &Step) -> Vec<usize> {
+pub(crate) fn successors(step: &Step) -> Vec<usize> {
     let mut out: Vec<usize> = step.next.iter().map(|b| b.goto).collect();
     out.extend(step.on_failure.as_ref().map(|f| f.goto));
     out.extend(step.actions.iter().map(|a| a.goto));
@@ -19,7 +19,7 @@ pub fn successors(step: &Step) -> Vec<usize> {
 }
 
 /// Steps reachable from `start`, by index.
-pub fn reachable(steps: &[Step], start: usize) -> Vec<bool> {
+pub(crate) fn reachable(steps: &[Step], start: usize) -> Vec<bool> {
     let mut seen = vec![false; steps.len()];
     let mut todo = vec![start];
     while let Some(i) = todo.pop() {
@@ -33,7 +33,7 @@ pub fn reachable(steps: &[Step], start: usize) -> Vec<bool> {
 }
 
 /// Reports unreachable steps and dead ends.
-pub fn check(steps: &[Step], start: usize, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(steps: &[Step], start: usize, out: &mut Vec<Diagnostic>) {
     if steps.is_empty() {
         return;
     }

@@ -2,17 +2,18 @@
 //! file (see [`file`](mod@file) for the format) by [`build`], which reports every
 //! problem it finds with its position.
 
-pub mod build;
-pub mod document;
-pub mod file;
-pub mod graph;
+pub(crate) mod build;
+pub(crate) mod document;
+pub(crate) mod file;
+pub(crate) mod graph;
 
 use crate::date_rule::DateBound;
 use crate::diagnostic::Pos;
 use crate::expr::{Expr, Text};
 use crate::field::{self, FieldType, Problem};
 use crate::persona::PersonaSpec;
-pub use file::{Channel, Level, StepKind};
+pub use file::StepKind;
+pub(crate) use file::{Channel, Level};
 use std::collections::BTreeMap;
 use time::Date;
 
@@ -23,23 +24,36 @@ pub struct Scenario {
     pub id: String,
     /// The file as shown to people.
     pub file: String,
+    /// The procedure's title.
     pub title: String,
+    /// The operator it belongs to.
     pub operator: String,
+    /// One sentence on what it does.
     pub summary: String,
+    /// How hard it is.
     pub level: Level,
+    /// How long a rehearsal takes.
     pub duration_minutes: u32,
+    /// The date the replica was last checked against the real site.
     pub valid_as_of: String,
     /// `valid_as_of` as a date: personas are counted from it.
     pub reference_date: Date,
+    /// Where the procedure is described.
     pub sources: Vec<String>,
+    /// The real site's address.
     pub real_site: Option<String>,
+    /// The theme its pages use.
     pub theme: String,
+    /// What its personas are made of.
     pub persona: PersonaSpec,
     /// Persona card lines: the persona values the scenario reads, then the
     /// spec's `card`.
     pub card: Vec<CardItem>,
+    /// The index of the first step.
     pub start: usize,
+    /// The steps, in file order.
     pub steps: Vec<Step>,
+    /// The walkthroughs written in the file.
     pub tests: Vec<Walkthrough>,
     /// Changes whenever the file or one of its groups changes.
     pub fingerprint: u64,
@@ -73,6 +87,7 @@ impl Scenario {
         if self.valid_as_of.len() > 7 { format!("{} {month} {}", d.day(), d.year()) } else { format!("{month} {}", d.year()) }
     }
 
+    /// The index of the step with this id.
     pub fn step_index(&self, id: &str) -> Option<usize> {
         self.steps.iter().position(|s| s.id == id)
     }
@@ -155,7 +170,7 @@ pub struct Repeat {
 
 /// Items a list may hold at most: each is a form rendered on the
 /// récapitulatif and kept in the session.
-pub const MAX_ITEMS: u32 = 20;
+pub(crate) const MAX_ITEMS: u32 = 20;
 
 /// Where a step was written: the scenario file or a group file.
 #[derive(Clone, Debug)]

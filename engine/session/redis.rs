@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The prefix of session keys.
-pub const PREFIX: &str = "miroir:session:";
+pub(crate) const PREFIX: &str = "miroir:session:";
 
 /// How long connecting may take, and each command.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -24,6 +24,7 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the session count (for `/healthz`) is refreshed.
 const COUNT_EVERY: Duration = Duration::from_secs(10);
 
+/// Sessions in Redis, shared by several instances.
 pub struct RedisStore {
     client: ::redis::Client,
     conn: ConnectionManager,
@@ -112,6 +113,7 @@ pub fn encode(session: &Session) -> Result<Vec<u8>, StoreError> {
     rmp_serde::to_vec_named(session).map_err(|e| StoreError(format!("encoding a session: {e}")))
 }
 
+/// A session from its stored bytes.
 pub fn decode(bytes: &[u8]) -> Result<Session, StoreError> {
     rmp_serde::from_slice(bytes).map_err(|e| StoreError(format!("decoding a session: {e}")))
 }

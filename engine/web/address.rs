@@ -20,7 +20,7 @@ pub fn parse_trusted(value: &str) -> Result<IpNet, String> {
 /// read from the right (each proxy appends the address it got the request
 /// from), skipping trusted proxies: the first untrusted one is the client.
 /// An entry that is not an address ends the walk at the last hop known.
-pub fn client(trusted: &[IpNet], peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+pub(crate) fn client(trusted: &[IpNet], peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
     let peer = peer?.to_canonical();
     let is_trusted = |a: &IpAddr| trusted.iter().any(|net| net.contains(a));
     if !is_trusted(&peer) {

@@ -6,11 +6,11 @@ pub fn now() -> u64 {
 }
 
 /// Today's date, which personas' ages are counted at.
-pub fn today() -> time::Date {
+pub(crate) fn today() -> time::Date {
     time::OffsetDateTime::from_unix_timestamp(now() as i64).map_or(time::Date::MIN, |t| t.date())
 }
 
 /// A new persona seed: six digits, easy to read out in a workshop.
-pub fn new_seed() -> u64 {
+pub(crate) fn new_seed() -> u64 {
     (uuid::Uuid::new_v4().as_u128() % 999_999) as u64 + 1
 }

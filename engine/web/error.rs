@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 /// A handler's refusal, or the answer it gives instead of its page.
 #[derive(Debug)]
-pub enum AppError {
+pub(crate) enum AppError {
     /// No such scenario, step, message or workshop: 404.
     NotFound,
     /// A form the page never offered (forged or stale): 400.
@@ -62,4 +62,4 @@ impl IntoResponse for AppError {
 pub(super) const RETRY_AFTER: &str = "10";
 
 /// What every handler returns.
-pub type Answer = Result<Response, AppError>;
+pub(crate) type Answer = Result<Response, AppError>;

@@ -23,14 +23,14 @@ const MARGIN: i32 = 20;
 const LABEL_ROOM: i32 = 200;
 
 /// One arrow: from, to, label.
-pub struct Edge {
+pub(super) struct Edge {
     pub from: usize,
     pub to: usize,
     pub label: String,
 }
 
 /// Every transition of the scenario, labelled as an author would say it.
-pub fn edges(s: &Scenario) -> Vec<Edge> {
+pub(super) fn edges(s: &Scenario) -> Vec<Edge> {
     let mut out = Vec::new();
     for (i, step) in s.steps.iter().enumerate() {
         for b in &step.next {
@@ -67,7 +67,7 @@ fn fill(kind: StepKind) -> &'static str {
     }
 }
 
-pub fn kind_label(kind: StepKind) -> &'static str {
+pub(super) fn kind_label(kind: StepKind) -> &'static str {
     match kind {
         StepKind::Info => "information",
         StepKind::Form => "formulaire",
@@ -303,7 +303,7 @@ fn layout(s: &Scenario, titles: &[String]) -> Layout {
 }
 
 /// The diagram; `titles` are the steps' titles as shown to people.
-pub fn svg(s: &Scenario, titles: &[String]) -> String {
+pub(super) fn svg(s: &Scenario, titles: &[String]) -> String {
     let Layout { boxes, routes, width, height } = layout(s, titles);
     let reachable = graph::reachable(&s.steps, s.start);
     let mut out = String::new();

@@ -7,18 +7,18 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 /// Wrong join codes allowed per visitor (session) in a window.
-pub const JOIN_FAILURES_PER_VISITOR: u32 = 5;
+pub(crate) const JOIN_FAILURES_PER_VISITOR: u32 = 5;
 /// Wrong join codes allowed per address in a window: a room of tablets
 /// behind one box shares an address.
-pub const JOIN_FAILURES_PER_ADDRESS: u32 = 30;
+pub(crate) const JOIN_FAILURES_PER_ADDRESS: u32 = 30;
 /// Workshops one address may open in a window.
-pub const OPENINGS_PER_ADDRESS: u32 = 10;
+pub(crate) const OPENINGS_PER_ADDRESS: u32 = 10;
 /// The window of every limit.
-pub const WINDOW: Duration = Duration::from_secs(600);
+pub(crate) const WINDOW: Duration = Duration::from_secs(600);
 
 /// Counts per key over a fixed window: the first count of a key starts its
 /// window, and the window's end resets it.
-pub struct Limiter {
+pub(crate) struct Limiter {
     /// Key to (count, start of its window).
     counts: Cache<String, (u32, Instant)>,
     window: Duration,
@@ -31,19 +31,19 @@ pub struct Limiter {
 const SHARED_DEADLINE: Duration = Duration::from_secs(1);
 
 impl Limiter {
-    pub fn new(window: Duration) -> Limiter {
+    pub(crate) fn new(window: Duration) -> Limiter {
         // A key untouched for a window has nothing left to count.
         Limiter { counts: Cache::builder().max_capacity(100_000).time_to_live(window).build(), window, shared: std::sync::OnceLock::new() }
     }
 
     /// Counts in Redis from now on, under `name`, for every instance.
-    pub fn share(&self, conn: redis::aio::ConnectionManager, name: &str) {
+    pub(crate) fn share(&self, conn: redis::aio::ConnectionManager, name: &str) {
         let _ = self.shared.set((conn, name.to_owned()));
     }
 
     /// Whether `key` reached `limit` in its window, counting every
     /// instance's when shared (this instance's own while Redis is away).
-    pub async fn reached_shared(&self, key: &str, limit: u32) -> bool {
+    pub(crate) async fn reached_shared(&self, key: &str, limit: u32) -> bool {
         if let Some((conn, name)) = self.shared.get() {
             let mut conn = conn.clone();
             let mut get = redis::cmd("GET");
@@ -57,7 +57,7 @@ impl Limiter {
 
     /// Counts one more for `key`, here and, when shared, in Redis: the
     /// first count of a window sets its expiry.
-    pub async fn count_shared(&self, key: &str) {
+    pub(crate) async fn count_shared(&self, key: &str) {
         self.count(key);
         if let Some((conn, name)) = self.shared.get() {
             let mut conn = conn.clone();
@@ -71,12 +71,12 @@ impl Limiter {
     }
 
     /// Whether `key` reached `limit` in its current window.
-    pub fn reached(&self, key: &str, limit: u32) -> bool {
+    pub(crate) fn reached(&self, key: &str, limit: u32) -> bool {
         self.counts.get(key).is_some_and(|(n, since)| since.elapsed() < self.window && n >= limit)
     }
 
     /// Counts one more for `key`.
-    pub fn count(&self, key: &str) {
+    pub(crate) fn count(&self, key: &str) {
         let window = self.window;
         self.counts.entry_by_ref(key).and_upsert_with(|old| match old.map(|e| e.into_value()) {
             Some((n, since)) if since.elapsed() < window => (n.saturating_add(1), since),
@@ -87,7 +87,7 @@ impl Limiter {
 
 /// The key of an address for the limits: an IPv4 address, or the /64
 /// network of an IPv6 one (one subscriber usually holds a whole /64).
-pub fn address_key(address: IpAddr) -> String {
+pub(crate) fn address_key(address: IpAddr) -> String {
     match address.to_canonical() {
         IpAddr::V4(v4) => format!("address:{v4}"),
         IpAddr::V6(v6) => {

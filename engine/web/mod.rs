@@ -7,29 +7,29 @@
 //! toolkit), `extract` (the scenario, rehearsal and room of a request) and
 //! [`error`], never one another (`layering.rs` checks it).
 
-pub mod address;
+pub(crate) mod address;
 mod author;
-pub mod clock;
-pub mod error;
+pub(crate) mod clock;
+pub(crate) mod error;
 mod extract;
 mod flow;
 mod handouts;
 #[cfg(test)]
 mod layering;
-pub mod limits;
+pub(crate) mod limits;
 mod origin;
-pub mod page_cache;
-pub mod pages;
+pub(crate) mod page_cache;
+pub(crate) mod pages;
 mod prepared;
-pub mod render;
-pub mod respond;
-pub mod routes;
-pub mod security;
-pub mod server;
+pub(crate) mod render;
+pub(crate) mod respond;
+pub(crate) mod routes;
+pub(crate) mod security;
+pub(crate) mod server;
 mod view_value;
 mod visitor;
-pub mod watch;
-pub mod workshops;
+pub(crate) mod watch;
+pub(crate) mod workshops;
 
 use crate::library::Library;
 use crate::session::{MemoryStore, SessionStore};
@@ -61,7 +61,7 @@ impl Loaded {
 
 /// `entrainement/`, `/entrainement/` and `/entrainement` all give
 /// `/entrainement`; `/` and nothing give nothing.
-pub fn normalize_base_path(path: &str) -> String {
+pub(crate) fn normalize_base_path(path: &str) -> String {
     let trimmed = path.trim().trim_matches('/');
     if trimmed.is_empty() { String::new() } else { format!("/{trimmed}") }
 }
@@ -112,8 +112,11 @@ impl Default for Config {
 /// What every handler shares.
 pub struct AppState {
     current: ArcSwap<Loaded>,
+    /// Where visitors' sessions are kept.
     pub store: Arc<dyn SessionStore>,
+    /// The server's settings.
     pub config: Config,
+    /// The workshops open.
     pub workshops: Arc<crate::workshop::Registry>,
     /// Wrong join codes, per visitor and per address.
     join_failures: limits::Limiter,
@@ -123,9 +126,11 @@ pub struct AppState {
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
+/// The state handlers share.
 pub type Shared = Arc<AppState>;
 
 impl AppState {
+    /// The state serving `library`, with sessions in `store`.
     pub fn new(library: Library, store: Arc<dyn SessionStore>, mut config: Config) -> Shared {
         config.base_path = normalize_base_path(&config.base_path);
         Arc::new(AppState {
@@ -144,6 +149,7 @@ impl AppState {
         self.shutdown.send_replace(true);
     }
 
+    /// Turns true when the server begins to shut down.
     pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
         self.shutdown.subscribe()
     }
@@ -205,6 +211,7 @@ pub fn router(state: Shared) -> Router {
 pub enum ServeError {
     /// The address is taken, or not ours to listen on.
     Bind(SocketAddr, std::io::Error),
+    /// Serving failed.
     Io(std::io::Error),
 }
 

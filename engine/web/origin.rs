@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, Uri, header};
 /// Whether the browser says that a request comes from this site's own
 /// pages, or from the address bar: `Sec-Fetch-Site`, or in older browsers
 /// that do not send it, a `Referer` of this site.
-pub fn from_this_site(headers: &HeaderMap, uri: &Uri) -> bool {
+pub(super) fn from_this_site(headers: &HeaderMap, uri: &Uri) -> bool {
     match headers.get("sec-fetch-site").map(HeaderValue::as_bytes) {
         Some(b"same-origin" | b"none") => true,
         None | Some(b"") => referer_is_this_site(headers, uri),

@@ -404,7 +404,7 @@ async fn follow_link(State(state): State<Shared>, Path(MessageAt { n }): Path<Me
 }
 
 /// The choices of "faire passer le temps", in minutes.
-pub const WAITS: [(u32, &str); 4] = [(15, "15 minutes"), (60, "1 heure"), (540, "9 heures"), (1440, "1 jour")];
+pub(crate) const WAITS: [(u32, &str); 4] = [(15, "15 minutes"), (60, "1 heure"), (540, "9 heures"), (1440, "1 jour")];
 
 async fn wait(State(state): State<Shared>, posted: Posted<Rehearsing>) -> Answer {
     let Posted { then: Rehearsing { s, mut visitor, mut r, .. }, body } = posted;

@@ -19,8 +19,8 @@ pub const BANNER: &str =
 /// Every page title starts so.
 pub const TITLE_PREFIX: &str = "[Simulation] ";
 /// The engine's own assets, outside any theme.
-pub const ENGINE_CSS: &str = include_str!("assets/miroir.css");
-pub const FAVICON: &str = include_str!("assets/favicon.svg");
+pub(crate) const ENGINE_CSS: &str = include_str!("assets/miroir.css");
+pub(crate) const FAVICON: &str = include_str!("assets/favicon.svg");
 
 pub struct Renderer {
     envs: BTreeMap<String, Environment<'static>>,
@@ -133,7 +133,7 @@ impl minijinja::value::Object for Sorted {
 
 /// Puts the banner, the title prefix, the engine style sheet and noindex
 /// into a rendered page, whatever the theme did.
-pub fn inject(html: &str, root: &str) -> String {
+pub(crate) fn inject(html: &str, root: &str) -> String {
     Marks::new(root).put_into(html)
 }
 

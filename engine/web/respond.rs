@@ -2,7 +2,7 @@
 //! response, redirects under the base path, the error pages, and reading
 //! forms and queries. Page modules import this, never one another.
 
-pub use super::clock::{new_seed, now, today};
+pub(crate) use super::clock::{new_seed, now, today};
 use super::error::AppError;
 use super::render::Ctx;
 use super::visitor::Visitor;
@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Largest request body accepted.
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
 pub(super) fn html(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
     let mut response = (status, body.into()).into_response();
@@ -116,7 +116,7 @@ pub(super) fn render_base(loaded: &Loaded, template: &str, status: StatusCode, c
 }
 
 /// A page of refusal or failure, from the base theme.
-pub fn error_page(state: &AppState, status: StatusCode) -> Response {
+pub(crate) fn error_page(state: &AppState, status: StatusCode) -> Response {
     let (title, text) = match status.as_u16() {
         400 => (
             "Demande incorrecte",

@@ -111,7 +111,7 @@ pub(super) fn trainer(token: &str) -> String {
 
 /// The path the browser must see: `path` under `base`; the site's root
 /// under a base is the base itself (`/entrainement`, not `/entrainement/`).
-pub fn under(base: &str, path: &str) -> String {
+pub(crate) fn under(base: &str, path: &str) -> String {
     if path == HOME && !base.is_empty() { base.to_owned() } else { format!("{base}{path}") }
 }
 

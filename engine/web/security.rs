@@ -17,7 +17,7 @@ use tower_http::csrf::CsrfLayer;
 
 /// The Content-Security-Policy: no inline script or style, forms to this
 /// site only, and framing by nobody unless sites are allowed by name.
-pub fn content_security_policy(frame_ancestors: &[String]) -> String {
+pub(crate) fn content_security_policy(frame_ancestors: &[String]) -> String {
     let framing = if frame_ancestors.is_empty() { "'none'".to_owned() } else { format!("'self' {}", frame_ancestors.join(" ")) };
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
@@ -45,6 +45,7 @@ pub fn check_frame_ancestor(origin: &str) -> Result<String, String> {
     }
 }
 
+/// Wraps `routes` in the security headers and the panic handler.
 pub fn wrap(routes: Router, state: Shared) -> Router {
     let csp = content_security_policy(&state.config.frame_ancestors);
     let mut headers = vec![

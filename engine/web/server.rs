@@ -73,7 +73,7 @@ impl Default for Limits {
 /// Open files the process needs besides its connections: the refusals
 /// under way ([`REFUSING`]), the listener, the standard streams, the
 /// runtime's and the folder watcher's own.
-pub const RESERVED_FILES: u64 = 128;
+pub(crate) const RESERVED_FILES: u64 = 128;
 
 /// Refusals (503) sent at once; beyond, a connection is closed unanswered,
 /// so that a flood costs no more than this many files.

@@ -10,7 +10,7 @@ use minijinja::value::{Enumerator, Object, Value};
 use std::sync::Arc;
 
 /// The view of a step, for templates (`view`).
-pub fn step(view: StepView) -> Value {
+pub(super) fn step(view: StepView) -> Value {
     let fields = list(view.fields.iter().map(|f| {
         let options = list(f.options.iter().map(|o| Value::from_object(Choice(o.clone()))));
         Value::from_object(Field(f.clone(), options))

@@ -16,11 +16,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use cookie::{Cookie, SameSite};
 
-pub const COOKIE: &str = "miroir";
+pub(super) const COOKIE: &str = "miroir";
 
 /// Why a visitor got a new session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fresh {
+pub(super) enum Fresh {
     /// First visit, or cookies cleared.
     New,
     /// The cookie named a session that expired (or a server restart).
@@ -29,7 +29,7 @@ pub enum Fresh {
     Tampered,
 }
 
-pub struct Visitor {
+pub(super) struct Visitor {
     pub id: SessionId,
     pub session: Session,
     /// Set when the session was made for this request.
@@ -39,7 +39,7 @@ pub struct Visitor {
 impl Visitor {
     /// The visitor of a request, with a new session if need be; the 503
     /// page when their session cannot be read now.
-    pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Visitor, AppError> {
+    pub(super) async fn of(state: &AppState, headers: &HeaderMap) -> Result<Visitor, AppError> {
         let raw = headers
             .get_all(header::COOKIE)
             .iter()
@@ -66,14 +66,14 @@ impl Visitor {
     }
 
     /// Whether the visitor had a session that is gone.
-    pub fn lost_a_session(&self) -> bool {
+    pub(super) fn lost_a_session(&self) -> bool {
         matches!(self.fresh, Some(Fresh::Expired | Fresh::Tampered))
     }
 
     /// Keeps the session; the cookie is (re)sent when it is new. When the
     /// store does not answer, the 503 page to give instead: the change is
     /// not kept, and the visitor must not be told it was.
-    pub async fn save(&self, state: &AppState) -> Result<(), AppError> {
+    pub(super) async fn save(&self, state: &AppState) -> Result<(), AppError> {
         state.store.save(self.id, self.session.clone()).await.map_err(|e| {
             tracing::warn!(error = %e, "session not saved");
             AppError::Unavailable
@@ -81,7 +81,7 @@ impl Visitor {
     }
 
     /// The `Set-Cookie` header for a new session.
-    pub fn set_cookie(&self, state: &AppState, request: &HeaderMap) -> Option<HeaderValue> {
+    pub(super) fn set_cookie(&self, state: &AppState, request: &HeaderMap) -> Option<HeaderValue> {
         self.fresh?;
         let https = state.config.secure_cookies || request.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
         // Inside another site's frame, a Lax cookie is never sent: allowed
@@ -100,7 +100,7 @@ impl Visitor {
 
 impl Visitor {
     /// The notice to show once, forgotten as it is shown.
-    pub async fn take_notice(&mut self, state: &AppState) -> Result<Option<String>, AppError> {
+    pub(super) async fn take_notice(&mut self, state: &AppState) -> Result<Option<String>, AppError> {
         let notice = self.session.notice.take();
         if notice.is_some() {
             self.save(state).await?;
@@ -109,7 +109,7 @@ impl Visitor {
     }
 
     /// Tells the visitor's workshop, if any, where they are now.
-    pub fn report(&self, state: &AppState, s: &Scenario, r: &Rehearsal, refused: bool) {
+    pub(super) fn report(&self, state: &AppState, s: &Scenario, r: &Rehearsal, refused: bool) {
         let Some(seat) = &self.session.workshop else { return };
         let Some(room) = state.workshops.by_code(&seat.code) else { return };
         if room.read(|w| w.scenarios.contains(&s.id)) {

@@ -14,7 +14,9 @@ use std::time::Duration;
 /// served and only the scenarios are watched.
 #[derive(Clone, Debug)]
 pub struct Folders {
+    /// The scenarios folder.
     pub scenarios: PathBuf,
+    /// The themes folder, if any.
     pub themes: Option<PathBuf>,
 }
 
@@ -23,7 +25,7 @@ pub struct Folders {
 const SETTLE: Duration = Duration::from_millis(250);
 
 /// Loads the folders, keeping the last good version of what broke.
-pub fn reload(state: &Shared, folders: &Folders) -> Result<(), String> {
+pub(crate) fn reload(state: &Shared, folders: &Folders) -> Result<(), String> {
     let scenarios = library::scenarios_over(&folders.scenarios).map_err(|e| format!("cannot read {}: {e}", folders.scenarios.display()))?;
     let themes = match &folders.themes {
         Some(dir) => library::themes_over(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?,

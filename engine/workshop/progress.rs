@@ -8,7 +8,7 @@ use minijinja::context;
 use minijinja::value::Value;
 
 /// Where a learner is, at `at` (seconds since the epoch).
-pub fn progress(s: &Scenario, r: &Rehearsal, at: u64) -> Progress {
+pub(crate) fn progress(s: &Scenario, r: &Rehearsal, at: u64) -> Progress {
     let step = r.current(s);
     let persona = r.persona(s, at);
     let ctx = r.context(Stage { scenario: s, persona: &persona }, at);
@@ -45,7 +45,7 @@ fn position(s: &Scenario, r: &Rehearsal) -> (usize, usize) {
 /// A step's title as a whole room may see it: one that reads persona
 /// values shows placeholders instead ("Bonjour (prénom) (nom)"), never one
 /// learner's name; a title that cannot be written so gives its section.
-pub fn room_title(step: &Step, ctx: &Value, persona: &Persona) -> String {
+pub(crate) fn room_title(step: &Step, ctx: &Value, persona: &Persona) -> String {
     let fallback = || step.section.clone().unwrap_or_else(|| step.id.clone());
     if !step.title.variables().iter().any(|v| v == "persona" || v.starts_with("persona.")) {
         return step.title.render_plain(ctx).unwrap_or_else(|_| fallback());

@@ -115,7 +115,7 @@ struct Message {
 }
 
 /// The link of one registry to Redis.
-pub struct RedisWorkshops {
+pub(crate) struct RedisWorkshops {
     origin: u128,
     outbox: mpsc::UnboundedSender<Op>,
     /// The stamp of each learner's state held here, by (code, id);
@@ -132,7 +132,7 @@ impl RedisWorkshops {
     /// (or after a few seconds, when Redis does not answer: they are read
     /// when it does). Must run inside a Tokio runtime; a registry is linked
     /// once.
-    pub async fn link(registry: &Arc<Registry>, client: ::redis::Client, conn: ConnectionManager, idle: Duration) {
+    pub(crate) async fn link(registry: &Arc<Registry>, client: ::redis::Client, conn: ConnectionManager, idle: Duration) {
         let (outbox, inbox) = mpsc::unbounded_channel();
         let link = Arc::new(RedisWorkshops {
             origin: uuid::Uuid::new_v4().as_u128(),

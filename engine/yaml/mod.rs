@@ -8,7 +8,7 @@
 //! [`Located`]. Both reads share the same limits: files over 1 MiB, alias
 //! bombs and nesting deeper than 64 levels are refused with a clear error.
 
-pub mod shape;
+pub(crate) mod shape;
 
 use crate::diagnostic::{Diagnostic, Pos};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -18,9 +18,9 @@ use std::fmt;
 use std::ops::Deref;
 
 /// Larger files are refused before parsing.
-pub const MAX_FILE_BYTES: usize = 1 << 20;
+pub(crate) const MAX_FILE_BYTES: usize = 1 << 20;
 /// Deeper nesting is refused: no honest scenario needs it.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// The parser options shared by every read: strict booleans (`yes` is a
 /// string, not `true`), and tight budgets against hostile input.
@@ -97,7 +97,7 @@ impl<T: JsonSchema> JsonSchema for Located<T> {
 
 /// A YAML value of any shape, with positions everywhere.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Node {
+pub(crate) enum Node {
     Null,
     Bool(bool),
     Int(i64),
@@ -109,7 +109,7 @@ pub enum Node {
 
 impl Node {
     /// How a user would name this kind of value.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Node::Null => "nothing",
             Node::Bool(_) => "true/false",
@@ -120,7 +120,9 @@ impl Node {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&Located<Node>> {
+    /// The value under `key`, in a mapping.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the unit tests
+    pub(crate) fn get(&self, key: &str) -> Option<&Located<Node>> {
         match self {
             Node::Map(entries) => entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v),
             _ => None,
@@ -193,13 +195,15 @@ impl<'de> Deserialize<'de> for Node {
 }
 
 /// Reads `text` into a located tree, refusing oversized or hostile input.
-pub fn read_tree(file: &str, text: &str) -> Result<Located<Node>, Diagnostic> {
+#[cfg_attr(not(test), allow(dead_code))] // used by the unit tests
+pub(crate) fn read_tree(file: &str, text: &str) -> Result<Located<Node>, Diagnostic> {
     check_size(file, text)?;
     on_big_stack(|| serde_saphyr::from_str_with_options::<Located<Node>>(text, options()).map_err(|e| to_diagnostic(file, text, &e)))
 }
 
 /// Reads `text` into a typed value through serde derive.
-pub fn read_typed<T: DeserializeOwned + Send>(file: &str, text: &str) -> Result<T, Diagnostic> {
+#[cfg_attr(not(test), allow(dead_code))] // used by the unit tests
+pub(crate) fn read_typed<T: DeserializeOwned + Send>(file: &str, text: &str) -> Result<T, Diagnostic> {
     check_size(file, text)?;
     on_big_stack(|| serde_saphyr::from_str_with_options::<T>(text, options()).map_err(|e| to_diagnostic(file, text, &e)))
 }
@@ -208,7 +212,7 @@ pub fn read_typed<T: DeserializeOwned + Send>(file: &str, text: &str) -> Result<
 /// against `schema` (generated from the same types), to report every
 /// problem rather than serde's first. A file that reads is not walked a
 /// second time: reading twice was half the time of `miroir check`.
-pub fn read_checked<T: DeserializeOwned + Send>(file: &str, text: &str, schema: &serde_json::Value) -> Result<T, Vec<Diagnostic>> {
+pub(crate) fn read_checked<T: DeserializeOwned + Send>(file: &str, text: &str, schema: &serde_json::Value) -> Result<T, Vec<Diagnostic>> {
     check_size(file, text).map_err(|d| vec![d])?;
     on_big_stack(|| {
         let first = match serde_saphyr::from_str_with_options::<T>(text, options()) {
@@ -224,7 +228,7 @@ pub fn read_checked<T: DeserializeOwned + Send>(file: &str, text: &str, schema: 
 
 /// Stack for reading YAML: a document nested 64 levels deep needs more
 /// than a default 2 MiB thread stack in debug builds.
-pub const READER_STACK: usize = 64 << 20;
+pub(crate) const READER_STACK: usize = 64 << 20;
 
 thread_local! {
     static ON_READER_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -232,7 +236,7 @@ thread_local! {
 
 /// Says that the current thread was spawned with [`READER_STACK`] bytes of
 /// stack: reading on it needs no thread of its own.
-pub fn on_reader_stack() {
+pub(crate) fn on_reader_stack() {
     ON_READER_STACK.set(true);
 }
 

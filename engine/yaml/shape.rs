@@ -13,17 +13,18 @@ use schemars::JsonSchema;
 use serde_json::Value;
 
 /// The JSON Schema of `T`, as `miroir schema` prints it.
-pub fn schema_of<T: JsonSchema>() -> Value {
+pub(crate) fn schema_of<T: JsonSchema>() -> Value {
     schemars::generate::SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>().to_value()
 }
 
 /// Every shape problem of `tree` against `T`'s schema.
-pub fn check<T: JsonSchema>(file: &str, tree: &Located<Node>) -> Vec<Diagnostic> {
+#[cfg_attr(not(test), allow(dead_code))] // used by the unit tests
+pub(crate) fn check<T: JsonSchema>(file: &str, tree: &Located<Node>) -> Vec<Diagnostic> {
     check_against(file, tree, &schema_of::<T>())
 }
 
 /// Every shape problem of `tree` against an already generated schema.
-pub fn check_against(file: &str, tree: &Located<Node>, root: &Value) -> Vec<Diagnostic> {
+pub(crate) fn check_against(file: &str, tree: &Located<Node>, root: &Value) -> Vec<Diagnostic> {
     let noun = root.get("title").and_then(Value::as_str).map(humanize);
     let mut walker = Walker { root, file, out: Vec::new() };
     walker.check(root, tree, noun.as_deref().unwrap_or("document"));

@@ -9,10 +9,10 @@
 use crate::checks::Checker;
 use crate::harness::{Page, Server};
 use fantoccini::{Client, Locator};
-use miroir::rehearsal::{LIST_ACTION, Rehearsal, Stage};
-use miroir::scenario::{Scenario, StepKind};
-use miroir::walkthrough::{self, Move, Next, Script};
-use miroir::web::clock::now;
+use miroir::testing::rehearsal::{LIST_ACTION, Rehearsal, Stage};
+use miroir::testing::scenario::{Scenario, StepKind};
+use miroir::testing::walkthrough::{self, Move, Next, Script};
+use miroir::testing::web::clock::now;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -224,7 +224,7 @@ async fn walk(ch: &mut Checker, server: &Server, s: &Scenario, index: usize) {
 /// Whether sending the current step empty shows its errors without using
 /// up its last attempt: it has a required field, and room for one more
 /// failure.
-fn may_refuse(s: &Scenario, r: &Rehearsal, persona: &miroir::persona::Persona) -> bool {
+fn may_refuse(s: &Scenario, r: &Rehearsal, persona: &miroir::testing::persona::Persona) -> bool {
     let step = r.current(s);
     let index = s.step_index(&step.id).unwrap() as u16;
     let failures = r.failures.get(&index).copied().unwrap_or(0);

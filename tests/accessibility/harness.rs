@@ -10,8 +10,8 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
-use miroir::library::Library;
-use miroir::web::{AppState, Shared};
+use miroir::testing::library::Library;
+use miroir::testing::web::{AppState, Shared};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
@@ -139,7 +139,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let served: Tap = Arc::default();
-        let app = miroir::web::router(state.clone()).layer(middleware::from_fn_with_state(served.clone(), tap));
+        let app = miroir::testing::web::router(state.clone()).layer(middleware::from_fn_with_state(served.clone(), tap));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             axum::serve(listener, app.into_make_service())

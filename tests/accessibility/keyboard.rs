@@ -51,7 +51,7 @@ return {
 pub struct Walk {
     c: Client,
     base: String,
-    state: miroir::web::Shared,
+    state: miroir::testing::web::Shared,
     pub tab_stops: usize,
     pub problems: Vec<String>,
 }
@@ -204,7 +204,7 @@ impl Walk {
         let loaded = self.state.loaded();
         let s = loaded.library.get(SCENARIO).expect("the bundled scenario");
         let mut session = self.state.store.load(sid).await.unwrap().expect("the browser's session");
-        session.put(miroir::walkthrough::start(s, 0, miroir::web::clock::now()));
+        session.put(miroir::testing::walkthrough::start(s, 0, miroir::testing::web::clock::now()));
         self.state.store.save(sid, session).await.unwrap();
         self.skip_link().await;
 

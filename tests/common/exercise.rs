@@ -7,10 +7,10 @@
 
 #![allow(dead_code)]
 
-use miroir::files::FileSet;
-use miroir::library::{self, INTERNAL_ERROR, Library};
-use miroir::rehearsal::{Rehearsal, Stage, view};
-use miroir::walkthrough;
+use miroir::testing::files::FileSet;
+use miroir::testing::library::{self, INTERNAL_ERROR, Library};
+use miroir::testing::rehearsal::{Rehearsal, Stage, view};
+use miroir::testing::walkthrough;
 use std::sync::LazyLock;
 
 static THEMES: LazyLock<FileSet> = LazyLock::new(library::embedded_themes);
@@ -67,6 +67,6 @@ fn group_set(path: &str, bytes: Vec<u8>) -> FileSet {
         .find(|f| !f.path.ends_with(library::GROUP_SUFFIX) && f.text().is_ok_and(|t| t.contains(&format!("group: {id}"))))
         .map(|f| f.path.clone());
     set.files.retain(|f| (f.path.ends_with(library::GROUP_SUFFIX) && f.path != path) || Some(&f.path) == includer.as_ref());
-    set.files.push(miroir::files::SourceFile { path: path.to_owned(), display: path.to_owned(), bytes: bytes.into() });
+    set.files.push(miroir::testing::files::SourceFile { path: path.to_owned(), display: path.to_owned(), bytes: bytes.into() });
     set
 }

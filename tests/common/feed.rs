@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use futures_util::StreamExt;
-use miroir::web::{self, Shared};
+use miroir::testing::web::{self, Shared};
 use std::time::Duration;
 use tower::ServiceExt;
 

@@ -9,8 +9,8 @@ pub mod walk;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use miroir::library::Library;
-use miroir::web::{self, AppState, Shared};
+use miroir::testing::library::Library;
+use miroir::testing::web::{self, AppState, Shared};
 use tower::ServiceExt;
 
 pub struct Page {
@@ -125,7 +125,7 @@ impl Client {
 
 /// Decodes the few entities minijinja writes.
 pub fn unescape(s: &str) -> String {
-    miroir::expr::plain(s)
+    miroir::testing::expr::plain(s)
 }
 
 /// The value of `<dt>label</dt><dd>value</dd>` on a persona card.

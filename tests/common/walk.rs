@@ -4,8 +4,8 @@
 
 use super::{Client, Page};
 use axum::http::StatusCode;
-use miroir::walkthrough::{self, Move, Next, Script};
-use miroir::web::clock::now;
+use miroir::testing::walkthrough::{self, Move, Next, Script};
+use miroir::testing::web::clock::now;
 
 fn session_id(c: &Client) -> uuid::Uuid {
     let cookie = c.cookie.as_deref().expect("a session cookie");
@@ -31,7 +31,7 @@ pub async fn walk_over_http(c: &mut Client, id: &str, test: usize) -> Page {
     for _ in 0..300 {
         let page = c.get_follow(&format!("{base}/etape")).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        assert!(page.body.contains(miroir::web::render::BANNER));
+        assert!(page.body.contains(miroir::testing::web::render::BANNER));
         let r = store.load(sid).await.unwrap().unwrap().rehearsals[&s.id].clone();
         let step = r.current(&s).id.clone();
         let persona = r.persona(&s, now());

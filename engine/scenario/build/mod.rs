@@ -36,11 +36,11 @@ mod steps;
 mod walkthroughs;
 
 /// The goto target that leaves a step group.
-pub const RETURN: &str = "$return";
+pub(crate) const RETURN: &str = "$return";
 
 /// A parsed step group, ready to be included.
 #[derive(Debug)]
-pub struct GroupDef {
+pub(crate) struct GroupDef {
     pub id: String,
     pub file: String,
     pub fingerprint: u64,
@@ -48,7 +48,7 @@ pub struct GroupDef {
 }
 
 /// What a scenario may refer to outside its own file.
-pub struct World<'a> {
+pub(crate) struct World<'a> {
     pub themes: &'a ThemeSet,
     pub groups: &'a BTreeMap<String, GroupDef>,
     /// File texts by display name, to point inside multi-line values.
@@ -56,16 +56,16 @@ pub struct World<'a> {
 }
 
 /// Test answer keys that are actions, not fields.
-pub const ACTION_KEYS: &[&str] = &["_link", "_wait_minutes", ACTION];
+pub(crate) const ACTION_KEYS: &[&str] = &["_link", "_wait_minutes", ACTION];
 /// The test answer key, and the form name, of a step's action.
-pub const ACTION: &str = "_action";
+pub(crate) const ACTION: &str = "_action";
 /// The key and label of the look-alike FranceConnect button.
-pub const FRANCECONNECT: &str = "franceconnect";
-pub const FRANCECONNECT_LABEL: &str = "S'identifier avec FranceConnect";
-pub const FRANCECONNECT_PLUS_LABEL: &str = "S'identifier avec FranceConnect+";
+pub(crate) const FRANCECONNECT: &str = "franceconnect";
+pub(crate) const FRANCECONNECT_LABEL: &str = "S'identifier avec FranceConnect";
+pub(crate) const FRANCECONNECT_PLUS_LABEL: &str = "S'identifier avec FranceConnect+";
 /// Test answer keys of a repeatable group's step: change or remove item N
 /// (from 1), or press "Continuer" (to rehearse too few items).
-pub const LIST_ACTION_KEYS: &[&str] = &["_edit", "_remove", "_continue"];
+pub(crate) const LIST_ACTION_KEYS: &[&str] = &["_edit", "_remove", "_continue"];
 
 /// A step with the file it was written in.
 struct RawStep<'f> {
@@ -103,7 +103,7 @@ struct Builder<'a> {
 }
 
 /// Builds the scenario `id` from its parsed file.
-pub fn build(id: &str, display: &str, source: &str, parsed: &ScenarioFile, world: &World) -> (Option<Scenario>, Vec<Diagnostic>) {
+pub(crate) fn build(id: &str, display: &str, source: &str, parsed: &ScenarioFile, world: &World) -> (Option<Scenario>, Vec<Diagnostic>) {
     let mut b = Builder::new(display.to_owned(), world);
     let scenario = b.scenario(id, source, parsed);
     let mut out = b.out;
@@ -113,7 +113,7 @@ pub fn build(id: &str, display: &str, source: &str, parsed: &ScenarioFile, world
 }
 
 /// Checks a group no scenario includes, as if a scenario ended right after it.
-pub fn check_unused_group(group: &GroupDef, world: &World) -> Vec<Diagnostic> {
+pub(crate) fn check_unused_group(group: &GroupDef, world: &World) -> Vec<Diagnostic> {
     let end = Located::new(
         StepFile {
             id: Located::new("$fin".into(), Pos::UNKNOWN),
@@ -321,18 +321,18 @@ impl<'a> Builder<'a> {
 }
 
 /// More steps than this is a mistake, or an attack on the checker.
-pub const MAX_STEPS: usize = 500;
+pub(crate) const MAX_STEPS: usize = 500;
 /// Walkthroughs of one scenario: each is replayed at every check, and the
 /// author pages replay them to start a rehearsal at a step.
-pub const MAX_TESTS: usize = 50;
+pub(crate) const MAX_TESTS: usize = 50;
 /// Fields of one step: each is rendered on every page and every submit.
-pub const MAX_FIELDS: usize = 100;
+pub(crate) const MAX_FIELDS: usize = 100;
 /// Options of one field.
-pub const MAX_OPTIONS: usize = 300;
+pub(crate) const MAX_OPTIONS: usize = 300;
 /// Messages one step sends: each submit adds them to the inbox.
-pub const MAX_MESSAGES: usize = 10;
+pub(crate) const MAX_MESSAGES: usize = 10;
 /// Values one step computes: each submit evaluates them.
-pub const MAX_COMPUTED: usize = 100;
+pub(crate) const MAX_COMPUTED: usize = 100;
 
 /// `2026-04` (the first of the month) or `2026-04-15`.
 fn parse_month(s: &str) -> Option<time::Date> {
