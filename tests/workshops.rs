@@ -308,6 +308,28 @@ async fn a_full_server_refuses_new_workshops_and_keeps_the_live_ones() {
     assert_eq!(c.post("/atelier/nouveau", &[("nom", "Enfin"), ("scenarios", SCENARIO)]).await.status, StatusCode::SEE_OTHER);
 }
 
+/// Under a base path, the page and the live stream give each learner the
+/// same reset address, under the base.
+#[tokio::test]
+async fn the_dashboard_gives_each_learner_s_reset_address_under_the_base_path() {
+    let state = state_with(Config { base_path: "/entrainement".into(), ..Config::default() });
+    let mut trainer = Client::with_state(state.clone());
+    let reply = trainer.post("/atelier/nouveau", &[("nom", "Mardi matin"), ("scenarios", SCENARIO), ("personne", "chacun")]).await;
+    let token = reply.location().trim_start_matches("/entrainement/atelier/animation/").to_owned();
+    let dashboard = format!("/atelier/animation/{token}");
+    let code = trainer.get(&dashboard).await.between("<strong class=\"join-code\">", "</strong>").unwrap();
+    let mut learner = Client::with_state(state.clone());
+    let joined = learner.post("/atelier/rejoindre", &[("code", &code), ("pseudonyme", "Ali")]).await;
+    assert_eq!(joined.status, StatusCode::SEE_OTHER, "{}", joined.body);
+    let id = state.workshops.by_token(&token).unwrap().read(|w| w.learners[0].id);
+    let reset = format!("/entrainement/atelier/animation/{token}/participants/{id}/recommencer");
+    let page = trainer.get(&dashboard).await;
+    assert!(common::unescape(&page.body).contains(&format!("<form method=\"post\" action=\"{reset}\"")), "{}", page.body);
+    let mut feed = Feed::open(&state, &token).await;
+    let data = feed.until(|_, d| learners(d).len() == 1).await;
+    assert_eq!(learners(&data)[0]["reset"], reset);
+}
+
 #[tokio::test]
 async fn the_dashboard_streams_events_as_learners_work() {
     let state = state_with(Config::default());
@@ -319,6 +341,9 @@ async fn the_dashboard_streams_events_as_learners_work() {
     let mut ali = join(&state, &code, "Ali").await;
     let joined = feed.until(|_, d| learners(d).len() == 1).await;
     assert_eq!(learners(&joined)[0]["step"], "connexion");
+    // Where its "Remettre à zéro" posts, given whole by the server.
+    let id = state.workshops.by_token(&token).unwrap().read(|w| w.learners[0].id);
+    assert_eq!(learners(&joined)[0]["reset"], format!("/atelier/animation/{token}/participants/{id}/recommencer"));
     // A refused submit counts an error on the step.
     ali.post(&format!("/scenarios/{SCENARIO}/etape/connexion"), &[("numero_fiscal", "123")]).await;
     let refused = feed.until(|_, d| learners(d)[0]["errors_here"] == 1).await;

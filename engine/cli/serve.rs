@@ -125,7 +125,8 @@ pub(crate) fn run(mut opts: Options) -> ExitCode {
             let _guard = runtime.enter();
             match crate::web::watch::spawn(state.clone(), folders) {
                 Ok(guard) => {
-                    eprintln!("miroir: watching the scenarios and themes folders; the author pages are at /auteur");
+                    let author = state.url(crate::web::routes::AUTHOR);
+                    eprintln!("miroir: watching the scenarios and themes folders; the author pages are at {author}");
                     Some(guard)
                 }
                 Err(e) => {

@@ -381,6 +381,7 @@ async fn message(
     }
     let ctx = context! {
         message => crate::expr::to_value(&message),
+        link_url => routes::message_link_for_template(&s.id, index),
         scenario => scenario_value(&loaded, &s),
         urls => urls(&loaded, &s),
         step_url => step,

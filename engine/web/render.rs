@@ -145,9 +145,12 @@ struct Marks {
 
 impl Marks {
     fn new(root: &str) -> Marks {
+        let asset = |file: &str| super::routes::under(root, &super::routes::engine_asset(file));
         Marks {
             head_extra: format!(
-                "<meta name=\"robots\" content=\"noindex, nofollow\"><link rel=\"icon\" href=\"{root}/_miroir/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"{root}/_miroir/miroir.css\">"
+                "<meta name=\"robots\" content=\"noindex, nofollow\"><link rel=\"icon\" href=\"{}\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"{}\">",
+                asset("favicon.svg"),
+                asset("miroir.css"),
             ),
             banner: format!(
                 "<section class=\"miroir-banner\" aria-label=\"Avertissement\"><p class=\"miroir-banner-text\">{BANNER}</p></section>"

@@ -136,7 +136,7 @@ pub(crate) fn error_page(state: &AppState, status: StatusCode) -> Response {
         ),
     };
     let loaded = state.loaded();
-    let ctx = context! { status => status.as_u16(), title => title, text => text, ..page(&loaded, crate::theme::BASE, None, "/") };
+    let ctx = context! { status => status.as_u16(), title => title, text => text, ..page(&loaded, crate::theme::BASE, None, super::routes::HOME) };
     match loaded.renderer.render(crate::theme::BASE, "erreur.html", ctx) {
         Ok(body) => html(status, body),
         Err(_) => html(

@@ -6,6 +6,14 @@
 //! base path (`serve --base-path`, or an embedding application's prefix) is
 //! put in front of them. Templates get the base as `root`, and the fixed
 //! addresses already under it as the `routes` global.
+//!
+//! Templates write no path of their own. Where one adds a parameter to an
+//! address it was given, it is always as `{{ prefix }}/{{ value }}` (a step
+//! after `urls.step`, a message after `urls.inbox`, a theme's file after
+//! `routes.assets`), and `prefixes_take_their_parameter_after_a_slash`
+//! below holds each such pattern to that shape. An address with a part
+//! after its parameter (a learner's reset, a message's link) is given
+//! whole, one per learner or message.
 
 use minijinja::value::Value;
 
@@ -13,7 +21,7 @@ use minijinja::value::Value;
 pub(super) const HOME: &str = "/";
 pub(super) const ACCESSIBILITY: &str = "/accessibilite";
 pub(super) const HINTS: &str = "/indices";
-pub(super) const AUTHOR: &str = "/auteur";
+pub(crate) const AUTHOR: &str = "/auteur";
 pub(super) const AUTHOR_SCENARIO: &str = "/auteur/scenarios/{op}/{name}";
 pub(super) const AUTHOR_START: &str = "/auteur/scenarios/{op}/{name}/commencer/{step}";
 pub(super) const JOIN: &str = "/atelier";
@@ -94,6 +102,16 @@ pub(super) fn message(id: &str, n: usize) -> String {
     in_scenario(id, &fill(scenario::MESSAGE, &[("n", &n.to_string())]))
 }
 
+/// Where a message's link button posts.
+pub(super) fn message_link(id: &str, n: usize) -> String {
+    in_scenario(id, &fill(scenario::MESSAGE_LINK, &[("n", &n.to_string())]))
+}
+
+/// [`message_link`] for a template, as `{{ urls.inbox }}/3/lien` wrote it.
+pub(super) fn message_link_for_template(id: &str, n: usize) -> Value {
+    as_written_under(&in_scenario(id, scenario::INBOX), &message_link(id, n))
+}
+
 /// A scenario's author page.
 pub(super) fn author_scenario(id: &str) -> String {
     AUTHOR_SCENARIO.replace("{op}/{name}", id)
@@ -107,6 +125,27 @@ pub(super) fn author_start_base(id: &str) -> String {
 /// A trainer's dashboard.
 pub(super) fn trainer(token: &str) -> String {
     fill(TRAINER, &[("token", token)])
+}
+
+/// Where the trainer's "Remettre à zéro" of one learner posts.
+pub(super) fn learner_reset(token: &str, id: u32) -> String {
+    format!("{}{}", self::trainer(token), fill(trainer::RESET_ONE, &[("id", &id.to_string())]))
+}
+
+/// [`learner_reset`] for a template, as `{{ base_url }}/participants/3/recommencer`
+/// wrote it, `base_url` being the dashboard.
+pub(super) fn learner_reset_for_template(token: &str, id: u32) -> Value {
+    as_written_under(&self::trainer(token), &learner_reset(token, id))
+}
+
+/// A file the engine serves itself (`favicon.svg`, `miroir.css`).
+pub(super) fn engine_asset(file: &str) -> String {
+    fill(ENGINE_ASSET, &[("file", file)])
+}
+
+/// Where the themes' files are served, before `/{theme}/{path}`.
+fn theme_assets() -> &'static str {
+    THEME_ASSET.strip_suffix("/{theme}/{*path}").unwrap_or(THEME_ASSET)
 }
 
 /// The path the browser must see: `path` under `base`; the site's root
@@ -127,6 +166,7 @@ pub(super) fn for_templates(base: &str) -> Value {
         leave => at(LEAVE),
         new_workshop => at(NEW_WORKSHOP),
         author => at(AUTHOR),
+        assets => at(theme_assets()),
     }
 }
 
@@ -134,6 +174,16 @@ pub(super) fn for_templates(base: &str) -> Value {
 /// there: the prefix escaped as any value is, the route's own part as it is.
 pub(super) fn as_written(prefix: &str, sub: &str) -> Value {
     Value::from_safe_string(format!("{}{sub}", minijinja::HtmlEscape(prefix)))
+}
+
+/// `path` for a template, as `{{ prefix }}` and then the rest of the path
+/// were written there: `prefix`, an address of its own, escaped as any
+/// value is, the rest as it is.
+fn as_written_under(prefix: &str, path: &str) -> Value {
+    match path.strip_prefix(prefix) {
+        Some(rest) => as_written(prefix, rest),
+        None => Value::from(path),
+    }
 }
 
 /// The links of a trainer's pages, for `{{ root }}{{ trainer.code }}`.
@@ -163,6 +213,46 @@ mod tests {
         assert_eq!(author_scenario("caf/rsa"), "/auteur/scenarios/caf/rsa");
         assert_eq!(author_start_base("caf/rsa"), "/auteur/scenarios/caf/rsa/commencer");
         assert_eq!(trainer("abc"), "/atelier/animation/abc");
+        assert_eq!(learner_reset("abc", 3), "/atelier/animation/abc/participants/3/recommencer");
+        assert_eq!(message_link("caf/rsa", 2), "/scenarios/caf/rsa/messagerie/2/lien");
+        assert_eq!(engine_asset("miroir.css"), "/_miroir/miroir.css");
+    }
+
+    /// What templates complete themselves, `{{ prefix }}/{{ value }}`,
+    /// matches the router's pattern.
+    #[test]
+    fn prefixes_take_their_parameter_after_a_slash() {
+        assert_eq!(format!("{}/{{step}}", scenario::STEP), scenario::STEP_AT);
+        assert_eq!(format!("{}/{{step}}", scenario::EDIT), scenario::EDIT_AT);
+        assert_eq!(format!("{}/{{n}}", scenario::INBOX), scenario::MESSAGE);
+        assert_eq!(format!("{}/{{step}}", author_start_base("{op}/{name}")), AUTHOR_START);
+        assert_eq!(format!("{}/{{theme}}/{{*path}}", theme_assets()), THEME_ASSET);
+        assert_ne!(theme_assets(), THEME_ASSET);
+    }
+
+    #[test]
+    fn per_item_links_are_written_as_their_templates_did() {
+        let mut env = minijinja::Environment::new();
+        env.add_template(
+            "t.html",
+            "{{ base_url }}/participants/{{ id }}/recommencer {{ reset }}\n{{ inbox }}/{{ n }}/lien {{ link }}\n{{ root }}/static/base/base.css {{ routes.assets }}/base/base.css",
+        )
+        .unwrap();
+        let ctx = minijinja::context! {
+            base_url => self::trainer("a-b"),
+            id => 3,
+            reset => learner_reset_for_template("a-b", 3),
+            inbox => in_scenario("caf/rsa", scenario::INBOX),
+            n => 2,
+            link => message_link_for_template("caf/rsa", 2),
+            root => "/entrainement",
+            routes => for_templates("/entrainement"),
+        };
+        let out = env.get_template("t.html").unwrap().render(ctx).unwrap();
+        for line in out.lines() {
+            let (a, b) = line.split_once(' ').unwrap();
+            assert_eq!(a, b);
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::rehearsal::Rehearsal;
 use crate::scenario::{Scenario, StepKind};
 use crate::session::{Seat, StoreError};
 use crate::walkthrough;
-use crate::workshop::{self, PersonaMode, Progress, Room, progress, room_title};
+use crate::workshop::{self, HeatCell, PersonaMode, Progress, Room, Snapshot, progress, room_title};
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -293,30 +293,49 @@ fn steps_of(scenarios: &[Arc<Scenario>]) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// The dashboard data: the snapshot and the heat map.
-fn dashboard_data(loaded: &Loaded, room: &Room) -> Value {
+/// What the dashboard shows now: the snapshot, the heat map, and the
+/// scenarios' titles by id.
+fn dashboard_now(loaded: &Loaded, room: &Room) -> (Snapshot, Vec<HeatCell>, HashMap<String, String>) {
     let scenarios = scenarios_of(loaded, room);
     let steps = steps_of(&scenarios);
     let titles: HashMap<String, String> = scenarios.iter().map(|s| (s.id.clone(), s.title.clone())).collect();
-    room.read(|w| {
-        context! {
-            snapshot => crate::expr::to_value(&w.snapshot()),
-            heat => crate::expr::to_value(&w.heat(&steps)),
-            titles => crate::expr::to_value(&titles),
-            now => now(),
-        }
-    })
+    room.read(|w| (w.snapshot(), w.heat(&steps), titles))
 }
 
-fn dashboard_json(loaded: &Loaded, room: &Room, ended: bool) -> String {
-    let scenarios = scenarios_of(loaded, room);
-    let steps = steps_of(&scenarios);
-    let titles: HashMap<String, String> = scenarios.iter().map(|s| (s.id.clone(), s.title.clone())).collect();
-    room.read(|w| {
-        let mut snapshot = w.snapshot();
-        snapshot.ended = ended;
-        serde_json::json!({ "snapshot": snapshot, "heat": w.heat(&steps), "titles": titles, "now": now() }).to_string()
-    })
+/// The dashboard data for its template; each learner has the address that
+/// resets them as `reset`.
+fn dashboard_data(loaded: &Loaded, room: &Room, token: &str) -> Value {
+    let (snapshot, heat, titles) = dashboard_now(loaded, room);
+    let learners: Vec<Value> = snapshot
+        .learners
+        .iter()
+        .map(|l| context! { reset => routes::learner_reset_for_template(token, l.id), ..crate::expr::to_value(l) })
+        .collect();
+    context! {
+        snapshot => context! { learners => learners, ..crate::expr::to_value(&snapshot) },
+        heat => crate::expr::to_value(&heat),
+        titles => crate::expr::to_value(&titles),
+        now => now(),
+    }
+}
+
+/// The same data for the live dashboard, as JSON; each learner's `reset`
+/// is the address the browser posts to, under the base path.
+fn dashboard_json(state: &Shared, loaded: &Loaded, room: &Room, token: &str, ended: bool) -> String {
+    let (mut snapshot, heat, titles) = dashboard_now(loaded, room);
+    snapshot.ended = ended;
+    let learners: Vec<serde_json::Value> = snapshot
+        .learners
+        .iter()
+        .map(|l| {
+            let mut row = serde_json::json!(l);
+            row["reset"] = state.url(&routes::learner_reset(token, l.id)).into();
+            row
+        })
+        .collect();
+    let mut snapshot = serde_json::json!(snapshot);
+    snapshot["learners"] = learners.into();
+    serde_json::json!({ "snapshot": snapshot, "heat": heat, "titles": titles, "now": now() }).to_string()
 }
 
 async fn dashboard(State(state): State<Shared>, TrainerRoom { room, token }: TrainerRoom, headers: HeaderMap) -> Answer {
@@ -354,7 +373,7 @@ fn dashboard_page(state: &Shared, room: &Room, token: &str, headers: &HeaderMap,
         trainer => routes::trainer_links(token),
         targets => targets,
         handouts => handouts,
-        data => dashboard_data(&loaded, room),
+        data => dashboard_data(&loaded, room, token),
         notice => notice,
         ..base(&loaded, &base_url)
     };
@@ -405,7 +424,7 @@ async fn stream(State(state): State<Shared>, TrainerRoom { room, token }: Traine
         f.updates.borrow_and_update();
         let loaded = f.state.loaded();
         let ended = f.state.workshops.by_token(&f.token).is_none();
-        let data = dashboard_json(&loaded, &f.room, ended);
+        let data = dashboard_json(&f.state, &loaded, &f.room, &f.token, ended);
         let event = Event::default().event(if ended { "fin" } else { "etat" }).data(data);
         f.over = ended;
         Some((Ok::<Event, std::convert::Infallible>(event), f))

@@ -4,7 +4,6 @@
   "use strict";
   var table = document.getElementById("tableau-participants");
   if (!table || !window.EventSource) { return; }
-  var base = table.getAttribute("data-base");
   var body = table.tBodies[0];
   var status = document.getElementById("etat-flux");
   var heat = document.getElementById("carte-etapes");
@@ -44,7 +43,7 @@
       var action = document.createElement("td");
       var form = document.createElement("form");
       form.method = "post";
-      form.action = base + "/participants/" + l.id + "/recommencer";
+      form.action = l.reset;
       form.className = "inline-form";
       var button = document.createElement("button");
       button.type = "submit";
