@@ -211,7 +211,7 @@ fn an_undefined_value_in_a_theme_document_is_located_in_the_document() {
             ("essai/theme.yaml", "label: Essai — simulation\n"),
             (
                 "essai/templates/documents/attestation.html",
-                "<article class=\"document\">\n  <h1>{{ document.title }}</h1>\n  <p>Salaire : {{ answers.salaire | money }}</p>\n  <p>Montant : {{ answers.montnat | money }}, {{ computed.totl }}, {{ persona.numero_fical }}</p>\n  <p>{{ servise }}</p>\n  {% if computed.impot is defined %}<p>{{ computed.impot | money }} {{ answers.case_1aj }}</p>{% endif %}\n</article>\n",
+                "<article class=\"document\">\n  <h1>{{ document.title }}</h1><img src=\"{{ routes.assets }}/essai/logo.svg\" alt=\"\">\n  <p>Salaire : {{ answers.salaire | money }}</p>\n  <p>Montant : {{ answers.montnat | money }}, {{ computed.totl }}, {{ persona.numero_fical }}</p>\n  <p>{{ servise }}</p>\n  {% if computed.impot is defined %}<p>{{ computed.impot | money }} {{ answers.case_1aj }}</p>{% endif %}\n</article>\n",
             ),
         ],
     ));

@@ -1,8 +1,10 @@
 //! The names an expression or a text may read: the rehearsal's values
 //! ([`Root`]), and those one place adds (an error message's `min`, a sent
-//! message's `code`). This is the one list: the checker
-//! (`scenario::build`) accepts exactly these names, and
-//! `tests/expression_names.rs` holds the rehearsal's context to them.
+//! message's `code`, a theme document's `service`). This is the one list:
+//! the checker (`scenario::build`) accepts exactly these names,
+//! `tests/expression_names.rs` holds the rehearsal's context to them, and
+//! a test of `web::pages` holds the document page's context to
+//! [`DOCUMENT_LOCALS`].
 
 /// A value every expression and text may read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,3 +76,22 @@ pub(crate) const LIST_MESSAGE_LOCALS: &[&str] = &["min", "max"];
 
 /// What a sent message's subject and body read besides the roots.
 pub(crate) const MESSAGE_LOCALS: &[&str] = &["code", "link"];
+
+/// What a theme's document reads besides the roots: the templates' globals
+/// (`web::render`) and the document page's own values (`web::pages`).
+pub(crate) const DOCUMENT_LOCALS: &[&str] = &[
+    "root",
+    "routes",
+    "document",
+    "step_url",
+    "urls",
+    "scenario_info",
+    "service",
+    "theme",
+    "hints_shown",
+    "in_workshop",
+    "here",
+    "catalogue_url",
+    "accessibility_url",
+    "hints_url",
+];

@@ -15,7 +15,7 @@ use super::visitor::Visitor;
 use crate::persona::Persona;
 use crate::rehearsal::view::card as persona_card;
 use crate::rehearsal::{LinkOutcome, Outcome, Rehearsal, ScenarioError, Stage};
-use crate::scenario::Scenario;
+use crate::scenario::{Document, Scenario};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -423,21 +423,28 @@ async fn wait(State(state): State<Shared>, posted: Posted<Rehearsing>) -> Answer
 async fn document(State(state): State<Shared>, Rehearsing { loaded, s, visitor, r }: Rehearsing) -> Answer {
     let step = r.current(&s);
     let Some(doc) = &step.document else { return Ok(redirect(&state, &step_url(&s, &r))) };
-    let persona = persona_of(&s, &r);
-    let t = now();
     let theme = step.theme.clone().unwrap_or_else(|| s.theme.clone());
+    let ctx = document_context(&loaded, &s, &r, Some(&visitor), doc, &theme, now());
+    render(&loaded, &theme, "document.html", StatusCode::OK, ctx)
+}
+
+/// What a document page and the theme document in it read: the page's own
+/// values, every page's, and the rehearsal's. With the templates' globals,
+/// these are the rehearsal's roots and `expr::names::DOCUMENT_LOCALS`, the
+/// names the checker lets a document read.
+fn document_context(loaded: &Loaded, s: &Scenario, r: &Rehearsal, visitor: Option<&Visitor>, doc: &Document, theme: &str, t: u64) -> Value {
+    let persona = persona_of(s, r);
     let own = context! {
         document => context! { title => doc.title.clone(), template => doc.template.clone() },
-        step_url => step_url(&s, &r),
-        urls => urls(&loaded, &s),
-        scenario_info => scenario_value(&loaded, &s),
+        step_url => step_url(s, r),
+        urls => urls(loaded, s),
+        scenario_info => scenario_value(loaded, s),
     };
-    let ctx = minijinja::value::merge_maps([
+    minijinja::value::merge_maps([
         own,
-        page(&loaded, &theme, Some(&visitor), &routes::in_scenario(&s.id, at::DOCUMENT)).into(),
-        r.context(Stage { scenario: &s, persona: &persona }, t),
-    ]);
-    render(&loaded, &theme, "document.html", StatusCode::OK, ctx)
+        page(loaded, theme, visitor, &routes::in_scenario(&s.id, at::DOCUMENT)).into(),
+        r.context(Stage { scenario: s, persona: &persona }, t),
+    ])
 }
 
 async fn toggle_hints(State(state): State<Shared>, headers: HeaderMap, posted: Posted<Visitor>) -> Answer {
@@ -509,5 +516,36 @@ async fn theme_asset(State(state): State<Shared>, Path((theme, path)): Path<(Str
                 .into_response()
         }
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::names::{DOCUMENT_LOCALS, FUNCTIONS, Root};
+    use std::collections::BTreeSet;
+
+    /// The checker lets a theme document read the rehearsal's roots and
+    /// `DOCUMENT_LOCALS`: the document page gives exactly those, with the
+    /// templates' globals (the functions apart).
+    #[test]
+    fn a_document_is_given_exactly_the_names_the_checker_accepts() {
+        let loaded = Loaded::new(crate::library::Library::embedded(), &super::super::Config::default());
+        let (s, doc) = loaded
+            .library
+            .scenarios
+            .values()
+            .find_map(|s| s.steps.iter().find_map(|x| x.document.clone()).map(|d| (s.clone(), d)))
+            .expect("a bundled scenario prints a document");
+        let t = 1_775_030_400;
+        let r = Rehearsal::start(&s, 1, t);
+        let ctx = document_context(&loaded, &s, &r, None, &doc, &s.theme, t);
+        let mut given: BTreeSet<String> = ctx.try_iter().expect("a map").map(|k| k.to_string()).collect();
+        given.extend(loaded.renderer.global_names());
+        given.retain(|name| !FUNCTIONS.contains(&name.as_str()));
+        let listed: BTreeSet<String> =
+            Root::ALL.iter().map(|r| r.name()).chain(DOCUMENT_LOCALS.iter().copied()).map(str::to_owned).collect();
+        assert_eq!(given, listed);
+        assert_eq!(DOCUMENT_LOCALS.len() + Root::ALL.len(), listed.len(), "no name listed twice");
     }
 }

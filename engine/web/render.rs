@@ -67,6 +67,12 @@ impl Renderer {
         if self.root.is_empty() { "/" } else { "" }
     }
 
+    /// The names of the templates' globals (the same in every theme).
+    #[cfg(test)]
+    pub(super) fn global_names(&self) -> Vec<String> {
+        self.envs.values().next().map(|env| env.globals().map(|(name, _)| name.to_owned()).collect()).unwrap_or_default()
+    }
+
     pub fn has_template(&self, theme: &str, template: &str) -> bool {
         self.envs.get(theme).is_some_and(|env| env.get_template(template).is_ok())
     }

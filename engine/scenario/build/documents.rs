@@ -4,23 +4,6 @@
 use super::expressions::root_names;
 use super::*;
 
-/// What a document reads besides the rehearsal's values (engine/web/pages.rs).
-const DOCUMENT_ROOTS: &[&str] = &[
-    "root",
-    "document",
-    "step_url",
-    "urls",
-    "scenario_info",
-    "service",
-    "theme",
-    "hints_shown",
-    "in_workshop",
-    "here",
-    "catalogue_url",
-    "accessibility_url",
-    "hints_url",
-];
-
 impl Builder<'_> {
     /// A theme document reads the rehearsal's values: each one must exist
     /// in this scenario, or the printed document would show an empty
@@ -64,10 +47,10 @@ impl Builder<'_> {
             Some(Root::Answers) => self.member(rest.first(), &self.fields, "answers", "no field of the scenario is named so"),
             Some(Root::Computed) => self.member(rest.first(), &self.computed, "computed", "no step of the scenario computes it"),
             Some(fixed) => self.fixed_member(fixed, rest.first()),
-            None if DOCUMENT_ROOTS.contains(&root) || FUNCTIONS.contains(&root) => None,
+            None if DOCUMENT_LOCALS.contains(&root) || FUNCTIONS.contains(&root) => None,
             None => {
                 let mut roots: Vec<&str> = root_names();
-                roots.extend(DOCUMENT_ROOTS);
+                roots.extend(DOCUMENT_LOCALS);
                 let hint = match did_you_mean(root, roots.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("a document can read: {}", roots.join(", ")),

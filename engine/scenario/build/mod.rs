@@ -14,7 +14,7 @@ use super::file::{self, AnswerFile, AttemptsFile, BoundFile, CodeFile, GroupFile
 use super::*;
 use crate::date_rule::DateBound;
 use crate::diagnostic::{Diagnostic, Pos, did_you_mean};
-use crate::expr::names::{FIELD_MESSAGE_LOCALS, FUNCTIONS, LIST_MESSAGE_LOCALS, MESSAGE_LOCALS, Root};
+use crate::expr::names::{DOCUMENT_LOCALS, FIELD_MESSAGE_LOCALS, FUNCTIONS, LIST_MESSAGE_LOCALS, MESSAGE_LOCALS, Root};
 use crate::expr::{Expr, Text};
 use crate::field::{FieldType, Problem, default_message};
 use crate::persona::spec::Sexe;
