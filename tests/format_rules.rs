@@ -318,3 +318,62 @@ async fn the_withholding_rate_refuses_future_dates_and_cents() {
     assert!(unescape(&page.body).contains("Revenus estimés pour"), "{}", page.body);
     assert!(page.body.contains("37\u{202f}945 €"), "{}", page.body);
 }
+
+/// Field and list names: unique where answers read them (an item's fields
+/// among themselves, lists and fields in the scenario), and readable.
+#[test]
+fn field_and_list_names_are_unique_and_readable() {
+    let text = format!(
+        "{HEAD}steps:
+  - id: a
+    kind: form
+    title: A
+    fields:
+      - {{ name: nom, label: Nom, type: text }}
+      - {{ name: nom, label: Nom encore, type: text }}
+      - {{ name: _cache, label: Caché, type: text }}
+    next: b
+  - id: b
+    kind: form
+    title: B
+    repeat: {{ name: nom, item: Enfant, add: Ajouter }}
+    fields:
+      - {{ name: prenom, label: Prénom, type: text }}
+      - {{ name: prenom, label: Prénom encore, type: text }}
+      - {{ name: a b, label: Espace, type: text }}
+    next: c
+  - id: c
+    kind: form
+    title: C
+    repeat: {{ name: _liste, item: Chose, add: Ajouter }}
+    fields:
+      - {{ name: nom, label: Nom, type: text }}
+    next: fin
+  - {{ id: fin, kind: receipt, title: Fin }}
+"
+    );
+    let lib = load(&[("demo/noms.yaml", &text)]);
+    let found: Vec<(String, Option<String>)> = lib.diagnostics.iter().map(|d| (d.headline(), d.hint.clone())).collect();
+    let hint = |h: &str| Some(h.to_owned());
+    let readable = "use letters, digits, `_` and `-`, not starting with `_`";
+    assert_eq!(
+        found,
+        vec![
+            (
+                "mem/demo/noms.yaml:13:17: error: duplicate field name `nom` (first used at line 12)".to_owned(),
+                hint("answers are read by name: give each field its own")
+            ),
+            ("mem/demo/noms.yaml:14:17: error: `_cache` is not a valid field name".to_owned(), hint(readable)),
+            (
+                "mem/demo/noms.yaml:19:21: error: duplicate field name `nom` (first used at line 13)".to_owned(),
+                hint("a list is read as `answers.<name>`, as a field")
+            ),
+            (
+                "mem/demo/noms.yaml:22:17: error: duplicate field name `prenom` (first used at line 21)".to_owned(),
+                hint("each field of an item needs its own name")
+            ),
+            ("mem/demo/noms.yaml:23:17: error: `a b` is not a valid field name".to_owned(), hint(readable)),
+            ("mem/demo/noms.yaml:28:21: error: `_liste` is not a valid list name".to_owned(), hint(readable)),
+        ]
+    );
+}

@@ -1,7 +1,7 @@
 //! The documents phase: the values a theme's document template reads must
 //! exist in the scenario that prints it.
 
-use super::expressions::root_names;
+use super::expressions::unknown_root;
 use super::*;
 
 impl Builder<'_> {
@@ -48,15 +48,7 @@ impl Builder<'_> {
             Some(Root::Computed) => self.member(rest.first(), &self.computed, "computed", "no step of the scenario computes it"),
             Some(fixed) => self.fixed_member(fixed, rest.first()),
             None if DOCUMENT_LOCALS.contains(&root) || FUNCTIONS.contains(&root) => None,
-            None => {
-                let mut roots: Vec<&str> = root_names();
-                roots.extend(DOCUMENT_LOCALS);
-                let hint = match did_you_mean(root, roots.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("a document can read: {}", roots.join(", ")),
-                };
-                Some((format!("unknown variable `{root}`"), hint))
-            }
+            None => Some(unknown_root(root, DOCUMENT_LOCALS, "a document")),
         }
     }
 }

@@ -16,8 +16,20 @@ fn no_member(root: Root) -> &'static str {
 }
 
 /// The roots' names, in the order hints list them.
-pub(super) fn root_names() -> Vec<&'static str> {
+fn root_names() -> Vec<&'static str> {
     Root::ALL.iter().map(|r| r.name()).collect()
+}
+
+/// `root` names nothing that `who` may read: the message, and a hint with
+/// the closest of the roots and `locals`, or all of them.
+pub(super) fn unknown_root(root: &str, locals: &[&str], who: &str) -> (String, String) {
+    let mut roots: Vec<&str> = root_names();
+    roots.extend(locals);
+    let hint = match did_you_mean(root, roots.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("{who} can read: {}", roots.join(", ")),
+    };
+    (format!("unknown variable `{root}`"), hint)
 }
 
 impl Builder<'_> {
@@ -143,15 +155,7 @@ impl Builder<'_> {
                 },
                 Some(Root::Computed) => self.member(rest.first(), &self.computed.clone(), "computed", "no step computes it"),
                 Some(fixed) => self.fixed_member(fixed, rest.first()),
-                None => {
-                    let mut roots: Vec<&str> = root_names();
-                    roots.extend(local);
-                    let hint = match did_you_mean(root, roots.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("expressions can read: {}", roots.join(", ")),
-                    };
-                    Some((format!("unknown variable `{root}`"), hint))
-                }
+                None => Some(unknown_root(root, local, "expressions")),
             };
             if let Some((message, hint)) = problem {
                 let (pos, len) = self.locate(file, at, var);

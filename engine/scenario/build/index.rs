@@ -33,39 +33,14 @@ impl Builder<'_> {
             if let Some(repeat) = &r.step.repeat {
                 // An item's fields are read through the list, as
                 // `answers.<list>[0].<field>`: their names are the list's own.
-                let mut own: BTreeMap<&str, Pos> = BTreeMap::new();
+                let mut own: BTreeMap<String, Pos> = BTreeMap::new();
                 for f in &r.step.fields {
-                    let name = &f.name;
-                    if let Some(first) = own.get(name.value.as_str()) {
-                        let message = format!("duplicate field name `{}` (first used at line {})", name.value, first.line);
-                        self.error(&r.file, name.pos, name.len, message, Some("each field of an item needs its own name".into()));
-                    } else if !valid_name(&name.value) {
-                        self.error(
-                            &r.file,
-                            name.pos,
-                            name.len,
-                            format!("`{}` is not a valid field name", name.value),
-                            Some("use letters, digits, `_` and `-`, not starting with `_`".into()),
-                        );
-                    }
-                    own.insert(&name.value, name.pos);
+                    self.name_once(&r.file, &f.name, &mut own, "field", "each field of an item needs its own name");
                 }
                 let name = &repeat.name;
-                if let Some(first) = field_seen.get(&name.value) {
-                    let message = format!("duplicate field name `{}` (first used at line {})", name.value, first.line);
-                    self.error(&r.file, name.pos, name.len, message, Some("a list is read as `answers.<name>`, as a field".into()));
-                } else if !valid_name(&name.value) {
-                    self.error(
-                        &r.file,
-                        name.pos,
-                        name.len,
-                        format!("`{}` is not a valid list name", name.value),
-                        Some("use letters, digits, `_` and `-`, not starting with `_`".into()),
-                    );
-                }
-                field_seen.insert(name.value.clone(), name.pos);
+                self.name_once(&r.file, name, &mut field_seen, "list", "a list is read as `answers.<name>`, as a field");
                 self.fields.insert(name.value.clone());
-                self.groups.insert(name.value.clone(), own.keys().map(|k| (*k).to_owned()).collect());
+                self.groups.insert(name.value.clone(), own.into_keys().collect());
                 for (name, _) in r.step.compute.iter() {
                     if !self.computed.insert(name.value.clone()) {
                         self.error(&r.file, name.pos, name.len, format!("duplicate computed value `{}`", name.value), None);
@@ -75,19 +50,7 @@ impl Builder<'_> {
             }
             for f in &r.step.fields {
                 let name = &f.name;
-                if let Some(first) = field_seen.get(&name.value) {
-                    let message = format!("duplicate field name `{}` (first used at line {})", name.value, first.line);
-                    self.error(&r.file, name.pos, name.len, message, Some("answers are read by name: give each field its own".into()));
-                } else if !valid_name(&name.value) {
-                    self.error(
-                        &r.file,
-                        name.pos,
-                        name.len,
-                        format!("`{}` is not a valid field name", name.value),
-                        Some("use letters, digits, `_` and `-`, not starting with `_`".into()),
-                    );
-                }
-                field_seen.insert(name.value.clone(), name.pos);
+                self.name_once(&r.file, name, &mut field_seen, "field", "answers are read by name: give each field its own");
                 self.fields.insert(name.value.clone());
                 self.field_kinds.entry(name.value.clone()).or_insert(f.kind.value);
             }
@@ -97,6 +60,27 @@ impl Builder<'_> {
                 self.computed.insert(name.value.clone());
             }
         }
+    }
+}
+
+impl Builder<'_> {
+    /// Records a field or list name among those already `seen` where it
+    /// must be unique, or reports it: taken already (`taken` says why names
+    /// must differ there), or not a valid `what` name ("field", "list").
+    fn name_once(&mut self, file: &str, name: &Located<String>, seen: &mut BTreeMap<String, Pos>, what: &str, taken: &str) {
+        if let Some(first) = seen.get(&name.value) {
+            let message = format!("duplicate field name `{}` (first used at line {})", name.value, first.line);
+            self.error(file, name.pos, name.len, message, Some(taken.into()));
+        } else if !valid_name(&name.value) {
+            self.error(
+                file,
+                name.pos,
+                name.len,
+                format!("`{}` is not a valid {what} name", name.value),
+                Some("use letters, digits, `_` and `-`, not starting with `_`".into()),
+            );
+        }
+        seen.insert(name.value.clone(), name.pos);
     }
 }
 
