@@ -34,8 +34,8 @@ struct TrainerAt {
 /// The scenario of `/scenarios/{op}/{name}` (404 when the library has none),
 /// with the library it was found in.
 pub(super) struct Scene {
-    pub loaded: Arc<Loaded>,
-    pub s: Arc<Scenario>,
+    pub(crate) loaded: Arc<Loaded>,
+    pub(crate) s: Arc<Scenario>,
 }
 
 impl FromRequestParts<Shared> for Scene {
@@ -53,10 +53,10 @@ impl FromRequestParts<Shared> for Scene {
 /// yet, or one of an older version of the scenario, answers instead (see
 /// [`rehearsal_of`]).
 pub(super) struct Rehearsing {
-    pub loaded: Arc<Loaded>,
-    pub s: Arc<Scenario>,
-    pub visitor: Visitor,
-    pub r: Rehearsal,
+    pub(crate) loaded: Arc<Loaded>,
+    pub(crate) s: Arc<Scenario>,
+    pub(crate) visitor: Visitor,
+    pub(crate) r: Rehearsal,
 }
 
 impl FromRequestParts<Shared> for Rehearsing {
@@ -109,8 +109,8 @@ async fn rehearsal_of(
 /// The workshop of `/atelier/animation/{token}`: 404 when there is none
 /// (a wrong token, or a workshop ended).
 pub(super) struct TrainerRoom {
-    pub token: String,
-    pub room: Arc<Room>,
+    pub(crate) token: String,
+    pub(crate) room: Arc<Room>,
 }
 
 impl FromRequestParts<Shared> for TrainerRoom {
@@ -139,8 +139,8 @@ impl FromRequestParts<Shared> for FromThisSite {
 /// is refused (413) before anything else is looked at, as a handler's
 /// last `Bytes` argument would be.
 pub(super) struct Posted<T> {
-    pub then: T,
-    pub body: Bytes,
+    pub(crate) then: T,
+    pub(crate) body: Bytes,
 }
 
 impl<T> FromRequest<Shared> for Posted<T>

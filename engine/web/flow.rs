@@ -24,9 +24,9 @@ const LABEL_ROOM: i32 = 200;
 
 /// One arrow: from, to, label.
 pub(super) struct Edge {
-    pub from: usize,
-    pub to: usize,
-    pub label: String,
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    pub(crate) label: String,
 }
 
 /// Every transition of the scenario, labelled as an author would say it.

@@ -43,14 +43,14 @@ use std::sync::Arc;
 /// them: swapped as one on reload.
 pub struct Loaded {
     pub library: Library,
-    pub renderer: Renderer,
-    pub pages: page_cache::PageCache,
+    pub(crate) renderer: Renderer,
+    pub(crate) pages: page_cache::PageCache,
     /// Each scenario's values for the templates, made once.
-    pub prepared: std::collections::HashMap<String, prepared::Prepared>,
+    pub(crate) prepared: std::collections::HashMap<String, prepared::Prepared>,
 }
 
 impl Loaded {
-    pub fn new(library: Library, config: &Config) -> Loaded {
+    pub(crate) fn new(library: Library, config: &Config) -> Loaded {
         let renderer = Renderer::new(Arc::new(library.themes.clone()), &config.base_path);
         let mut loaded =
             Loaded { library, renderer, pages: page_cache::PageCache::new(config.page_cache_bytes), prepared: Default::default() };

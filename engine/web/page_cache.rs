@@ -17,26 +17,26 @@ use axum::body::Bytes;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::time::Duration;
 
-pub struct PageCache {
+pub(crate) struct PageCache {
     pages: Option<moka::sync::Cache<u128, Bytes>>,
     keys: (RandomState, RandomState),
 }
 
 /// What a step page depends on besides the rehearsal.
 #[derive(Hash)]
-pub struct Inputs {
-    pub session: SessionId,
+pub(crate) struct Inputs {
+    pub(crate) session: SessionId,
     /// The minute of the clock, and the rehearsal's own minutes (which
     /// count from its start): a message arrives, a code expires.
-    pub minute: u64,
-    pub minutes: u32,
-    pub hints_shown: bool,
-    pub in_workshop: bool,
+    pub(crate) minute: u64,
+    pub(crate) minutes: u32,
+    pub(crate) hints_shown: bool,
+    pub(crate) in_workshop: bool,
 }
 
 impl PageCache {
     /// At most `max_bytes` of pages; none at all when 0.
-    pub fn new(max_bytes: u64) -> PageCache {
+    pub(crate) fn new(max_bytes: u64) -> PageCache {
         let pages = (max_bytes > 0).then(|| {
             moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
@@ -48,7 +48,7 @@ impl PageCache {
     }
 
     /// The key of a page, or `None` when pages are not kept.
-    pub fn key(&self, rehearsal: &Rehearsal, inputs: &Inputs) -> Option<u128> {
+    pub(crate) fn key(&self, rehearsal: &Rehearsal, inputs: &Inputs) -> Option<u128> {
         self.pages.as_ref()?;
         let mut hash = Both(self.keys.0.build_hasher(), self.keys.1.build_hasher());
         std::hash::Hash::hash(inputs, &mut hash);
@@ -59,11 +59,11 @@ impl PageCache {
         Some(u128::from(hash.0.finish()) << 64 | u128::from(hash.1.finish()))
     }
 
-    pub fn get(&self, key: u128) -> Option<Bytes> {
+    pub(crate) fn get(&self, key: u128) -> Option<Bytes> {
         self.pages.as_ref()?.get(&key)
     }
 
-    pub fn put(&self, key: u128, page: Bytes) {
+    pub(crate) fn put(&self, key: u128, page: Bytes) {
         if let Some(pages) = &self.pages {
             pages.insert(key, page);
         }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A scenario's values for the templates.
-pub struct Prepared {
+pub(crate) struct Prepared {
     scenario: Arc<Scenario>,
     value: Value,
     urls: Value,
@@ -19,7 +19,7 @@ pub struct Prepared {
 
 impl Prepared {
     /// Every scenario of the library, by id.
-    pub fn all(loaded: &Loaded) -> HashMap<String, Prepared> {
+    pub(crate) fn all(loaded: &Loaded) -> HashMap<String, Prepared> {
         loaded
             .library
             .scenarios

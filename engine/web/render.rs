@@ -22,7 +22,7 @@ pub const TITLE_PREFIX: &str = "[Simulation] ";
 pub(crate) const ENGINE_CSS: &str = include_str!("assets/miroir.css");
 pub(crate) const FAVICON: &str = include_str!("assets/favicon.svg");
 
-pub struct Renderer {
+pub(crate) struct Renderer {
     envs: BTreeMap<String, Environment<'static>>,
     root: String,
     marks: Marks,
@@ -30,7 +30,7 @@ pub struct Renderer {
 
 impl Renderer {
     /// `root`: the path the site is mounted under, or nothing.
-    pub fn new(themes: Arc<ThemeSet>, root: &str) -> Renderer {
+    pub(crate) fn new(themes: Arc<ThemeSet>, root: &str) -> Renderer {
         let mut envs = BTreeMap::new();
         for name in themes.names().map(str::to_owned).collect::<Vec<_>>() {
             let mut env = Environment::new();
@@ -54,7 +54,7 @@ impl Renderer {
     }
 
     /// Renders `template` of `theme`, with the banner and title prefix.
-    pub fn render(&self, theme: &str, template: &str, ctx: Value) -> Result<String, String> {
+    pub(crate) fn render(&self, theme: &str, template: &str, ctx: Value) -> Result<String, String> {
         let env = self.envs.get(theme).or_else(|| self.envs.get(crate::theme::BASE)).ok_or_else(|| format!("no theme `{theme}`"))?;
         let t = env.get_template(template).map_err(|e| describe(&e))?;
         let html = t.render(ctx).map_err(|e| describe(&e))?;
@@ -63,7 +63,7 @@ impl Renderer {
 
     /// The catalogue's address as links write it after `{{ root }}`: `/`,
     /// or nothing under a base path (`/entrainement`, not `/entrainement/`).
-    pub fn home(&self) -> &'static str {
+    pub(crate) fn home(&self) -> &'static str {
         if self.root.is_empty() { "/" } else { "" }
     }
 
@@ -73,7 +73,7 @@ impl Renderer {
         self.envs.values().next().map(|env| env.globals().map(|(name, _)| name.to_owned()).collect()).unwrap_or_default()
     }
 
-    pub fn has_template(&self, theme: &str, template: &str) -> bool {
+    pub(crate) fn has_template(&self, theme: &str, template: &str) -> bool {
         self.envs.get(theme).is_some_and(|env| env.get_template(template).is_ok())
     }
 }
@@ -92,10 +92,10 @@ fn describe(e: &minijinja::Error) -> String {
 /// search: `context!` with `..` spreads scans each part in turn, and a page
 /// looks up hundreds of names. The last value given for a name wins.
 #[derive(Debug, Default)]
-pub struct Ctx(Vec<(&'static str, Value)>);
+pub(crate) struct Ctx(Vec<(&'static str, Value)>);
 
 impl Ctx {
-    pub fn with(mut self, name: &'static str, value: impl Into<Value>) -> Ctx {
+    pub(crate) fn with(mut self, name: &'static str, value: impl Into<Value>) -> Ctx {
         self.0.push((name, value.into()));
         self
     }

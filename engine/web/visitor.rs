@@ -30,10 +30,10 @@ pub(super) enum Fresh {
 }
 
 pub(super) struct Visitor {
-    pub id: SessionId,
-    pub session: Session,
+    pub(crate) id: SessionId,
+    pub(crate) session: Session,
     /// Set when the session was made for this request.
-    pub fresh: Option<Fresh>,
+    pub(crate) fresh: Option<Fresh>,
 }
 
 impl Visitor {
