@@ -372,7 +372,9 @@ async fn reset_and_move_everyone() {
 
     let reply = trainer.post(&format!("/atelier/animation/{token}/deplacer"), &[("etape", &format!("{SCENARIO}:revenus"))]).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert!(common::unescape(&reply.body).contains("2 personnes ont été déplacées vers l'étape « Traitements, salaires, pensions et rentes »."));
+    assert!(
+        common::unescape(&reply.body).contains("2 personnes ont été déplacées vers l'étape « Traitements, salaires, pensions et rentes ».")
+    );
     for c in [&ali, &bea] {
         assert_eq!(rehearsal_step(&state, c).await.as_deref(), Some("revenus"));
     }

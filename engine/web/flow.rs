@@ -351,7 +351,8 @@ pub(super) fn svg(s: &Scenario, titles: &[String]) -> String {
         let mut y = b.y + 6;
         for line in &b.id {
             y += 16;
-            let _ = write!(out, r##"<text x="{}" y="{y}" font-size="13" font-weight="bold" fill="#1b1b1b">{}</text>"##, b.x + 10, xml(line));
+            let _ =
+                write!(out, r##"<text x="{}" y="{y}" font-size="13" font-weight="bold" fill="#1b1b1b">{}</text>"##, b.x + 10, xml(line));
         }
         for line in &b.title {
             y += 15;
@@ -398,7 +399,8 @@ mod tests {
     fn arrows_never_cross_boxes_and_titles_are_never_cut() {
         let lib = Library::embedded();
         for s in lib.scenarios.values() {
-            let titles: Vec<String> = s.steps.iter().map(|x| format!("{} {}", x.title.source(), "très long titre ".repeat(x.id.len() % 3))).collect();
+            let titles: Vec<String> =
+                s.steps.iter().map(|x| format!("{} {}", x.title.source(), "très long titre ".repeat(x.id.len() % 3))).collect();
             let l = layout(s, &titles);
             let edges = edges(s);
             assert_eq!(l.routes.len(), edges.len());
@@ -412,7 +414,14 @@ mod tests {
                 for w in r.points.windows(2) {
                     assert!(w[0].0 == w[1].0 || w[0].1 == w[1].1, "{}: a slanted stretch {:?}", s.id, w);
                     for (k, b) in l.boxes.iter().enumerate() {
-                        assert!(!crosses(w[0], w[1], b), "{}: an arrow {} -> {} crosses box {}", s.id, s.steps[e.from].id, s.steps[e.to].id, s.steps[k].id);
+                        assert!(
+                            !crosses(w[0], w[1], b),
+                            "{}: an arrow {} -> {} crosses box {}",
+                            s.id,
+                            s.steps[e.from].id,
+                            s.steps[e.to].id,
+                            s.steps[k].id
+                        );
                     }
                 }
             }

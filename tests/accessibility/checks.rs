@@ -126,7 +126,10 @@ impl Checker {
         // persona on the same step) would give the same findings: the
         // crawl plays every walkthrough, and checks each shape once.
         let shape = self.client.js(SHAPE, vec![]).await;
-        let shape = std::hash::BuildHasher::hash_one(&std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default(), shape.as_str().unwrap_or_default());
+        let shape = std::hash::BuildHasher::hash_one(
+            &std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default(),
+            shape.as_str().unwrap_or_default(),
+        );
         if !self.shapes.insert(shape) {
             self.same_shape += 1;
             return;
