@@ -17,8 +17,9 @@ use std::collections::HashMap;
 
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
-        .nest(SCENARIO, Router::new().route(at::HANDOUT, get(handout)).route(at::PERSONA_CARD, get(card_for_seed)))
-        .nest(TRAINER, Router::new().route(trainer::CARDS, get(cards)))
+        .route(&routes::nested(SCENARIO, at::HANDOUT), get(handout))
+        .route(&routes::nested(SCENARIO, at::PERSONA_CARD), get(card_for_seed))
+        .route(&routes::nested(TRAINER, trainer::CARDS), get(cards))
 }
 
 /// One printable persona card per learner.

@@ -26,21 +26,7 @@ use minijinja::value::Value;
 use serde::Deserialize;
 
 pub(super) fn routes() -> Router<Shared> {
-    let scenario = Router::new()
-        .route(at::PAGE, get(scenario_page))
-        .route(at::START, post(start))
-        .route(at::STEP, get(current_step))
-        .route(at::STEP_AT, get(step_page).post(submit))
-        .route(at::BACK, post(back))
-        .route(at::EDIT_AT, post(edit))
-        .route(at::RESET, get(confirm_reset).post(reset))
-        .route(at::NEW_PERSONA, get(confirm_new_persona).post(new_persona))
-        .route(at::CARD, get(card))
-        .route(at::INBOX, get(inbox))
-        .route(at::MESSAGE, get(message))
-        .route(at::MESSAGE_LINK, post(follow_link))
-        .route(at::CLOCK, post(wait))
-        .route(at::DOCUMENT, get(document));
+    let under = |sub| routes::nested(routes::SCENARIO, sub);
     Router::new()
         .route(routes::HOME, get(catalogue))
         .route(routes::ACCESSIBILITY, get(accessibility))
@@ -49,7 +35,20 @@ pub(super) fn routes() -> Router<Shared> {
         .route(routes::HEALTHZ, get(healthz))
         .route(routes::ENGINE_ASSET, get(engine_asset))
         .route(routes::THEME_ASSET, get(theme_asset))
-        .nest(routes::SCENARIO, scenario)
+        .route(&under(at::PAGE), get(scenario_page))
+        .route(&under(at::START), post(start))
+        .route(&under(at::STEP), get(current_step))
+        .route(&under(at::STEP_AT), get(step_page).post(submit))
+        .route(&under(at::BACK), post(back))
+        .route(&under(at::EDIT_AT), post(edit))
+        .route(&under(at::RESET), get(confirm_reset).post(reset))
+        .route(&under(at::NEW_PERSONA), get(confirm_new_persona).post(new_persona))
+        .route(&under(at::CARD), get(card))
+        .route(&under(at::INBOX), get(inbox))
+        .route(&under(at::MESSAGE), get(message))
+        .route(&under(at::MESSAGE_LINK), post(follow_link))
+        .route(&under(at::CLOCK), post(wait))
+        .route(&under(at::DOCUMENT), get(document))
 }
 
 /// The `{step}` of a step's address.

@@ -35,7 +35,7 @@ pub(super) const HEALTHZ: &str = "/healthz";
 pub(super) const ENGINE_ASSET: &str = "/_miroir/{file}";
 pub(super) const THEME_ASSET: &str = "/static/{theme}/{*path}";
 
-/// A scenario's pages are nested under this.
+/// A scenario's pages are under this.
 pub(super) const SCENARIO: &str = "/scenarios/{op}/{name}";
 /// Patterns under [`SCENARIO`].
 pub(super) mod scenario {
@@ -58,7 +58,7 @@ pub(super) mod scenario {
     pub(in crate::web) const PERSONA_CARD: &str = "/fiche-personnage";
 }
 
-/// A trainer's pages are nested under this.
+/// A trainer's pages are under this.
 pub(super) const TRAINER: &str = "/atelier/animation/{token}";
 /// Patterns under [`TRAINER`].
 pub(super) mod trainer {
@@ -70,6 +70,14 @@ pub(super) mod trainer {
     pub(in crate::web) const MOVE_ALL: &str = "/deplacer";
     pub(in crate::web) const END: &str = "/clore";
     pub(in crate::web) const CARDS: &str = "/fiches";
+}
+
+/// The router's pattern of `sub` (one of [`scenario`]'s or [`trainer`]'s
+/// constants) under `prefix` ([`SCENARIO`] or [`TRAINER`]), as axum's
+/// `nest` would join them. The routes are registered whole rather than
+/// nested: a nested route strips its prefix on every request.
+pub(super) fn nested(prefix: &str, sub: &str) -> String {
+    if sub == "/" { prefix.to_owned() } else { format!("{prefix}{sub}") }
 }
 
 /// `pattern` with its `{name}` parameters replaced by values.

@@ -26,14 +26,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(super) fn routes() -> Router<Shared> {
-    let trainer = Router::new()
-        .route(at::DASHBOARD, get(dashboard))
-        .route(at::CODE, get(projection))
-        .route(at::STREAM, get(stream))
-        .route(at::RESET_ONE, post(reset_one))
-        .route(at::RESET_ALL, post(reset_all))
-        .route(at::MOVE_ALL, post(move_all))
-        .route(at::END, get(confirm_end).post(end));
+    let under = |sub| routes::nested(TRAINER, sub);
     Router::new()
         .route(routes::JOIN, get(join_form))
         .route(routes::JOIN_POST, post(join))
@@ -41,7 +34,13 @@ pub(super) fn routes() -> Router<Shared> {
         .route(routes::LEAVE, post(leave))
         .route(routes::NEW_WORKSHOP, get(new_form).post(open))
         .route(routes::CLOSED, get(closed))
-        .nest(TRAINER, trainer)
+        .route(&under(at::DASHBOARD), get(dashboard))
+        .route(&under(at::CODE), get(projection))
+        .route(&under(at::STREAM), get(stream))
+        .route(&under(at::RESET_ONE), post(reset_one))
+        .route(&under(at::RESET_ALL), post(reset_all))
+        .route(&under(at::MOVE_ALL), post(move_all))
+        .route(&under(at::END), get(confirm_end).post(end))
 }
 
 /// What a learner reads on their next page after the trainer's action.
