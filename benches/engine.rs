@@ -50,7 +50,7 @@ fn benches(c: &mut Criterion) {
         let sid = uuid::Uuid::new_v4();
         let mut session = Session::default();
         session.put(at_income.clone());
-        runtime.block_on(state.store.save(sid, session)).unwrap();
+        runtime.block_on(state.store.save(sid, session.into())).unwrap();
         let router = web::router(state.clone());
         let cookie = format!("miroir={sid}");
         c.bench_function(name, |b| {

@@ -58,7 +58,7 @@ fn measure(state: &str) {
             };
             let mut session = Session::default();
             session.put(r);
-            store.save(uuid::Uuid::new_v4(), session).await.unwrap();
+            store.save(uuid::Uuid::new_v4(), session.into()).await.unwrap();
         }
     });
     let count = store.count() as usize;

@@ -141,7 +141,7 @@ fn main() {
             session.put(r);
             let id = uuid::Uuid::new_v4();
             json += serde_json::to_vec(&session).unwrap().len() as u64;
-            runtime.block_on(redis_store.save(id, session)).unwrap();
+            runtime.block_on(redis_store.save(id, session.into())).unwrap();
             let key = format!("miroir:session:{id}");
             usage += redis::cmd("MEMORY").arg("USAGE").arg(&key).arg("SAMPLES").arg(0).query::<u64>(&mut inside).unwrap();
             packed += redis::cmd("STRLEN").arg(&key).query::<u64>(&mut inside).unwrap();

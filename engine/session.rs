@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -154,9 +155,9 @@ pub(crate) type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Store
 /// Where sessions live.
 pub trait SessionStore: Send + Sync + 'static {
     /// The session with this id, if any.
-    fn load(&self, id: SessionId) -> StoreFuture<'_, Option<Session>>;
+    fn load(&self, id: SessionId) -> StoreFuture<'_, Option<Arc<Session>>>;
     /// Stores `session` under `id`.
-    fn save(&self, id: SessionId, session: Session) -> StoreFuture<'_, ()>;
+    fn save(&self, id: SessionId, session: Arc<Session>) -> StoreFuture<'_, ()>;
     /// Forgets the session with this id.
     fn remove(&self, id: SessionId) -> StoreFuture<'_, ()>;
     /// Sessions held, for health and metrics.
@@ -173,12 +174,14 @@ pub trait SessionStore: Send + Sync + 'static {
 /// use; beyond the bound the least used go first. Nothing is written to
 /// disk.
 pub struct MemoryStore {
-    cache: moka::sync::Cache<SessionId, Session>,
+    // Shared, not copied: a page that only reads the session (a reload)
+    // takes it without cloning its rehearsals.
+    cache: moka::sync::Cache<SessionId, Arc<Session>>,
 }
 
 /// What the store keeps for each session beyond the session itself: the
-/// key, moka's entry and its bookkeeping.
-const ENTRY_OVERHEAD: usize = 160;
+/// key, the `Arc` it is shared by, moka's entry and its bookkeeping.
+const ENTRY_OVERHEAD: usize = 176;
 
 /// A session is forgotten after this long unused.
 pub const IDLE: Duration = Duration::from_secs(8 * 3600);
@@ -191,7 +194,7 @@ impl MemoryStore {
     pub fn new(max_bytes: u64, idle: Duration) -> MemoryStore {
         let cache = moka::sync::Cache::builder()
             .max_capacity(max_bytes)
-            .weigher(|_: &SessionId, s: &Session| u32::try_from(ENTRY_OVERHEAD + s.approx_bytes()).unwrap_or(u32::MAX))
+            .weigher(|_: &SessionId, s: &Arc<Session>| u32::try_from(ENTRY_OVERHEAD + s.approx_bytes()).unwrap_or(u32::MAX))
             .time_to_idle(idle)
             .build();
         MemoryStore { cache }
@@ -212,12 +215,12 @@ impl Default for MemoryStore {
 }
 
 impl SessionStore for MemoryStore {
-    fn load(&self, id: SessionId) -> StoreFuture<'_, Option<Session>> {
+    fn load(&self, id: SessionId) -> StoreFuture<'_, Option<Arc<Session>>> {
         let found = self.cache.get(&id);
         Box::pin(async move { Ok(found) })
     }
 
-    fn save(&self, id: SessionId, session: Session) -> StoreFuture<'_, ()> {
+    fn save(&self, id: SessionId, session: Arc<Session>) -> StoreFuture<'_, ()> {
         self.cache.insert(id, session);
         Box::pin(async { Ok(()) })
     }
@@ -244,8 +247,8 @@ mod tests {
             let store = MemoryStore::new(1 << 20, Duration::from_millis(200));
             let id = Uuid::new_v4();
             let session = Session { hints_hidden: true, ..Session::default() };
-            store.save(id, session.clone()).await.unwrap();
-            assert_eq!(store.load(id).await.unwrap(), Some(session));
+            store.save(id, Arc::new(session.clone())).await.unwrap();
+            assert_eq!(store.load(id).await.unwrap(), Some(Arc::new(session)));
             tokio::time::sleep(Duration::from_millis(400)).await;
             assert_eq!(store.load(id).await.unwrap(), None);
         });

@@ -254,9 +254,9 @@ async fn at_step(c: &mut Client, id: &str, test: &str, step: &str) -> Page {
     let mut r = walkthrough::replay_to(&s, t, step).unwrap_or_else(|| panic!("`{test}` never reaches `{step}`"));
     r.restart_clock(now());
     let sid = session_id(c);
-    let mut session = c.state.store.load(sid).await.unwrap().unwrap();
+    let mut session = std::sync::Arc::unwrap_or_clone(c.state.store.load(sid).await.unwrap().unwrap());
     session.put(r);
-    c.state.store.save(sid, session).await.unwrap();
+    c.state.store.save(sid, session.into()).await.unwrap();
     let page = c.get_follow(&format!("/scenarios/{id}/etape")).await;
     assert_eq!(page.status, StatusCode::OK);
     page

@@ -31,9 +31,9 @@ async fn start_as(c: &mut Client, test: usize) {
     let page = c.post_follow(&format!("{BASE}/commencer"), &[]).await;
     assert_eq!(page.status, StatusCode::OK);
     let s = c.state.loaded().library.get(ID).unwrap().clone();
-    let mut session = c.state.store.load(sid(c)).await.unwrap().unwrap();
+    let mut session = std::sync::Arc::unwrap_or_clone(c.state.store.load(sid(c)).await.unwrap().unwrap());
     session.put(walkthrough::start(&s, test, now()));
-    c.state.store.save(sid(c), session).await.unwrap();
+    c.state.store.save(sid(c), session.into()).await.unwrap();
 }
 
 async fn step(c: &mut Client, id: &str, form: &[(&str, &str)]) -> Page {

@@ -25,9 +25,9 @@ async fn walk_until(c: &mut Client, id: &str, test: usize, stop: &str, persona_v
     c.post_follow(&format!("{base}/commencer"), &[]).await;
     let sid = session_id(c);
     let store = c.state.store.clone();
-    let mut session = store.load(sid).await.unwrap().unwrap();
+    let mut session = std::sync::Arc::unwrap_or_clone(store.load(sid).await.unwrap().unwrap());
     session.put(walkthrough::start(&s, test, now()));
-    store.save(sid, session).await.unwrap();
+    store.save(sid, session.into()).await.unwrap();
     let mut script = Script::new(&s, &s.tests[test]);
     for _ in 0..200 {
         let page = c.get_follow(&format!("{base}/etape")).await;
@@ -44,9 +44,9 @@ async fn walk_until(c: &mut Client, id: &str, test: usize, stop: &str, persona_v
                 for m in moves {
                     match m {
                         Move::Wait(minutes) => {
-                            let mut session = store.load(sid).await.unwrap().unwrap();
+                            let mut session = std::sync::Arc::unwrap_or_clone(store.load(sid).await.unwrap().unwrap());
                             session.rehearsals.get_mut(&s.id).unwrap().wait(minutes);
-                            store.save(sid, session).await.unwrap();
+                            store.save(sid, session.into()).await.unwrap();
                         }
                         Move::FollowLink(i) => {
                             c.post(&format!("{base}/messagerie/{i}/lien"), &[]).await;

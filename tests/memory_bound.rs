@@ -46,7 +46,7 @@ fn a_flood_of_fat_sessions_stays_under_the_bound() {
     let before = resident();
     runtime.block_on(async {
         for i in 0..9000 {
-            store.save(uuid::Uuid::new_v4(), templates[i % templates.len()].clone()).await.unwrap();
+            store.save(uuid::Uuid::new_v4(), templates[i % templates.len()].clone().into()).await.unwrap();
         }
     });
     let held = store.weighted_bytes();
@@ -67,7 +67,7 @@ fn a_flood_of_fat_sessions_stays_under_the_bound() {
     let before = resident();
     runtime.block_on(async {
         for i in 0..1000 {
-            roomy.save(uuid::Uuid::new_v4(), templates[i % templates.len()].clone()).await.unwrap();
+            roomy.save(uuid::Uuid::new_v4(), templates[i % templates.len()].clone().into()).await.unwrap();
         }
     });
     let (grown, counted) = (resident().saturating_sub(before) as f64, roomy.weighted_bytes() as f64);
@@ -88,7 +88,7 @@ fn a_flood_of_fat_sessions_stays_under_the_bound() {
     // visitor who just came is kept.
     let id = uuid::Uuid::new_v4();
     runtime.block_on(async {
-        store.save(id, templates[0].clone()).await.unwrap();
+        store.save(id, templates[0].clone().into()).await.unwrap();
         assert!(store.load(id).await.unwrap().is_some());
     });
 }

@@ -21,12 +21,12 @@ async fn at_step(c: &mut Client, id: &str, step: &str) -> String {
     c.post_follow(&format!("/scenarios/{id}/commencer"), &[]).await;
     let sid = uuid::Uuid::parse_str(c.cookie.as_deref().unwrap().trim_start_matches("miroir=")).unwrap();
     let store = c.state.store.clone();
-    let mut session = store.load(sid).await.unwrap().unwrap();
+    let mut session = std::sync::Arc::unwrap_or_clone(store.load(sid).await.unwrap().unwrap());
     let seed = session.rehearsals[&s.id].seed;
     let mut r = walkthrough::reach(&s, seed, &step).unwrap_or_else(|| panic!("{id}: step {step} not reached"));
     r.restart_clock(now());
     session.put(r);
-    store.save(sid, session).await.unwrap();
+    store.save(sid, session.into()).await.unwrap();
     format!("/scenarios/{id}/etape/{step}")
 }
 

@@ -256,7 +256,7 @@ fn the_idle_expiry_is_a_ttl_refreshed_on_every_load_and_save() {
         let id = uuid::Uuid::new_v4();
         let key = format!("miroir:session:{id}");
         let idle = miroir::testing::session::IDLE.as_secs() as i64;
-        store.save(id, Session { hints_hidden: true, ..Session::default() }).await.unwrap();
+        store.save(id, Session { hints_hidden: true, ..Session::default() }.into()).await.unwrap();
         let ttl: i64 = redis::cmd("TTL").arg(&key).query(&mut inside).unwrap();
         assert!((idle - 5..=idle).contains(&ttl), "TTL {ttl} after a save");
         let _: () = redis::cmd("EXPIRE").arg(&key).arg(100).query(&mut inside).unwrap();
@@ -267,7 +267,7 @@ fn the_idle_expiry_is_a_ttl_refreshed_on_every_load_and_save() {
         let _: () = redis::cmd("PEXPIRE").arg(&key).arg(1).query(&mut inside).unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(store.load(id).await.unwrap(), None);
-        store.save(id, Session::default()).await.unwrap();
+        store.save(id, Session::default().into()).await.unwrap();
         store.remove(id).await.unwrap();
         assert_eq!(store.load(id).await.unwrap(), None);
     });

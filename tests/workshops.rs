@@ -600,9 +600,9 @@ async fn wrong_codes_are_counted_per_network_address_over_a_real_connection() {
 async fn set_seed(state: &Shared, c: &Client, seed: u64) {
     let loaded = state.loaded();
     let s = loaded.library.get(SCENARIO).unwrap();
-    let mut session = state.store.load(session_of(c)).await.unwrap().unwrap();
+    let mut session = std::sync::Arc::unwrap_or_clone(state.store.load(session_of(c)).await.unwrap().unwrap());
     session.put(miroir::testing::rehearsal::Rehearsal::start(s, seed, miroir::testing::web::clock::now()));
-    state.store.save(session_of(c), session).await.unwrap();
+    state.store.save(session_of(c), session.into()).await.unwrap();
 }
 
 async fn rehearsal_of(state: &Shared, c: &Client) -> miroir::testing::rehearsal::Rehearsal {

@@ -100,7 +100,7 @@ pub struct TrainItem {
     pub state: &'static str,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize)]
 pub struct FieldView {
     pub name: String,
     /// The HTML id of the input.
@@ -126,7 +126,7 @@ pub struct FieldView {
     pub describedby: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize)]
 pub struct OptionView {
     pub value: String,
     pub label_html: String,

@@ -119,7 +119,7 @@ pub fn decode(bytes: &[u8]) -> Result<Session, StoreError> {
 }
 
 impl SessionStore for RedisStore {
-    fn load(&self, id: SessionId) -> StoreFuture<'_, Option<Session>> {
+    fn load(&self, id: SessionId) -> StoreFuture<'_, Option<Arc<Session>>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
             // GETEX reads and refreshes the idle expiry in one command.
@@ -127,7 +127,7 @@ impl SessionStore for RedisStore {
                 .run(async move { ::redis::cmd("GETEX").arg(key(id)).arg("EX").arg(self.idle_secs).query_async(&mut conn).await })
                 .await?;
             Ok(bytes.and_then(|b| match decode(&b) {
-                Ok(session) => Some(session),
+                Ok(session) => Some(Arc::new(session)),
                 Err(e) => {
                     // A session of an older format: the visitor starts again
                     // (and is told their session expired).
@@ -138,7 +138,7 @@ impl SessionStore for RedisStore {
         })
     }
 
-    fn save(&self, id: SessionId, session: Session) -> StoreFuture<'_, ()> {
+    fn save(&self, id: SessionId, session: Arc<Session>) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             let bytes = encode(&session)?;
             let mut conn = self.conn.clone();

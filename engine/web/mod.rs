@@ -12,7 +12,9 @@ mod author;
 pub(crate) mod clock;
 pub(crate) mod error;
 mod extract;
+mod fingerprint;
 mod flow;
+mod fragments;
 mod handouts;
 #[cfg(test)]
 mod layering;

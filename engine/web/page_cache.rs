@@ -3,23 +3,22 @@
 //! same inputs give the same bytes: a reload, a "Précédent" of the browser
 //! or a second tab costs a lookup instead of a render.
 //!
-//! The key is a 128-bit hash of every input, keyed afresh each time the
-//! server starts, and holds the session id: a page only ever goes back to
+//! The key is a 128-bit hash of every input ([`Fingerprints`]), and holds the session id: a page only ever goes back to
 //! the session it was made for. The rehearsal enters it by what names it
 //! and its revision, which the session moves on at every change kept
 //! (`Session::put`): hashing its whole state cost a fifth of a reload. Pages are bounded in bytes and forgotten
 //! after a quarter of an hour unread. One cache per loaded library: a
 //! reload starts an empty one.
 
+use super::fingerprint::Fingerprints;
 use crate::rehearsal::Rehearsal;
 use crate::session::SessionId;
 use axum::body::Bytes;
-use std::hash::{BuildHasher, Hasher, RandomState};
 use std::time::Duration;
 
 pub(crate) struct PageCache {
     pages: Option<moka::sync::Cache<u128, Bytes>>,
-    keys: (RandomState, RandomState),
+    keys: Fingerprints,
 }
 
 /// What a step page depends on besides the rehearsal.
@@ -44,19 +43,16 @@ impl PageCache {
                 .time_to_idle(Duration::from_secs(15 * 60))
                 .build()
         });
-        PageCache { pages, keys: (RandomState::new(), RandomState::new()) }
+        PageCache { pages, keys: Fingerprints::new() }
     }
 
     /// The key of a page, or `None` when pages are not kept.
     pub(crate) fn key(&self, rehearsal: &Rehearsal, inputs: &Inputs) -> Option<u128> {
         self.pages.as_ref()?;
-        let mut hash = Both(self.keys.0.build_hasher(), self.keys.1.build_hasher());
-        std::hash::Hash::hash(inputs, &mut hash);
         // What names this rehearsal, and how far it has changed: a rehearsal
         // started again (same seed, same second) is the same page anyway.
         let r = rehearsal;
-        std::hash::Hash::hash(&(&r.scenario, r.version, r.seed, r.started, r.pinned, r.step, r.revision), &mut hash);
-        Some(u128::from(hash.0.finish()) << 64 | u128::from(hash.1.finish()))
+        Some(self.keys.of(&(inputs, (&r.scenario, r.version, r.seed, r.started, r.pinned, r.step, r.revision))))
     }
 
     pub(crate) fn get(&self, key: u128) -> Option<Bytes> {
@@ -67,31 +63,6 @@ impl PageCache {
         if let Some(pages) = &self.pages {
             pages.insert(key, page);
         }
-    }
-}
-
-/// Two independent hashers fed the same bytes.
-struct Both<H>(H, H);
-
-impl<H: Hasher> Hasher for Both<H> {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.write(bytes);
-        self.1.write(bytes);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0.finish()
-    }
-}
-
-impl<H: Hasher> std::io::Write for Both<H> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        Hasher::write(self, bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 

@@ -541,7 +541,7 @@ mod tests {
         let ctx = document_context(&loaded, &s, &r, None, &doc, &s.theme, t);
         let mut given: BTreeSet<String> = ctx.try_iter().expect("a map").map(|k| k.to_string()).collect();
         given.extend(loaded.renderer.global_names());
-        given.retain(|name| !FUNCTIONS.contains(&name.as_str()));
+        given.retain(|name| !FUNCTIONS.contains(&name.as_str()) && !super::super::render::PAGE_FUNCTIONS.contains(&name.as_str()));
         let listed: BTreeSet<String> =
             Root::ALL.iter().map(|r| r.name()).chain(DOCUMENT_LOCALS.iter().copied()).map(str::to_owned).collect();
         assert_eq!(given, listed);

@@ -22,6 +22,12 @@ pub const TITLE_PREFIX: &str = "[Simulation] ";
 pub(crate) const ENGINE_CSS: &str = include_str!("assets/miroir.css");
 pub(crate) const FAVICON: &str = include_str!("assets/favicon.svg");
 
+/// The functions of page templates, besides the expressions' own: not
+/// given to theme documents (which the checker reads as expressions).
+#[cfg(test)]
+pub(crate) const PAGE_FUNCTIONS: &[&str] = &[RENDER_FIELD];
+const RENDER_FIELD: &str = "render_field";
+
 pub(crate) struct Renderer {
     envs: BTreeMap<String, Environment<'static>>,
     root: String,
@@ -32,6 +38,7 @@ impl Renderer {
     /// `root`: the path the site is mounted under, or nothing.
     pub(crate) fn new(themes: Arc<ThemeSet>, root: &str) -> Renderer {
         let mut envs = BTreeMap::new();
+        let fragments = Arc::new(super::fragments::Fragments::new());
         for name in themes.names().map(str::to_owned).collect::<Vec<_>>() {
             let mut env = Environment::new();
             env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
@@ -45,6 +52,11 @@ impl Renderer {
                     None => set.template(&own, requested),
                 };
                 Ok(found.map(str::to_owned))
+            });
+            let (kept, theme) = (fragments.clone(), name.clone());
+            // `{{ render_field(f, tiles) }}`: a field's markup, kept by content.
+            env.add_function(RENDER_FIELD, move |state: &minijinja::State, f: Value, tiles: Option<bool>| {
+                kept.field(state, &theme, f, tiles.unwrap_or(false))
             });
             env.add_global("root", root.to_owned());
             env.add_global("routes", super::routes::for_templates(root));

@@ -117,7 +117,14 @@ impl Object for Step {
 }
 
 #[derive(Debug)]
-struct Field(FieldView, Value);
+pub(super) struct Field(FieldView, Value);
+
+impl Field {
+    /// What the field's markup is made from (see `fragments`).
+    pub(super) fn view(&self) -> &FieldView {
+        &self.0
+    }
+}
 
 const FIELD_KEYS: &[&str] = &[
     "name",

@@ -15,6 +15,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use cookie::{Cookie, SameSite};
+use std::sync::Arc;
 
 pub(super) const COOKIE: &str = "miroir";
 
@@ -31,9 +32,28 @@ pub(super) enum Fresh {
 
 pub(super) struct Visitor {
     pub(crate) id: SessionId,
-    pub(crate) session: Session,
+    pub(crate) session: Held,
     /// Set when the session was made for this request.
     pub(crate) fresh: Option<Fresh>,
+}
+
+/// A visitor's session as the store shares it: read in place, and copied
+/// only when a request changes it (the first `&mut` use), so that a page
+/// that only reads it (a reload) copies none of its rehearsals.
+#[derive(Default)]
+pub(super) struct Held(Arc<Session>);
+
+impl std::ops::Deref for Held {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut Session {
+        Arc::make_mut(&mut self.0)
+    }
 }
 
 impl Visitor {
@@ -53,7 +73,7 @@ impl Visitor {
             Some(Err(_)) => Fresh::Tampered,
             Some(Ok(id)) if id.get_version_num() != 4 => Fresh::Tampered,
             Some(Ok(id)) => match state.store.load(id).await {
-                Ok(Some(session)) => return Ok(Visitor { id, session, fresh: None }),
+                Ok(Some(session)) => return Ok(Visitor { id, session: Held(session), fresh: None }),
                 Ok(None) => Fresh::Expired,
                 Err(e) => {
                     tracing::warn!(error = %e, "session store unavailable");
@@ -62,7 +82,7 @@ impl Visitor {
             },
         };
         // Never reuse an id the browser chose: a new one, always.
-        Ok(Visitor { id: uuid::Uuid::new_v4(), session: Session::default(), fresh: Some(fresh) })
+        Ok(Visitor { id: uuid::Uuid::new_v4(), session: Held::default(), fresh: Some(fresh) })
     }
 
     /// Whether the visitor had a session that is gone.
@@ -74,7 +94,7 @@ impl Visitor {
     /// store does not answer, the 503 page to give instead: the change is
     /// not kept, and the visitor must not be told it was.
     pub(super) async fn save(&self, state: &AppState) -> Result<(), AppError> {
-        state.store.save(self.id, self.session.clone()).await.map_err(|e| {
+        state.store.save(self.id, self.session.0.clone()).await.map_err(|e| {
             tracing::warn!(error = %e, "session not saved");
             AppError::Unavailable
         })

@@ -445,7 +445,8 @@ async fn change_learner(
     change: &(dyn Fn(&Scenario, &mut Rehearsal) -> bool + Sync),
 ) -> Result<bool, StoreError> {
     let Some(session_id) = room.read(|w| w.learner(learner).map(|l| l.session)) else { return Ok(false) };
-    let Some(mut session) = state.store.load(session_id).await? else { return Ok(false) };
+    let Some(session) = state.store.load(session_id).await? else { return Ok(false) };
+    let mut session = Arc::unwrap_or_clone(session);
     let mut all_ok = true;
     let mut last: Option<Progress> = None;
     let mut changed = Vec::new();
@@ -458,7 +459,7 @@ async fn change_learner(
     }
     // Told on their next page, once.
     session.notice = Some(RESET_NOTICE.to_owned());
-    state.store.save(session_id, session).await?;
+    state.store.save(session_id, Arc::new(session)).await?;
     if let Some(p) = last {
         room.restarted(learner, p, &changed);
     }
@@ -519,7 +520,7 @@ async fn move_all(State(state): State<Shared>, headers: HeaderMap, posted: Poste
     let (mut moved, mut stayed) = (0, Vec::new());
     for (id, pseudonym, session_id) in learners {
         let mut session = match state.store.load(session_id).await {
-            Ok(Some(session)) => session,
+            Ok(Some(session)) => Arc::unwrap_or_clone(session),
             Ok(None) => continue,
             Err(e) => return Err(AppError::store_down(&e)),
         };
@@ -533,7 +534,7 @@ async fn move_all(State(state): State<Shared>, headers: HeaderMap, posted: Poste
         let p = progress(&s, &r, t);
         session.put(r);
         session.notice = Some(moved_notice(&title));
-        state.store.save(session_id, session).await.map_err(|e| AppError::store_down(&e))?;
+        state.store.save(session_id, Arc::new(session)).await.map_err(|e| AppError::store_down(&e))?;
         room.restarted(id, p, std::slice::from_ref(&s.id));
         moved += 1;
     }
@@ -576,13 +577,14 @@ async fn end(State(state): State<Shared>, Path(token): Path<String>) -> Answer {
     }
     let Some(learners) = state.workshops.end(&token) else { return Ok(redirect(&state, routes::CLOSED)) };
     for l in learners {
-        if let Some(mut session) = sessions.remove(&l.session) {
+        if let Some(session) = sessions.remove(&l.session) {
+            let mut session = Arc::unwrap_or_clone(session);
             for id in &scenarios {
                 session.rehearsals.remove(id);
             }
             session.workshop = None;
             session.notice = Some("L'atelier est terminé : ses entraînements ont été effacés.".into());
-            if let Err(e) = state.store.save(l.session, session).await {
+            if let Err(e) = state.store.save(l.session, Arc::new(session)).await {
                 tracing::warn!(error = %e, "an ended workshop's rehearsals not deleted");
             }
         }

@@ -76,9 +76,9 @@ async fn rehearsal(server: &Server, sid: uuid::Uuid, s: &Scenario) -> Rehearsal 
 
 async fn change(server: &Server, sid: uuid::Uuid, s: &Scenario, f: impl FnOnce(&mut Rehearsal)) {
     let store = &server.state.store;
-    let mut session = store.load(sid).await.unwrap().expect("the browser's session");
+    let mut session = std::sync::Arc::unwrap_or_clone(store.load(sid).await.unwrap().expect("the browser's session"));
     f(session.rehearsals.get_mut(&s.id).expect("a rehearsal of the scenario"));
-    store.save(sid, session).await.unwrap();
+    store.save(sid, session.into()).await.unwrap();
 }
 
 /// Fills `#formulaire` with `form` (see [`FILL`]).

@@ -203,9 +203,9 @@ impl Walk {
         let sid = crate::crawl::browser_session(&self.c).await;
         let loaded = self.state.loaded();
         let s = loaded.library.get(SCENARIO).expect("the bundled scenario");
-        let mut session = self.state.store.load(sid).await.unwrap().expect("the browser's session");
+        let mut session = std::sync::Arc::unwrap_or_clone(self.state.store.load(sid).await.unwrap().expect("the browser's session"));
         session.put(miroir::testing::walkthrough::start(s, 0, miroir::testing::web::clock::now()));
-        self.state.store.save(sid, session).await.unwrap();
+        self.state.store.save(sid, session.into()).await.unwrap();
         self.skip_link().await;
 
         // The credentials, read on the persona card: back up to the toolbar.

@@ -23,9 +23,9 @@ pub async fn walk_over_http(c: &mut Client, id: &str, test: usize) -> Page {
     // Play the walkthrough's persona: its seed and traits.
     let sid = session_id(c);
     let store = c.state.store.clone();
-    let mut session = store.load(sid).await.unwrap().unwrap();
+    let mut session = std::sync::Arc::unwrap_or_clone(store.load(sid).await.unwrap().unwrap());
     session.put(walkthrough::start(&s, test, now()));
-    store.save(sid, session).await.unwrap();
+    store.save(sid, session.into()).await.unwrap();
 
     let mut script = Script::new(&s, &s.tests[test]);
     for _ in 0..300 {
@@ -44,9 +44,9 @@ pub async fn walk_over_http(c: &mut Client, id: &str, test: usize) -> Page {
                 for m in moves {
                     match m {
                         Move::Wait(minutes) => {
-                            let mut session = store.load(sid).await.unwrap().unwrap();
+                            let mut session = std::sync::Arc::unwrap_or_clone(store.load(sid).await.unwrap().unwrap());
                             session.rehearsals.get_mut(&s.id).unwrap().wait(minutes);
-                            store.save(sid, session).await.unwrap();
+                            store.save(sid, session.into()).await.unwrap();
                         }
                         Move::FollowLink(i) => {
                             let reply = c.post(&format!("{base}/messagerie/{i}/lien"), &[]).await;
