@@ -239,7 +239,8 @@ for i in range(1000):
     f = files[i % len(files)]
     d = out / f"{f.parent.name}"
     d.mkdir(parents=True, exist_ok=True)
-    text = f.read_text().replace("\ntitle: ", f"\ntitle: N°{i} ", 1)
+    # A comment, not the title: a quoted title would break.
+    text = f"# copie N°{i}\n" + f.read_text()
     (d / f"{f.stem}-{i:04d}.yaml").write_text(text)
 PY
 check_ms=$(python3 - "$bin" "$gen" <<'PY'
