@@ -114,7 +114,12 @@ impl Session {
                     *same = rehearsal;
                 }
             }
-            None => self.rehearsals.0.push(rehearsal),
+            None => {
+                // Room for this one only: a rehearsal is a few hundred bytes,
+                // and a vector grown by a push keeps room for three more.
+                self.rehearsals.0.reserve_exact(1);
+                self.rehearsals.0.push(rehearsal);
+            }
         }
         while self.rehearsals.len() > MAX_REHEARSALS {
             let oldest = self.rehearsals.0.iter().enumerate().min_by_key(|(_, r)| r.started).map(|(i, _)| i);
