@@ -108,3 +108,30 @@ async fn every_printable_page_has_an_imprimer_button() {
     assert_eq!(script.status, axum::http::StatusCode::OK);
     assert!(script.body.contains("window.print()") && script.body.contains("b.hidden = false"));
 }
+
+/// A document is printed for whatever persona a visitor draws, not only
+/// the walkthroughs' pinned ones: each scenario's document rendered for
+/// 60 seeds. (The CAF accusé chose pensions by age, so a salaried persona
+/// of 62 or more had none to add, and got a 500: 2 seeds in 40.)
+#[tokio::test]
+async fn every_document_prints_for_many_personas() {
+    let library = Library::embedded();
+    let mut c = Client::new(Library::embedded());
+    c.post("/scenarios/impots/declaration-revenus/commencer", &[]).await;
+    let mut checked = 0;
+    for s in library.scenarios.values() {
+        let Some(receipt) = s.steps.iter().find(|x| x.document.is_some()) else { continue };
+        for seed in 1..=60u64 {
+            let Some(r) = miroir::testing::walkthrough::reach(s, seed, &receipt.id) else { continue };
+            let sid = uuid::Uuid::parse_str(c.cookie.as_deref().expect("a session cookie").trim_start_matches("miroir=")).unwrap();
+            let store = c.state.store.clone();
+            let mut session = std::sync::Arc::unwrap_or_clone(store.load(sid).await.unwrap().unwrap_or_default());
+            session.put(r);
+            store.save(sid, session.into()).await.unwrap();
+            let document = c.get(&format!("/scenarios/{}/document", s.id)).await;
+            assert_eq!(document.status, axum::http::StatusCode::OK, "{} with seed {seed}", s.id);
+            checked += 1;
+        }
+    }
+    assert!(checked > 600, "only {checked} documents printed");
+}

@@ -109,11 +109,15 @@ async fn a_panic_is_logged_with_its_place_not_its_message() {
     fn read(typed: &str) -> &'static str {
         panic!("cannot read {typed}")
     }
-    let routes = axum::Router::new().route("/boum", axum::routing::get(|| async { read("Zyxwvut-4242-secret") }));
+    let routes = axum::Router::new()
+        .route("/boum", axum::routing::get(|| async { read("Zyxwvut-4242-secret") }))
+        .route("/refus/{n}", axum::routing::get(|| async { StatusCode::INTERNAL_SERVER_ERROR }));
     let app = web::security::wrap(routes, state);
     // The hook `miroir serve` installs, for the time of the request.
     let previous = std::panic::take_hook();
     web::security::log_panics_by_place();
+    let refused = app.clone().oneshot(Request::get("/refus/7").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let response = app.oneshot(Request::get("/boum").body(Body::empty()).unwrap()).await;
     std::panic::set_hook(previous);
     let response = response.unwrap();
@@ -125,5 +129,7 @@ async fn a_panic_is_logged_with_its_place_not_its_message() {
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(text.contains("ERROR") && text.contains("a request handler panicked"), "{text}");
     assert!(text.contains("place=tests/no_logging.rs:"), "the place is logged:\n{text}");
+    // A refusal replaced by the French page keeps its route in the log.
+    assert!(text.contains("route=/refus/{n} status=500"), "the route of a 500 is logged:\n{text}");
     assert!(!text.contains("Zyxwvut-4242-secret"), "the panic's message is in the logs:\n{text}");
 }

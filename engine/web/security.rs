@@ -96,12 +96,13 @@ struct Guard {
 async fn outermost(State(guard): State<std::sync::Arc<Guard>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let response = match old_browsers(&request) {
+    let mut response = match old_browsers(&request) {
         Some(refused) => refused,
         None => next.run(request).await,
     };
-    let mut response = error_pages(&guard.state, response);
+    // Taken before a French page replaces the response, and its extensions.
     let route = response.extensions_mut().remove::<MatchedPath>();
+    let mut response = error_pages(&guard.state, response);
     let headers = response.headers_mut();
     for (name, value) in guard.headers.iter() {
         headers.insert(name.clone(), value.clone());
