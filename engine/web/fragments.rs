@@ -18,7 +18,7 @@ use minijinja::{Error, State, context};
 use std::time::Duration;
 
 /// The template a field is written by.
-pub(crate) const FIELD_TEMPLATE: &str = "field.html";
+const FIELD_TEMPLATE: &str = "field.html";
 
 /// At most this many bytes of fields are kept.
 const MAX_BYTES: u64 = 16 << 20;

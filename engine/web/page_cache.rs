@@ -3,12 +3,13 @@
 //! same inputs give the same bytes: a reload, a "Précédent" of the browser
 //! or a second tab costs a lookup instead of a render.
 //!
-//! The key is a 128-bit hash of every input ([`Fingerprints`]), and holds the session id: a page only ever goes back to
-//! the session it was made for. The rehearsal enters it by what names it
-//! and its revision, which the session moves on at every change kept
-//! (`Session::put`): hashing its whole state cost a fifth of a reload. Pages are bounded in bytes and forgotten
-//! after a quarter of an hour unread. One cache per loaded library: a
-//! reload starts an empty one.
+//! The key is a 128-bit hash of every input ([`Fingerprints`]), and holds
+//! the session id: a page only ever goes back to the session it was made
+//! for. The rehearsal enters it by what names it and its revision, which
+//! the session moves on at every change kept (`Session::put`): hashing its
+//! whole state cost a fifth of a reload. Pages are bounded in bytes and
+//! forgotten after a quarter of an hour unread. One cache per loaded
+//! library: a reload starts an empty one.
 
 use super::fingerprint::Fingerprints;
 use crate::rehearsal::Rehearsal;

@@ -1,4 +1,4 @@
-//! What wraps every route: cross-site request refusal, a body size limit,
+//! What wraps the router: cross-site request refusal, a body size limit,
 //! security headers, French error pages, a log line per request that holds
 //! the route, never a value, and panics logged by their place only.
 
