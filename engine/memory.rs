@@ -16,6 +16,11 @@ pub(crate) fn text(s: &str) -> usize {
     if s.is_empty() { 0 } else { s.len() + ALLOCATION }
 }
 
+/// The heap bytes of a compact string: none up to its inline capacity.
+pub(crate) fn compact(s: &compact_str::CompactString) -> usize {
+    if s.is_heap_allocated() { s.capacity() + ALLOCATION } else { 0 }
+}
+
 /// The heap bytes of a vector of `len` items of `T` (their own heap aside).
 pub(crate) fn vec_of<T>(len: usize) -> usize {
     if len == 0 { 0 } else { len * size_of::<T>() + ALLOCATION }

@@ -11,6 +11,7 @@ pub(crate) mod view;
 use crate::field::{self, FieldType, Problem};
 use crate::persona::{Persona, ids};
 use crate::scenario::{Scenario, Step, StepKind};
+use compact_str::CompactString;
 use minijinja::value::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -33,8 +34,9 @@ pub struct Rehearsal {
     /// The current step, by index.
     pub step: u16,
     /// Field name to canonical value (checkbox groups joined by `\n`).
+    /// Most names and values are short: kept inline, not allocated.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub answers: BTreeMap<String, String>,
+    pub answers: BTreeMap<CompactString, CompactString>,
     /// Computed values, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub computed: BTreeMap<String, serde_json::Value>,
@@ -174,10 +176,10 @@ pub(crate) type Form = [(String, String)];
 impl Rehearsal {
     /// About how many bytes this rehearsal holds, itself included.
     pub fn approx_bytes(&self) -> usize {
-        use crate::memory::{json, map_entry, text, vec_of};
+        use crate::memory::{compact, json, map_entry, text, vec_of};
         std::mem::size_of::<Rehearsal>()
             + text(&self.scenario)
-            + self.answers.iter().map(|(k, v)| map_entry::<String, String>() + text(k) + text(v)).sum::<usize>()
+            + self.answers.iter().map(|(k, v)| map_entry::<CompactString, CompactString>() + compact(k) + compact(v)).sum::<usize>()
             + self.computed.iter().map(|(k, v)| map_entry::<String, serde_json::Value>() + text(k) + json(v)).sum::<usize>()
             + vec_of::<u16>(self.history.len())
             + vec_of::<u16>(self.resume.len())
@@ -286,13 +288,13 @@ impl Rehearsal {
         let mut answers = BTreeMap::new();
         for (name, value) in &self.answers {
             if let Some((_, f)) = scenario.field(name) {
-                answers.insert(name.clone(), typed(f.kind, f.is_group(), value));
+                answers.insert(name.as_str(), typed(f.kind, f.is_group(), value));
             }
         }
         for (name, list) in &self.items {
             if let Some((step, _)) = scenario.group(name) {
                 answers
-                    .insert(name.clone(), Value::from(list.iter().map(|item| typed_item(&scenario.steps[step], item)).collect::<Vec<_>>()));
+                    .insert(name.as_str(), Value::from(list.iter().map(|item| typed_item(&scenario.steps[step], item)).collect::<Vec<_>>()));
             }
         }
         let today = self.today(now);
@@ -343,16 +345,16 @@ impl Rehearsal {
         for f in &step.fields {
             if !shown.contains(&f.name.as_str()) {
                 // A hidden field's answer is never kept.
-                self.answers.remove(&f.name);
+                self.answers.remove(f.name.as_str());
             }
         }
         for (name, value) in values {
             // Passwords are checked, never kept.
             let password = step.fields.iter().any(|f| f.name == name && f.kind == FieldType::Password);
             if value.is_empty() || password {
-                self.answers.remove(&name);
+                self.answers.remove(name.as_str());
             } else {
-                self.answers.insert(name, value);
+                self.answers.insert(name.into(), value.into());
             }
         }
         self.go_on(stage, now)
@@ -521,7 +523,7 @@ impl Rehearsal {
             // dropped) does not hold.
             let hidden: Vec<String> = conditional
                 .iter()
-                .filter(|f| self.answers.contains_key(&f.name))
+                .filter(|f| self.answers.contains_key(f.name.as_str()))
                 .filter(|f| !f.when.as_ref().is_some_and(|w| w.test(&ctx).unwrap_or(false)))
                 .map(|f| f.name.clone())
                 .collect();
@@ -529,7 +531,7 @@ impl Rehearsal {
                 return;
             }
             for name in hidden {
-                self.answers.remove(&name);
+                self.answers.remove(name.as_str());
             }
         }
     }

@@ -56,7 +56,20 @@ pub(super) struct Rehearsing {
     pub(crate) loaded: Arc<Loaded>,
     pub(crate) s: Arc<Scenario>,
     pub(crate) visitor: Visitor,
-    pub(crate) r: Rehearsal,
+}
+
+impl Rehearsing {
+    /// The rehearsal, read where the session holds it (there is one: the
+    /// extractor checked): a page that only reads it copies nothing.
+    pub(super) fn r(&self) -> &Rehearsal {
+        &self.visitor.session.rehearsals[&self.s.id]
+    }
+
+    /// The parts, with a copy of the rehearsal to change and put back.
+    pub(super) fn owned(self) -> (Arc<Loaded>, Arc<Scenario>, Visitor, Rehearsal) {
+        let r = self.r().clone();
+        (self.loaded, self.s, self.visitor, r)
+    }
 }
 
 impl FromRequestParts<Shared> for Rehearsing {
@@ -65,23 +78,24 @@ impl FromRequestParts<Shared> for Rehearsing {
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Rehearsing, AppError> {
         let Scene { loaded, s } = Scene::from_request_parts(parts, state).await?;
         let mut visitor = Visitor::of(state, &parts.headers).await?;
-        let r = rehearsal_of(state, &loaded, &s, &mut visitor, &parts.headers).await?;
-        Ok(Rehearsing { loaded, s, visitor, r })
+        rehearsal_of(state, &loaded, &s, &mut visitor, &parts.headers).await?;
+        Ok(Rehearsing { loaded, s, visitor })
     }
 }
 
-/// The visitor's rehearsal of `s`; or, when the scenario changed since, a
-/// fresh one started and a redirect to it; or when their session expired,
-/// the page that says so; or with none, a redirect to the scenario's page.
+/// Checks that the visitor has a rehearsal of `s`; or, when the scenario
+/// changed since, starts a fresh one and answers a redirect to it; or when
+/// their session expired, the page that says so; or with none, a redirect
+/// to the scenario's page.
 async fn rehearsal_of(
     state: &Shared,
     loaded: &Loaded,
     s: &Scenario,
     visitor: &mut Visitor,
     headers: &axum::http::HeaderMap,
-) -> Result<Rehearsal, AppError> {
+) -> Result<(), AppError> {
     match visitor.session.rehearsals.get(&s.id) {
-        Some(r) if r.version == s.fingerprint => Ok(r.clone()),
+        Some(r) if r.version == s.fingerprint => Ok(()),
         Some(_) => {
             // The scenario changed since: start again, saying why.
             let r = Rehearsal::start(s, visitor.session.rehearsals[&s.id].seed, now());

@@ -1,36 +1,25 @@
 //! 128-bit keys for what the server keeps by content (rendered pages, the
-//! markup of a field): two hashers keyed afresh at each start, so that two
-//! different inputs share a key with odds of 2^-128, and nobody outside
-//! can make them collide on purpose.
+//! markup of a field): SipHash-1-3 with its 128-bit output, keyed afresh at
+//! each start, so that two different inputs share a key with odds of
+//! 2^-128, and nobody outside can make them collide on purpose.
 
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use siphasher::sip128::{Hasher128, SipHasher13};
+use std::hash::Hash;
 
-pub(crate) struct Fingerprints(RandomState, RandomState);
+pub(crate) struct Fingerprints(u64, u64);
 
 impl Fingerprints {
     pub(crate) fn new() -> Fingerprints {
-        Fingerprints(RandomState::new(), RandomState::new())
+        // A v4 id is 122 random bits from the system's generator.
+        let (k0, k1) = uuid::Uuid::new_v4().as_u64_pair();
+        Fingerprints(k0, k1)
     }
 
     /// The key of `value`.
     pub(crate) fn of(&self, value: &impl Hash) -> u128 {
-        let mut hash = Both(self.0.build_hasher(), self.1.build_hasher());
+        let mut hash = SipHasher13::new_with_keys(self.0, self.1);
         value.hash(&mut hash);
-        u128::from(hash.0.finish()) << 64 | u128::from(hash.1.finish())
-    }
-}
-
-/// Two independent hashers fed the same bytes.
-struct Both<H>(H, H);
-
-impl<H: Hasher> Hasher for Both<H> {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.write(bytes);
-        self.1.write(bytes);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0.finish()
+        hash.finish128().as_u128()
     }
 }
 

@@ -146,21 +146,20 @@ async fn start(State(state): State<Shared>, Scene { s, .. }: Scene, headers: Hea
     Ok(with_cookie(redirect(&state, &to), &state, &visitor, &headers))
 }
 
-async fn current_step(State(state): State<Shared>, Rehearsing { s, r, .. }: Rehearsing) -> Answer {
-    Ok(redirect(&state, &step_url(&s, &r)))
+async fn current_step(State(state): State<Shared>, rehearsing: Rehearsing) -> Answer {
+    Ok(redirect(&state, &step_url(&rehearsing.s, rehearsing.r())))
 }
 
 /// Renders the current step, with the errors of a refused submit if any.
-async fn show_step(
-    state: &Shared,
+fn show_step(
     loaded: &Loaded,
     s: &Scenario,
-    visitor: &mut Visitor,
+    visitor: &Visitor,
     r: &Rehearsal,
     refused: Option<(&[crate::rehearsal::FieldError], &std::collections::BTreeMap<String, String>)>,
+    notice: Option<String>,
 ) -> Answer {
     let t = now();
-    let notice = visitor.take_notice(state).await?;
     // A page with errors or a one-time notice is never kept.
     let key = match (refused, &notice) {
         (None, None) => loaded.pages.key(
@@ -202,17 +201,21 @@ async fn show_step(
 async fn step_page(
     State(state): State<Shared>,
     Path(StepAt { step }): Path<StepAt>,
-    Rehearsing { loaded, s, mut visitor, r }: Rehearsing,
+    mut rehearsing: Rehearsing,
 ) -> Answer {
-    if r.current(&s).id != step {
+    let (s, r) = (&rehearsing.s, rehearsing.r());
+    if r.current(s).id != step {
         // Steps are reached by the buttons of the pages, not by address.
-        return Ok(redirect(&state, &step_url(&s, &r)));
+        return Ok(redirect(&state, &step_url(s, r)));
     }
-    show_step(&state, &loaded, &s, &mut visitor, &r, None).await
+    let notice = rehearsing.visitor.take_notice(&state).await?;
+    let Rehearsing { loaded, s, visitor } = &rehearsing;
+    show_step(loaded, s, visitor, rehearsing.r(), None, notice)
 }
 
 async fn submit(State(state): State<Shared>, Path(StepAt { step }): Path<StepAt>, posted: Posted<Rehearsing>) -> Answer {
-    let Posted { then: Rehearsing { loaded, s, mut visitor, mut r }, body } = posted;
+    let Posted { then, body } = posted;
+    let (loaded, s, mut visitor, mut r) = then.owned();
     if r.current(&s).id != step {
         visitor.session.notice = Some("Cette page avait déjà été validée : voici où vous en êtes.".into());
         visitor.save(&state).await?;
@@ -229,7 +232,8 @@ async fn submit(State(state): State<Shared>, Path(StepAt { step }): Path<StepAt>
             visitor.report(&state, &s, &r, true);
             visitor.session.put(r.clone());
             visitor.save(&state).await?;
-            show_step(&state, &loaded, &s, &mut visitor, &r, Some((&errors, &values))).await
+            let notice = visitor.take_notice(&state).await?;
+            show_step(&loaded, &s, &visitor, &r, Some((&errors, &values)), notice)
         }
         Ok(outcome) => {
             visitor.report(&state, &s, &r, false);
@@ -249,9 +253,10 @@ async fn submit(State(state): State<Shared>, Path(StepAt { step }): Path<StepAt>
 /// Applies `change` to the rehearsal, saves, and goes to the current step.
 async fn change_rehearsal(
     state: Shared,
-    Rehearsing { s, mut visitor, mut r, .. }: Rehearsing,
+    rehearsing: Rehearsing,
     change: impl FnOnce(&Scenario, &mut Rehearsal) -> Option<String>,
 ) -> Answer {
+    let (_, s, mut visitor, mut r) = rehearsing.owned();
     let notice = change(&s, &mut r);
     visitor.report(&state, &s, &r, false);
     let to = step_url(&s, &r);
@@ -325,7 +330,9 @@ async fn new_persona(State(state): State<Shared>, rehearsing: Rehearsing) -> Ans
     .await
 }
 
-async fn card(Rehearsing { loaded, s, visitor, r }: Rehearsing) -> Answer {
+async fn card(rehearsing: Rehearsing) -> Answer {
+    let Rehearsing { loaded, s, visitor } = &rehearsing;
+    let r = rehearsing.r();
     let persona = persona_of(&s, &r);
     let ctx = context! {
         card => crate::expr::to_value(&persona_card(&s, &persona)),
@@ -338,7 +345,8 @@ async fn card(Rehearsing { loaded, s, visitor, r }: Rehearsing) -> Answer {
     render(&loaded, &s.theme, "card.html", StatusCode::OK, ctx)
 }
 
-async fn inbox(State(state): State<Shared>, Rehearsing { loaded, s, mut visitor, r }: Rehearsing) -> Answer {
+async fn inbox(State(state): State<Shared>, rehearsing: Rehearsing) -> Answer {
+    let (loaded, s, mut visitor, r) = rehearsing.owned();
     let persona = persona_of(&s, &r);
     let messages = r.inbox_view(Stage { scenario: &s, persona: &persona }, now()).map_err(|e| scenario_error(&loaded, &s, &e))?;
     let notice = visitor.take_notice(&state).await?;
@@ -362,9 +370,10 @@ async fn inbox(State(state): State<Shared>, Rehearsing { loaded, s, mut visitor,
 async fn message(
     State(state): State<Shared>,
     Path(MessageAt { n }): Path<MessageAt>,
-    Rehearsing { loaded, s, mut visitor, mut r }: Rehearsing,
+    rehearsing: Rehearsing,
     FromThisSite(from_here): FromThisSite,
 ) -> Answer {
+    let (loaded, s, mut visitor, mut r) = rehearsing.owned();
     let index = n.parse::<usize>().ok().filter(|i| *i < r.inbox.len()).ok_or(AppError::NotFound)?;
     if from_here {
         r.open_message(index);
@@ -407,7 +416,8 @@ async fn follow_link(State(state): State<Shared>, Path(MessageAt { n }): Path<Me
 pub(crate) const WAITS: [(u32, &str); 4] = [(15, "15 minutes"), (60, "1 heure"), (540, "9 heures"), (1440, "1 jour")];
 
 async fn wait(State(state): State<Shared>, posted: Posted<Rehearsing>) -> Answer {
-    let Posted { then: Rehearsing { s, mut visitor, mut r, .. }, body } = posted;
+    let Posted { then, body } = posted;
+    let (_, s, mut visitor, mut r) = then.owned();
     let minutes = form(&body).into_iter().find(|(k, _)| k == "minutes").and_then(|(_, v)| v.parse::<u32>().ok());
     // Only the durations the form offers: anything else is a forged or
     // stale form, said so rather than ignored.
@@ -419,7 +429,9 @@ async fn wait(State(state): State<Shared>, posted: Posted<Rehearsing>) -> Answer
     Ok(redirect(&state, &routes::in_scenario(&s.id, at::INBOX)))
 }
 
-async fn document(State(state): State<Shared>, Rehearsing { loaded, s, visitor, r }: Rehearsing) -> Answer {
+async fn document(State(state): State<Shared>, rehearsing: Rehearsing) -> Answer {
+    let Rehearsing { loaded, s, visitor } = &rehearsing;
+    let r = rehearsing.r();
     let step = r.current(&s);
     let Some(doc) = &step.document else { return Ok(redirect(&state, &step_url(&s, &r))) };
     let theme = step.theme.clone().unwrap_or_else(|| s.theme.clone());

@@ -372,14 +372,22 @@ impl AsyncRead for Timed {
                 let Some((deadline, why)) = this.phase.read_deadline(&this.limits, cx.waker()) else {
                     return Poll::Pending;
                 };
+                // The idle deadline moves on at every request of a kept-alive
+                // connection; moving the timer each time locked the runtime's
+                // timer wheel once per request. So a timer set for earlier is
+                // left to ring, and moved on then; only a deadline that comes
+                // sooner (a header under way) moves it at once.
                 let timer = this.read_timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                if timer.deadline() != deadline {
+                if timer.deadline() > deadline {
                     timer.as_mut().reset(deadline);
                 }
-                match timer.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, why))),
-                    Poll::Pending => Poll::Pending,
+                while timer.as_mut().poll(cx).is_ready() {
+                    if Instant::now() >= deadline {
+                        return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, why)));
+                    }
+                    timer.as_mut().reset(deadline);
                 }
+                Poll::Pending
             }
         }
     }

@@ -121,10 +121,12 @@ impl Visitor {
 impl Visitor {
     /// The notice to show once, forgotten as it is shown.
     pub(super) async fn take_notice(&mut self, state: &AppState) -> Result<Option<String>, AppError> {
-        let notice = self.session.notice.take();
-        if notice.is_some() {
-            self.save(state).await?;
+        // Read first: taking through `&mut` copies a shared session.
+        if self.session.notice.is_none() {
+            return Ok(None);
         }
+        let notice = self.session.notice.take();
+        self.save(state).await?;
         Ok(notice)
     }
 
