@@ -382,8 +382,8 @@ async fn control_characters_in_fields_are_stripped() {
     assert!(page.body.contains("<dd>bonjour[31m ici</dd>"), "{}", page.body);
     let session = uuid::Uuid::parse_str(c.cookie.as_deref().unwrap().trim_start_matches("miroir=")).unwrap();
     let answers = c.state.store.load(session).await.unwrap().unwrap().rehearsals["demo/note"].answers.clone();
-    assert_eq!(answers["texte"], "bonjour[31m ici");
-    assert_eq!(answers["details"], "ligne 1\nligne\t2\n");
+    assert_eq!(&answers["texte"], "bonjour[31m ici");
+    assert_eq!(&answers["details"], "ligne 1\nligne\t2\n");
     // Shown back after a refusal: without them either.
     c.post_follow("/scenarios/demo/note/precedent", &[]).await;
     let long = format!("\u{0}{}", "x".repeat(250));

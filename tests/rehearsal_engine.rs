@@ -193,7 +193,7 @@ fn modifier_from_the_review_comes_back_to_the_review() {
         Outcome::Moved
     );
     assert_eq!(step(&r, &s), "recapitulatif");
-    assert_eq!(r.answers["1AJ"], "30000");
+    assert_eq!(&r.answers["1AJ"], "30000");
 
     // "Précédent" while modifying goes back to the review.
     assert!(r.edit(&s, "revenus"));

@@ -657,7 +657,7 @@ async fn moving_a_room_never_changes_a_persona() {
     assert_eq!((rehearsal_step(&state, &married).await.as_deref(), b.seed, b.pinned), (Some("declarant-2"), married_seed, None));
     let lib = Library::embedded();
     let s = lib.get(SCENARIO).unwrap();
-    assert_eq!(b.answers["situation"], "marie");
+    assert_eq!(&b.answers["situation"], "marie");
     assert_eq!(b.persona(s, miroir::testing::web::clock::now()).values["conjoint"], s.persona_of(married_seed, None).values["conjoint"]);
     // And everyone restarting keeps everyone's persona.
     trainer.post(&format!("/atelier/animation/{token}/recommencer"), &[]).await;

@@ -4,6 +4,7 @@
 //! inbox and a few counters. The persona is derived from the seed; texts
 //! are rendered from the scenario on demand.
 
+pub(crate) mod answers;
 pub(crate) mod inbox;
 pub(crate) mod markup;
 pub(crate) mod view;
@@ -11,13 +12,13 @@ pub(crate) mod view;
 use crate::field::{self, FieldType, Problem};
 use crate::persona::{Persona, ids};
 use crate::scenario::{Scenario, Step, StepKind};
-use compact_str::CompactString;
 use minijinja::value::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+pub(crate) use answers::Answers;
 pub(crate) use inbox::Sent;
 pub(crate) use view::StepView;
 
@@ -34,9 +35,8 @@ pub struct Rehearsal {
     /// The current step, by index.
     pub step: u16,
     /// Field name to canonical value (checkbox groups joined by `\n`).
-    /// Most names and values are short: kept inline, not allocated.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub answers: BTreeMap<CompactString, CompactString>,
+    #[serde(default, skip_serializing_if = "Answers::is_empty")]
+    pub answers: Answers,
     /// Computed values, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub computed: BTreeMap<String, serde_json::Value>,
@@ -176,10 +176,10 @@ pub(crate) type Form = [(String, String)];
 impl Rehearsal {
     /// About how many bytes this rehearsal holds, itself included.
     pub fn approx_bytes(&self) -> usize {
-        use crate::memory::{compact, json, map_entry, text, vec_of};
+        use crate::memory::{json, map_entry, text, vec_of};
         std::mem::size_of::<Rehearsal>()
             + text(&self.scenario)
-            + self.answers.iter().map(|(k, v)| map_entry::<CompactString, CompactString>() + compact(k) + compact(v)).sum::<usize>()
+            + self.answers.approx_bytes()
             + self.computed.iter().map(|(k, v)| map_entry::<String, serde_json::Value>() + text(k) + json(v)).sum::<usize>()
             + vec_of::<u16>(self.history.len())
             + vec_of::<u16>(self.resume.len())
@@ -209,7 +209,7 @@ impl Rehearsal {
             version: scenario.fingerprint,
             seed,
             step: scenario.start as u16,
-            answers: BTreeMap::new(),
+            answers: Answers::default(),
             computed: BTreeMap::new(),
             history: Vec::new(),
             resume: Vec::new(),
@@ -288,7 +288,7 @@ impl Rehearsal {
         let mut answers = BTreeMap::new();
         for (name, value) in &self.answers {
             if let Some((_, f)) = scenario.field(name) {
-                answers.insert(name.as_str(), typed(f.kind, f.is_group(), value));
+                answers.insert(name, typed(f.kind, f.is_group(), value));
             }
         }
         for (name, list) in &self.items {
@@ -354,7 +354,7 @@ impl Rehearsal {
             if value.is_empty() || password {
                 self.answers.remove(name.as_str());
             } else {
-                self.answers.insert(name.into(), value.into());
+                self.answers.insert(&name, &value);
             }
         }
         self.go_on(stage, now)

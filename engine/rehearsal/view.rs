@@ -245,7 +245,7 @@ impl Rehearsal {
             let value = match (refused, &open_values) {
                 (Some((_, values)), _) => values.get(&f.name).cloned().unwrap_or_default(),
                 (None, Some(item)) => item.get(&f.name).cloned().unwrap_or_default(),
-                (None, None) => match self.answers.get(f.name.as_str()) {
+                (None, None) => match self.answers.get(&f.name) {
                     Some(v) => v.to_string(),
                     None => match &f.prefill {
                         Some(p) => {
@@ -367,7 +367,7 @@ impl Rehearsal {
             let mut rows = Vec::new();
             for f in step.fields.iter().filter(|f| shown.contains(&f.name.as_str())) {
                 let label = render(&f.label, ctx, step, "label")?;
-                let value = self.answers.get(f.name.as_str()).map(|v| v.as_str()).unwrap_or("");
+                let value = self.answers.get(&f.name).unwrap_or("");
                 rows.push(ReviewRow { label_html: label, value: display(f, value, ctx) });
             }
             if rows.is_empty() {

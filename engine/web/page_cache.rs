@@ -100,7 +100,7 @@ mod tests {
         session.put(kept(&session));
         assert_eq!(cache.key(&kept(&session), &inputs(s)), Some(k), "nothing changed");
         let mut answered = kept(&session);
-        answered.answers.insert("nom".into(), "Durand".into());
+        answered.answers.insert("nom", "Durand");
         session.put(answered);
         let k1 = cache.key(&kept(&session), &inputs(s)).unwrap();
         assert_ne!(k1, k);
