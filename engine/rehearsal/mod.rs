@@ -293,8 +293,10 @@ impl Rehearsal {
         }
         for (name, list) in &self.items {
             if let Some((step, _)) = scenario.group(name) {
-                answers
-                    .insert(name.as_str(), Value::from(list.iter().map(|item| typed_item(&scenario.steps[step], item)).collect::<Vec<_>>()));
+                answers.insert(
+                    name.as_str(),
+                    Value::from(list.iter().map(|item| typed_item(&scenario.steps[step], item)).collect::<Vec<_>>()),
+                );
             }
         }
         let today = self.today(now);

@@ -198,11 +198,7 @@ fn show_step(
     Ok(html(StatusCode::OK, body))
 }
 
-async fn step_page(
-    State(state): State<Shared>,
-    Path(StepAt { step }): Path<StepAt>,
-    mut rehearsing: Rehearsing,
-) -> Answer {
+async fn step_page(State(state): State<Shared>, Path(StepAt { step }): Path<StepAt>, mut rehearsing: Rehearsing) -> Answer {
     let (s, r) = (&rehearsing.s, rehearsing.r());
     if r.current(s).id != step {
         // Steps are reached by the buttons of the pages, not by address.
