@@ -231,6 +231,26 @@ async fn the_session_cookie_is_locked_down() {
     assert!(page.header("set-cookie").contains("Secure"));
 }
 
+/// The catalogue is kept like a step page, by what it shows: each visitor
+/// sees their own rehearsals marked, never another's.
+#[tokio::test]
+async fn the_kept_catalogue_marks_each_visitors_own_rehearsals() {
+    let mut c = Client::new(library_with_sneaky_theme());
+    let before = c.get("/").await;
+    assert_eq!(before.body.matches("Entraînement en cours").count(), 0);
+    c.post_follow("/scenarios/impots/declaration-revenus/commencer", &[]).await;
+    assert_eq!(c.get("/").await.body.matches("Entraînement en cours").count(), 1);
+    c.post_follow("/scenarios/demo/note/commencer", &[]).await;
+    assert_eq!(c.get("/").await.body.matches("Entraînement en cours").count(), 2);
+    let mut other = Client::with_state(c.state.clone());
+    assert_eq!(other.get("/").await.body, before.body, "a new visitor on the same server");
+    other.post_follow("/scenarios/demo/note/commencer", &[]).await;
+    let theirs = other.get("/").await.body;
+    assert_eq!(theirs.matches("Entraînement en cours").count(), 1);
+    assert!(theirs.contains("Entraînement en cours</strong>"));
+    assert_eq!(c.get("/").await.body.matches("Entraînement en cours").count(), 2, "the first visitor's, still");
+}
+
 #[tokio::test]
 async fn one_visitor_runs_several_scenarios() {
     let mut c = Client::new(library_with_sneaky_theme());

@@ -1,7 +1,8 @@
-//! Rendered step pages, kept for a reload. A step page is a pure function
-//! of the rehearsal, a few session settings and the clock's minute, so the
-//! same inputs give the same bytes: a reload, a "Précédent" of the browser
-//! or a second tab costs a lookup instead of a render.
+//! Rendered step pages, and the catalogue ([`PageCache::key_of`]), kept
+//! for a reload. A step page is a pure function of the rehearsal, a few
+//! session settings and the clock's minute, so the same inputs give the
+//! same bytes: a reload, a "Précédent" of the browser or a second tab costs
+//! a lookup instead of a render.
 //!
 //! The key is a 128-bit hash of every input ([`Fingerprints`]), and holds
 //! the session id: a page only ever goes back to the session it was made
@@ -54,6 +55,14 @@ impl PageCache {
         // started again (same seed, same second) is the same page anyway.
         let r = rehearsal;
         Some(self.keys.of(&(inputs, (&r.scenario, r.version, r.seed, r.started, r.pinned, r.step, r.revision))))
+    }
+
+    /// The key of a page made of `inputs` alone (the catalogue, the same
+    /// for every visitor with the same inputs), or `None` when pages are not
+    /// kept.
+    pub(crate) fn key_of(&self, inputs: &impl std::hash::Hash) -> Option<u128> {
+        self.pages.as_ref()?;
+        Some(self.keys.of(inputs))
     }
 
     pub(crate) fn get(&self, key: u128) -> Option<Bytes> {

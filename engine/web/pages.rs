@@ -92,6 +92,15 @@ fn scenario_error(loaded: &Loaded, s: &Scenario, e: &ScenarioError) -> AppError 
 
 async fn catalogue(State(state): State<Shared>, visitor: Visitor) -> Answer {
     let loaded = state.loaded();
+    // The same for every visitor who started the same scenarios, with the
+    // same settings: kept as step pages are (most visitors have none).
+    let mut started: Vec<&str> = visitor.session.rehearsals.iter().map(|r| r.scenario.as_str()).collect();
+    started.sort_unstable();
+    let (hints_hidden, in_workshop) = (visitor.session.hints_hidden, visitor.session.workshop.is_some());
+    let key = loaded.pages.key_of(&(routes::HOME, hints_hidden, in_workshop, &started));
+    if let Some(page) = key.and_then(|k| loaded.pages.get(k)) {
+        return Ok(html(StatusCode::OK, page));
+    }
     let groups: Vec<Value> = loaded
         .library
         .by_operator()
@@ -108,7 +117,11 @@ async fn catalogue(State(state): State<Shared>, visitor: Visitor) -> Answer {
         })
         .collect();
     let ctx = context! { groups => groups, ..page(&loaded, crate::theme::BASE, Some(&visitor), routes::HOME) };
-    render(&loaded, crate::theme::BASE, "catalogue.html", StatusCode::OK, ctx)
+    let body = rendered(&loaded, crate::theme::BASE, "catalogue.html", ctx)?;
+    if let Some(k) = key {
+        loaded.pages.put(k, body.clone());
+    }
+    Ok(html(StatusCode::OK, body))
 }
 
 async fn accessibility(State(state): State<Shared>, visitor: Visitor) -> Answer {
