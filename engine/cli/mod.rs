@@ -79,7 +79,7 @@ enum Command {
         /// Reload scenarios and themes from disk when a file changes.
         #[arg(long)]
         watch: bool,
-        /// Megabytes of rendered step pages kept for reloads (0: render every time).
+        /// Megabytes of rendered step pages and catalogues kept for reloads (0: render every time).
         #[arg(long, default_value_t = 32, value_name = "MB")]
         page_cache_mb: u64,
         /// Megabytes of visitors' sessions kept in memory; beyond it the least used go first.
