@@ -48,10 +48,6 @@ impl Answers {
         self.into_iter()
     }
 
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -77,16 +73,6 @@ impl<'a> IntoIterator for &'a Answers {
     type IntoIter = std::iter::Map<std::slice::Iter<'a, Pair>, fn(&'a Pair) -> (&'a str, &'a str)>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
-    }
-}
-
-impl<'a> FromIterator<(&'a str, &'a str)> for Answers {
-    fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(pairs: I) -> Answers {
-        let mut answers = Answers::default();
-        for (name, value) in pairs {
-            answers.insert(name, value);
-        }
-        answers
     }
 }
 
