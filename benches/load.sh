@@ -10,17 +10,18 @@
 # and against nginx serving the byte-identical step page as a static file at
 # the page's own path (no index, no internal redirect), tuned as a fast
 # static server is: 2 workers, sendfile, open_file_cache, keep-alive for
-# 100 000 requests per connection, no access log. nginx is measured first
-# and last, with the same wrk, threads, connections and request headers.
-# Prints requests per second, p50 and p99 latency, the ratio of each to
-# nginx's mean and the budgets; then the time of `miroir check` over
-# 1 000 generated scenario files.
+# 100 000 requests per connection, no access log. The rows take turns in
+# rounds, nginx first in each, with the same wrk, threads, connections and
+# request headers. Prints requests per second, p50 and p99 latency, the
+# ratio of each to nginx and the budgets; then the time of `miroir check`
+# over 1 000 generated scenario files.
 #
-#   benches/load.sh                       # 10 s per run, 64 connections
-#   DURATION=30s CONNECTIONS=64 benches/load.sh
+#   benches/load.sh                       # 5 rounds of 2 s a row, 64 connections
+#   ROUNDS=10 SLICE=3s CONNECTIONS=64 benches/load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-5}
+SLICE=${SLICE:-2s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 PORT=${PORT:-18080}
@@ -161,20 +162,17 @@ request = function()
 end
 LUA
 
-# wrk's figures: requests/s, p50, p99 (ms).
-run() { # name url [wrk args...]
-  local name=$1 url=$2; shift 2
+# One wrk run: requests, seconds, p50 and p99 (ms), non-2xx/3xx answers.
+run() { # url [wrk args...]
+  local url=$1; shift
   local out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
-  local rps p50 p99 errors
-  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  errors=$(awk '/Non-2xx or 3xx/ {print $5}' <<<"$out")
-  echo "$name|$rps|$(to_ms "$p50")|$(to_ms "$p99")|${errors:-0}"
-}
-to_ms() { # wrk latency (us, ms, s) -> ms
-  awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub("us","",v); printf "%.2f", v/1000 } else if (v ~ /ms$/) { sub("ms","",v); printf "%.2f", v } else { sub("s","",v); printf "%.2f", v*1000 } }'
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$SLICE" --latency "$@" "$url")
+  awk '/requests in/ { n = $1; d = $4; sub(/,$/, "", d) }
+       $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
+       /Non-2xx or 3xx/ { e = $5 }
+       function ms(v) { if (v ~ /us$/) { sub("us", "", v); return v / 1000 } if (v ~ /ms$/) { sub("ms", "", v); return v + 0 } sub("s", "", v); return v * 1000 }
+       function sec(v) { if (v ~ /ms$/) { sub("ms", "", v); return v / 1000 } if (v ~ /m$/) { sub("m", "", v); return v * 60 } sub("s", "", v); return v + 0 }
+       END { printf "%d %.3f %.2f %.2f %d\n", n, sec(d), ms(p50), ms(p99), e }' <<<"$out"
 }
 
 # Warm up the servers.
@@ -183,18 +181,36 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -H "Cookie: $plain_cookie" "$plain$plain_
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$work/cycle.lua" "$plain$loop_path" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -H "Cookie: $step_cookie" "$nginx_url" >/dev/null
 
-# nginx is measured first and last: the reference is the mean of the two,
-# so that a machine that slows down or speeds up during the run (a shared
-# VM does) weighs on both sides of the ratios. It gets the same request
-# (path and cookie) as miroir's reload.
-nginx_first=$(run "nginx: the step page, static (first)" "$nginx_url" -H "Cookie: $step_cookie")
-results=()
-results+=("$(run "miroir: GET a step page (page cache)" "$base$step_path" -H "Cookie: $step_cookie")")
-results+=("$(run "miroir: GET a step page, rendered" "$plain$plain_path" -H "Cookie: $plain_cookie")")
-results+=("$(run "miroir: POST-redirect-GET, rendered" "$plain$loop_path" -s "$work/cycle.lua")")
-results+=("$(run "miroir: the catalogue" "$base/")")
-nginx_last=$(run "nginx: the step page, static (last)" "$nginx_url" -H "Cookie: $step_cookie")
-results=("$nginx_first" "${results[@]}" "$nginx_last")
+# The rows, nginx first: its reference gets the same request (path and
+# cookie) as miroir's reload.
+names=(
+  "nginx: the step page, static"
+  "miroir: GET a step page (page cache)"
+  "miroir: GET a step page, rendered"
+  "miroir: POST-redirect-GET, rendered"
+  "miroir: the catalogue"
+)
+run_row() { # index
+  case "$1" in
+    0) run "$nginx_url" -H "Cookie: $step_cookie" ;;
+    1) run "$base$step_path" -H "Cookie: $step_cookie" ;;
+    2) run "$plain$plain_path" -H "Cookie: $plain_cookie" ;;
+    3) run "$plain$loop_path" -s "$work/cycle.lua" ;;
+    4) run "$base/" ;;
+  esac
+}
+# A shared VM speeds up and slows down by a fifth over tens of seconds: a
+# row and nginx measured one after the other can meet different machines.
+# So the rows take turns, ROUNDS times SLICE each, nginx first in every
+# round, and each row's throughput is its requests over its seconds across
+# the rounds: every ratio compares the same minutes.
+runs="$work/runs"
+: > "$runs"
+for round in $(seq "$ROUNDS"); do
+  for i in "${!names[@]}"; do
+    echo "$i $(run_row "$i")" >> "$runs"
+  done
+done
 
 # The budgets (issue 15): throughput against nginx in the same run, and
 # p99 at 64 connections.
@@ -207,11 +223,21 @@ budget_of() { # row name -> minimum ratio, or nothing
 }
 P99_BUDGET_MS=5
 
-nginx_rps=$(awk -v a="$(cut -d'|' -f2 <<<"$nginx_first")" -v b="$(cut -d'|' -f2 <<<"$nginx_last")" 'BEGIN { printf "%.2f", (a + b) / 2 }')
-printf '\n%-40s %12s %9s %9s %9s %-14s %7s\n' "test ($CONNECTIONS connections, $DURATION)" "requests/s" "p50 ms" "p99 ms" "vs nginx" "budget" "errors"
+# Per row: requests/s over all its runs, the median of its runs' p50 and
+# p99, and its errors.
+row_figures() { # index -> "rps p50 p99 errors"
+  awk -v i="$1" '$1 == i { n += $2; s += $3; e += $6; p50[++k] = $4; p99[k] = $5 }
+    function median(a, k,   j, t, m, x) { for (j = 1; j <= k; j++) x[j] = a[j]
+      for (j = 2; j <= k; j++) { t = x[j]; for (m = j - 1; m >= 1 && x[m] > t; m--) x[m + 1] = x[m]; x[m + 1] = t }
+      return k % 2 ? x[(k + 1) / 2] : (x[k / 2] + x[k / 2 + 1]) / 2 }
+    END { printf "%.0f %.2f %.2f %d\n", n / s, median(p50, k), median(p99, k), e }' "$runs"
+}
+read -r nginx_rps _ <<<"$(row_figures 0)"
+printf '\n%-40s %12s %9s %9s %9s %-14s %7s\n' "test ($CONNECTIONS connections, ${ROUNDS}×$SLICE)" "requests/s" "p50 ms" "p99 ms" "vs nginx" "budget" "errors"
 worst_p99=0
-for r in "${results[@]}"; do
-  IFS='|' read -r name rps p50 p99 errors <<<"$r"
+for i in "${!names[@]}"; do
+  name=${names[$i]}
+  read -r rps p50 p99 errors <<<"$(row_figures "$i")"
   ratio=$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a/b }')
   budget=$(budget_of "$name")
   verdict=""
@@ -221,8 +247,8 @@ for r in "${results[@]}"; do
   case "$name" in miroir:*) worst_p99=$(awk -v a="$worst_p99" -v b="$p99" 'BEGIN { print (b > a ? b : a) }') ;; esac
   printf '%-40s %12s %9s %9s %9s %-14s %7s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$verdict" "$errors"
 done
-echo "reference: nginx's mean, $nginx_rps requests/s"
-echo "p99 at $CONNECTIONS connections, worst miroir row: $worst_p99 ms (budget ≤ $P99_BUDGET_MS ms: $(awk -v p="$worst_p99" -v b="$P99_BUDGET_MS" 'BEGIN { print (p <= b ? "ok" : "MISSED") }'))"
+echo "reference: nginx, $nginx_rps requests/s over its $ROUNDS runs"
+echo "p99 at $CONNECTIONS connections (median of each row's runs), worst miroir row: $worst_p99 ms (budget ≤ $P99_BUDGET_MS ms: $(awk -v p="$worst_p99" -v b="$P99_BUDGET_MS" 'BEGIN { print (p <= b ? "ok" : "MISSED") }'))"
 page_bytes=$(wc -c < "$page")
 echo "step page: $page_bytes bytes; cold start of miroir serve with the bundled library: ${cold_ms} ms"
 
