@@ -281,16 +281,37 @@ impl Browser {
         });
         let caps = caps.as_object().unwrap().clone();
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await {
-            Ok(client) => Ok(Browser { client, driver: Some(driver) }),
-            Err(e) => Err(failed(format!("no session on port {port}: {e}"))),
-        }
+        let client = match ClientBuilder::new(connector).capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(client) => client,
+            Err(e) => return Err(failed(format!("no session on port {port}: {e}"))),
+        };
+        // The page keeps the focus of a visitor's window. Headless Chromium
+        // 148 leaves a page opened by a form sent from the keyboard without
+        // it (`document.hasFocus()` false), so that `:focus` matches nothing
+        // there, not even the error summary the page focuses.
+        let focus = Cdp("Emulation.setFocusEmulationEnabled", json!({ "enabled": true }));
+        client.issue_cmd(focus).await.map_err(|e| failed(format!("focus emulation refused: {e}")))?;
+        Ok(Browser { client, driver: Some(driver) })
     }
 
     /// Ends the session (and so Chromium), then chromedriver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
         self.driver.take();
+    }
+}
+
+/// A DevTools command, sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp(&'static str, Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (axum::http::Method::POST, Some(json!({ "cmd": self.0, "params": self.1 }).to_string()))
     }
 }
 
