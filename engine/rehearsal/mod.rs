@@ -421,7 +421,7 @@ impl Rehearsal {
             let typed = step.fields.iter().any(|f| f.name == name).then(|| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()));
             match typed {
                 Some(v) => v.and_then(crate::date_rule::to_date),
-                None => self.answers.get(name).and_then(|v| crate::date_rule::to_date(v)),
+                None => self.answers.get(name).and_then(crate::date_rule::to_date),
             }
         };
         let mut bounds = BTreeMap::new();

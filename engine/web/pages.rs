@@ -342,16 +342,16 @@ async fn new_persona(State(state): State<Shared>, rehearsing: Rehearsing) -> Ans
 async fn card(rehearsing: Rehearsing) -> Answer {
     let Rehearsing { loaded, s, visitor } = &rehearsing;
     let r = rehearsing.r();
-    let persona = persona_of(&s, &r);
+    let persona = persona_of(s, r);
     let ctx = context! {
-        card => crate::expr::to_value(&persona_card(&s, &persona)),
-        scenario => scenario_value(&loaded, &s),
-        urls => urls(&loaded, &s),
-        step_url => step_url(&s, &r),
+        card => crate::expr::to_value(&persona_card(s, &persona)),
+        scenario => scenario_value(loaded, s),
+        urls => urls(loaded, s),
+        step_url => step_url(s, r),
         unread => r.inbox.iter().filter(|m| !m.read).count(),
-        ..page(&loaded, &s.theme, Some(&visitor), &routes::in_scenario(&s.id, at::CARD))
+        ..page(loaded, &s.theme, Some(visitor), &routes::in_scenario(&s.id, at::CARD))
     };
-    render(&loaded, &s.theme, "card.html", StatusCode::OK, ctx)
+    render(loaded, &s.theme, "card.html", StatusCode::OK, ctx)
 }
 
 async fn inbox(State(state): State<Shared>, rehearsing: Rehearsing) -> Answer {
@@ -441,11 +441,11 @@ async fn wait(State(state): State<Shared>, posted: Posted<Rehearsing>) -> Answer
 async fn document(State(state): State<Shared>, rehearsing: Rehearsing) -> Answer {
     let Rehearsing { loaded, s, visitor } = &rehearsing;
     let r = rehearsing.r();
-    let step = r.current(&s);
-    let Some(doc) = &step.document else { return Ok(redirect(&state, &step_url(&s, &r))) };
+    let step = r.current(s);
+    let Some(doc) = &step.document else { return Ok(redirect(&state, &step_url(s, r))) };
     let theme = step.theme.clone().unwrap_or_else(|| s.theme.clone());
-    let ctx = document_context(&loaded, &s, &r, Some(&visitor), doc, &theme, now());
-    render(&loaded, &theme, "document.html", StatusCode::OK, ctx)
+    let ctx = document_context(loaded, s, r, Some(visitor), doc, &theme, now());
+    render(loaded, &theme, "document.html", StatusCode::OK, ctx)
 }
 
 /// What a document page and the theme document in it read: the page's own

@@ -122,8 +122,9 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: imp
                         let (app, limits, closing) = (app.clone(), limits.clone(), closing.subscribe());
                         lanes.spawn(async move {
                             // Registered with the lane's own reactor.
-                            if let Ok(stream) = TcpStream::from_std(stream) {
-                                connection(stream, peer, app, limits, closing, place).await;
+                            match TcpStream::from_std(stream) {
+                                Ok(stream) => connection(stream, peer, app, limits, closing, place).await,
+                                Err(error) => tracing::warn!(%error, "a connection could not join its lane; closed"),
                             }
                         });
                     }
