@@ -233,6 +233,12 @@ row_figures() { # index -> "rps p50 p99 errors"
     END { printf "%.0f %.2f %.2f %d\n", n / s, median(p50, k), median(p99, k), e }' "$runs"
 }
 read -r nginx_rps _ <<<"$(row_figures 0)"
+# The machine, first: the ratios depend on it. The same build measured the
+# kept page at 0.90-0.95 of nginx on one host and 0.56 on another, with
+# nginx as fast on both (README, Performance).
+cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+printf '\nmachine: %s, %s cores, Linux %s; %s; %s; %s\n' "${cpu:-unknown CPU}" "$(nproc)" "$(uname -r)" \
+  "$(nginx -v 2>&1 | sed 's/^nginx version: //')" "$(wrk -v 2>&1 | awk 'NR == 1 {print $1, $2}')" "$(rustc --version | awk '{print $1, $2}')"
 printf '\n%-40s %12s %9s %9s %9s %-14s %7s\n' "test ($CONNECTIONS connections, ${ROUNDS}×$SLICE)" "requests/s" "p50 ms" "p99 ms" "vs nginx" "budget" "errors"
 worst_p99=0
 for i in "${!names[@]}"; do
