@@ -12,9 +12,10 @@
 # static server is: 2 workers, sendfile, open_file_cache, keep-alive for
 # 100 000 requests per connection, no access log. The rows take turns in
 # rounds, nginx first in each, with the same wrk, threads, connections and
-# request headers. Prints requests per second, p50 and p99 latency, the
-# ratio of each to nginx and the budgets; then the time of `miroir check`
-# over 1 000 generated scenario files.
+# request headers. Prints the machine, then per row requests per second,
+# p50 and p99 latency, the ratio to nginx and the budget, and the CPU time
+# the row's server spent per request; then the time of `miroir check` over
+# 1 000 generated scenario files.
 #
 #   benches/load.sh                       # 5 rounds of 2 s a row, 64 connections
 #   ROUNDS=10 SLICE=3s CONNECTIONS=64 benches/load.sh
@@ -190,14 +191,39 @@ names=(
   "miroir: POST-redirect-GET, rendered"
   "miroir: the catalogue"
 )
-run_row() { # index
+# The CPU time a row's server spent, in clock ticks, all its threads (and
+# for nginx, all its processes): a figure of the server's own, next to the
+# ratio, which also holds wrk's share of the two cores.
+server_pids() { # index
   case "$1" in
-    0) run "$nginx_url" -H "Cookie: $step_cookie" ;;
-    1) run "$base$step_path" -H "Cookie: $step_cookie" ;;
-    2) run "$plain$plain_path" -H "Cookie: $plain_cookie" ;;
-    3) run "$plain$loop_path" -s "$work/cycle.lua" ;;
-    4) run "$base/" ;;
+    0) echo "$nginx_pid" $(pgrep -P "$nginx_pid") ;;
+    1 | 4) echo "$miroir_pid" ;;
+    2 | 3) echo "$uncached_pid" ;;
   esac
+}
+ticks() { # pid... -> utime + stime
+  local t=0 p f
+  for p in "$@"; do
+    # The fields after the command's name, which is in parentheses.
+    read -r -a f <<<"$(sed 's/^.*) //' "/proc/$p/stat")"
+    t=$((t + f[11] + f[12]))
+  done
+  echo "$t"
+}
+run_row() { # index -> "requests seconds p50 p99 errors ticks"
+  local pids before figures
+  pids=$(server_pids "$1")
+  # shellcheck disable=SC2086
+  before=$(ticks $pids)
+  case "$1" in
+    0) figures=$(run "$nginx_url" -H "Cookie: $step_cookie") ;;
+    1) figures=$(run "$base$step_path" -H "Cookie: $step_cookie") ;;
+    2) figures=$(run "$plain$plain_path" -H "Cookie: $plain_cookie") ;;
+    3) figures=$(run "$plain$loop_path" -s "$work/cycle.lua") ;;
+    4) figures=$(run "$base/") ;;
+  esac
+  # shellcheck disable=SC2086
+  echo "$figures $(($(ticks $pids) - before))"
 }
 # A shared VM speeds up and slows down by a fifth over tens of seconds: a
 # row and nginx measured one after the other can meet different machines.
@@ -225,12 +251,13 @@ P99_BUDGET_MS=5
 
 # Per row: requests/s over all its runs, the median of its runs' p50 and
 # p99, and its errors.
-row_figures() { # index -> "rps p50 p99 errors"
-  awk -v i="$1" '$1 == i { n += $2; s += $3; e += $6; p50[++k] = $4; p99[k] = $5 }
+hz=$(getconf CLK_TCK)
+row_figures() { # index -> "rps p50 p99 errors cpu_us_per_request"
+  awk -v i="$1" -v hz="$hz" '$1 == i { n += $2; s += $3; e += $6; t += $7; p50[++k] = $4; p99[k] = $5 }
     function median(a, k,   j, t, m, x) { for (j = 1; j <= k; j++) x[j] = a[j]
       for (j = 2; j <= k; j++) { t = x[j]; for (m = j - 1; m >= 1 && x[m] > t; m--) x[m + 1] = x[m]; x[m + 1] = t }
       return k % 2 ? x[(k + 1) / 2] : (x[k / 2] + x[k / 2 + 1]) / 2 }
-    END { printf "%.0f %.2f %.2f %d\n", n / s, median(p50, k), median(p99, k), e }' "$runs"
+    END { printf "%.0f %.2f %.2f %d %.1f\n", n / s, median(p50, k), median(p99, k), e, t * 1000000 / hz / n }' "$runs"
 }
 read -r nginx_rps _ <<<"$(row_figures 0)"
 # The machine, first: the ratios depend on it. The same build measured the
@@ -239,11 +266,11 @@ read -r nginx_rps _ <<<"$(row_figures 0)"
 cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 printf '\nmachine: %s, %s cores, Linux %s; %s; %s; %s\n' "${cpu:-unknown CPU}" "$(nproc)" "$(uname -r)" \
   "$(nginx -v 2>&1 | sed 's/^nginx version: //')" "$(wrk -v 2>&1 | awk 'NR == 1 {print $1, $2}')" "$(rustc --version | awk '{print $1, $2}')"
-printf '\n%-40s %12s %9s %9s %9s %-14s %7s\n' "test ($CONNECTIONS connections, ${ROUNDS}×$SLICE)" "requests/s" "p50 ms" "p99 ms" "vs nginx" "budget" "errors"
+printf '\n%-40s %12s %9s %9s %9s %-14s %7s %9s\n' "test ($CONNECTIONS connections, ${ROUNDS}×$SLICE)" "requests/s" "p50 ms" "p99 ms" "vs nginx" "budget" "errors" "CPU µs/req"
 worst_p99=0
 for i in "${!names[@]}"; do
   name=${names[$i]}
-  read -r rps p50 p99 errors <<<"$(row_figures "$i")"
+  read -r rps p50 p99 errors cpu <<<"$(row_figures "$i")"
   ratio=$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a/b }')
   budget=$(budget_of "$name")
   verdict=""
@@ -251,7 +278,7 @@ for i in "${!names[@]}"; do
     verdict=$(awk -v r="$ratio" -v b="$budget" 'BEGIN { print (r >= b ? "≥ " b " ok" : "≥ " b " MISSED") }')
   fi
   case "$name" in miroir:*) worst_p99=$(awk -v a="$worst_p99" -v b="$p99" 'BEGIN { print (b > a ? b : a) }') ;; esac
-  printf '%-40s %12s %9s %9s %9s %-14s %7s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$verdict" "$errors"
+  printf '%-40s %12s %9s %9s %9s %-14s %7s %9s\n' "$name" "$rps" "$p50" "$p99" "$ratio" "$verdict" "$errors" "$cpu"
 done
 echo "reference: nginx, $nginx_rps requests/s over its $ROUNDS runs"
 echo "p99 at $CONNECTIONS connections (median of each row's runs), worst miroir row: $worst_p99 ms (budget ≤ $P99_BUDGET_MS ms: $(awk -v p="$worst_p99" -v b="$P99_BUDGET_MS" 'BEGIN { print (p <= b ? "ok" : "MISSED") }'))"
