@@ -70,6 +70,9 @@ return parts.join('\n');
 /// The most the banner, toolbar, header and step train may take on a phone.
 const PHONE_CHROME: i64 = 300;
 
+/// The page shapes checked so far, by every browser of the crawl.
+pub type Shapes = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<u64>>>;
+
 pub struct Checker {
     pub client: Client,
     axe_source: String,
@@ -77,7 +80,8 @@ pub struct Checker {
     pub pages: Vec<String>,
     /// Pages visited whose shape (see [`SHAPE`]) was already checked.
     pub same_shape: usize,
-    shapes: std::collections::HashSet<u64>,
+    /// The shapes checked, shared by the browsers crawling side by side.
+    shapes: Shapes,
     pub axe_violations: usize,
     pub layout_problems: usize,
     /// Printable pages printed to A4 PDF, and those that broke a rule.
@@ -90,7 +94,7 @@ pub struct Checker {
 }
 
 impl Checker {
-    pub fn new(client: Client, tools: &Tools) -> Checker {
+    pub fn new(client: Client, tools: &Tools, shapes: Shapes) -> Checker {
         let axe_source = std::fs::read_to_string(&tools.axe).unwrap();
         let screenshots = std::env::var_os("MIROIR_SCREENSHOTS").map(|dir| {
             let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
@@ -102,7 +106,7 @@ impl Checker {
             axe_source,
             pages: Vec::new(),
             same_shape: 0,
-            shapes: Default::default(),
+            shapes,
             axe_violations: 0,
             layout_problems: 0,
             printed: 0,
@@ -111,6 +115,18 @@ impl Checker {
             problems: Vec::new(),
             screenshots,
         }
+    }
+
+    /// Adds what `other`, a browser crawling beside this one, found.
+    pub fn absorb(&mut self, other: Checker) {
+        self.pages.extend(other.pages);
+        self.same_shape += other.same_shape;
+        self.axe_violations += other.axe_violations;
+        self.layout_problems += other.layout_problems;
+        self.printed += other.printed;
+        self.phone_checked += other.phone_checked;
+        self.print_problems += other.print_problems;
+        self.problems.extend(other.problems);
     }
 
     async fn path(&self) -> String {
@@ -130,7 +146,7 @@ impl Checker {
             &std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default(),
             shape.as_str().unwrap_or_default(),
         );
-        if !self.shapes.insert(shape) {
+        if !self.shapes.lock().unwrap().insert(shape) {
             self.same_shape += 1;
             return;
         }

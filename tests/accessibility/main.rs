@@ -31,6 +31,7 @@ mod keyboard;
 
 use checks::{AXE_TAGS, Checker};
 use harness::{Page, Server, Tools, with_browser};
+use miroir::testing::scenario::Scenario;
 use std::sync::Arc;
 
 /// Writes the report next to the test's other outputs, and prints it.
@@ -57,6 +58,24 @@ fn statement_names_the_tools(statement: &str) -> Vec<String> {
         .collect()
 }
 
+/// Splits the scenarios in two lanes of about as many walkthroughs, the
+/// first never empty; each keeps the library's order.
+fn halves(scenarios: Vec<Arc<Scenario>>) -> (Vec<Arc<Scenario>>, Vec<Arc<Scenario>>) {
+    let mut by_size: Vec<usize> = (0..scenarios.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(scenarios[i].tests.len()));
+    let (mut lane, mut weight) = (vec![0u8; scenarios.len()], [0usize; 2]);
+    for i in by_size {
+        let l = usize::from(weight[1] < weight[0]);
+        lane[i] = l as u8;
+        weight[l] += scenarios[i].tests.len();
+    }
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for (s, l) in scenarios.into_iter().zip(lane) {
+        if l == 0 { first.push(s) } else { second.push(s) }
+    }
+    (first, second)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_passes_axe_the_html_checker_and_the_layout_checks() {
     let tools = Tools::find();
@@ -76,20 +95,33 @@ async fn every_page_passes_axe_the_html_checker_and_the_layout_checks() {
     }
     let walkthroughs: usize = scenarios.iter().map(|s| s.tests.len()).sum();
     let scenarios_crawled = scenarios.len();
-    let (srv, axe_tools) = (server.clone(), tools.clone());
-    let checker = with_browser(&tools, move |client| async move {
-        let mut ch = Checker::new(client, &axe_tools);
-        crawl::site_pages(&mut ch, &srv, "").await;
-        for s in &scenarios {
-            crawl::scenario(&mut ch, &srv, s).await;
-        }
-        ch.client.open(&srv.url("/")).await;
-        ch.check("catalogue, with rehearsals under way").await;
-        crawl::workshop_and_author_pages(&mut ch, &srv, &scenarios[0]).await;
-        crawl::session_expired(&mut ch, &srv, &scenarios[0]).await;
-        ch
-    })
-    .await;
+    // Two browsers crawl side by side, each with half of the scenarios (by
+    // their walkthroughs), the first also with the site's own pages: on two
+    // cores one browser leaves about a third of the machine idle, waiting
+    // on WebDriver's round trips.
+    let (first, second) = halves(scenarios);
+    let shapes = checks::Shapes::default();
+    let crawl = |lane: Vec<Arc<Scenario>>, site: bool| {
+        let (srv, axe_tools, shapes) = (server.clone(), tools.clone(), shapes.clone());
+        with_browser(&tools, move |client| async move {
+            let mut ch = Checker::new(client, &axe_tools, shapes);
+            if site {
+                crawl::site_pages(&mut ch, &srv, "").await;
+            }
+            for s in &lane {
+                crawl::scenario(&mut ch, &srv, s).await;
+            }
+            if site {
+                ch.client.open(&srv.url("/")).await;
+                ch.check("catalogue, with rehearsals under way").await;
+                crawl::workshop_and_author_pages(&mut ch, &srv, &lane[0]).await;
+                crawl::session_expired(&mut ch, &srv, &lane[0]).await;
+            }
+            ch
+        })
+    };
+    let (mut checker, other) = tokio::join!(crawl(first, true), crawl(second, false));
+    checker.absorb(other);
     let served = server.served();
     let html = checks::validate_html(&tools, &served);
     let statement = served.iter().find(|p| p.path == "/accessibilite").expect("the accessibility statement was served");
