@@ -2,7 +2,7 @@
 //! the layout at 320 CSS pixels and at 200 % zoom, and, once at the end,
 //! the Nu Html Checker over every HTML page the server sent.
 
-use crate::harness::{HEIGHT, Page, Served, Tools, WIDTH, temp_dir};
+use crate::harness::{AXE_PATH, HEIGHT, Page, Served, Tools, WIDTH, temp_dir};
 use fantoccini::Client;
 use fantoccini::wd::{PrintConfiguration, PrintSize};
 use serde_json::{Value, json};
@@ -17,6 +17,17 @@ pub const AXE_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 /// pixels (WCAG 1.4.10), and 640, which is what a 1280-pixel window shows
 /// at 200 % zoom (WCAG 1.4.4): zooming shrinks the viewport in CSS pixels.
 pub const LAYOUT_WIDTHS: [(u32, &str); 2] = [(320, "320 px wide"), (640, "200 % zoom (640 CSS px)")];
+
+/// Adds axe-core to the page from the suite's server; answers when it ran
+/// or failed to load.
+const LOAD_AXE: &str = r#"
+const done = arguments[arguments.length - 1];
+const s = document.createElement('script');
+s.src = arguments[0];
+s.onload = () => done(true);
+s.onerror = () => done(false);
+document.head.append(s);
+"#;
 
 const RUN_AXE: &str = r#"
 const done = arguments[arguments.length - 1];
@@ -157,6 +168,11 @@ impl Checker {
 
     async fn axe(&mut self, where_: &str) {
         let c = &self.client;
+        if c.js("return typeof window.axe;", vec![]).await != json!("object") {
+            c.execute_async(LOAD_AXE, vec![json!(AXE_PATH)]).await.unwrap_or_else(|e| panic!("axe-core not loaded on {where_}: {e}"));
+        }
+        // A page whose policy allows no script at all (`default-src
+        // 'none'`: the bodies too large, the limits): through WebDriver.
         if c.js("return typeof window.axe;", vec![]).await != json!("object") {
             c.js(&self.axe_source, vec![]).await;
             assert_eq!(c.js("return typeof window.axe;", vec![]).await, json!("object"), "axe-core did not load on {where_}");

@@ -122,6 +122,9 @@ async fn tap(State(tap): State<Tap>, request: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Where the suite's server serves axe-core (not a route of miroir's).
+pub const AXE_PATH: &str = "/__suite/axe.min.js";
+
 /// miroir's router over the bundled library, served on a free loopback
 /// port in this process, so that the suite can read the session store.
 pub struct Server {
@@ -132,14 +135,26 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn start() -> Server {
+    /// Also serves axe-core at [`AXE_PATH`], from `tools`.
+    pub async fn start(tools: &Tools) -> Server {
         let library = Library::embedded();
         assert!(library.diagnostics.is_empty(), "{}", library.render_diagnostics());
         let state = AppState::in_memory(library);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let served: Tap = Arc::default();
-        let app = miroir::testing::web::router(state.clone()).layer(middleware::from_fn_with_state(served.clone(), tap));
+        // axe-core from the pages' own origin, which their policy allows
+        // (`script-src 'self'`): Chromium then compiles it once, where
+        // sending its 500 KB through WebDriver into each page parsed it
+        // again every time (84 ms a page).
+        let axe = std::fs::read_to_string(&tools.axe).unwrap();
+        let axe = axum::routing::get(move || async move {
+            ([(header::CONTENT_TYPE, "text/javascript"), (header::CACHE_CONTROL, "max-age=3600")], axe)
+        });
+        let app = axum::Router::new()
+            .route(AXE_PATH, axe)
+            .merge(miroir::testing::web::router(state.clone()))
+            .layer(middleware::from_fn_with_state(served.clone(), tap));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             axum::serve(listener, app.into_make_service())

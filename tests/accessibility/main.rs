@@ -79,7 +79,7 @@ fn halves(scenarios: Vec<Arc<Scenario>>) -> (Vec<Arc<Scenario>>, Vec<Arc<Scenari
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_passes_axe_the_html_checker_and_the_layout_checks() {
     let tools = Tools::find();
-    let server = Arc::new(Server::start().await);
+    let server = Arc::new(Server::start(&tools).await);
     let library = &server.state.loaded().library;
     // `MIROIR_A11Y_SCENARIOS=caf/,ants/permis` crawls only the scenarios
     // whose id starts with one of these, to retry a fix quickly; the report
@@ -155,7 +155,7 @@ async fn every_page_passes_axe_the_html_checker_and_the_layout_checks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyboard_only_walk_with_visible_focus() {
     let tools = Tools::find();
-    let server = Arc::new(Server::start().await);
+    let server = Arc::new(Server::start(&tools).await);
     let srv = server.clone();
     let walk = with_browser(&tools, move |client| async move {
         let mut walk = keyboard::Walk::new(client, &srv);
