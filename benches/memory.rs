@@ -17,7 +17,8 @@ use miroir::testing::rehearsal::Rehearsal;
 use miroir::testing::session::{MemoryStore, Session, SessionStore};
 use std::process::Command;
 
-// The allocator of the `miroir` binary, so that figures match the server's.
+// The allocator of the `miroir` binary, so that figures match the server's
+// (with its huge pages off, see `main`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -86,6 +87,8 @@ fn measure(state: &str) {
 }
 
 fn main() {
+    // As the binary does: no transparent huge pages.
+    miroir::without_huge_pages();
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--list") {
         println!("memory: bench");

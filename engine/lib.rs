@@ -45,6 +45,7 @@ mod yaml;
 pub use cli::main as run;
 pub use files::{FileSet, SourceFile};
 pub use library::Library;
+pub use memory::without_huge_pages;
 pub use session::{MemoryStore, RedisStore, SessionStore};
 pub use web::server::{Limits, serve as serve_app};
 pub use web::{AppState, Config, ServeError, Shared, router, serve, serve_on, shutdown_signal};
