@@ -3,9 +3,11 @@
 //! bytes or tens of kilobytes, so a count alone bounds nothing. Each
 //! function counts what a value holds beyond its own inline size, with the
 //! allocator's and the maps' overhead; `tests/memory_bound.rs` checks the
-//! estimate against resident memory.
+//! estimate against resident memory. Also the one setting of the process's
+//! own memory that the binary makes, `without_huge_pages`.
 
 use serde_json::Value;
+use std::mem::size_of;
 
 /// Turns transparent huge pages off for this process. mimalloc asks the
 /// kernel for them (`MADV_HUGEPAGE`), and the kernel then zeroes 2 MiB at
@@ -25,7 +27,6 @@ pub fn without_huge_pages() -> bool {
         false
     }
 }
-use std::mem::size_of;
 
 /// An allocation's overhead beyond its bytes (header, rounding).
 const ALLOCATION: usize = 16;
