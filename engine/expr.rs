@@ -11,7 +11,7 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, Expression, State, Un
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, LazyLock, OnceLock, RwLock};
 
 /// Instructions an evaluation may run: enough for any honest scenario, far
 /// too few for a loop that would hang a server.
@@ -167,6 +167,18 @@ pub(crate) fn check_line_lengths(source: &str) -> Result<(), ExprError> {
 pub struct Expr {
     source: Arc<str>,
     compiled: Arc<Expression<'static, 'static>>,
+    /// `persona.nom` and the like, as names: read by lookups, without the
+    /// expression machine (an evaluation there: about 4 000 instructions).
+    path: Option<Arc<[Box<str>]>>,
+}
+
+/// The names of a dotted path of two names or more, or nothing.
+fn dotted(source: &str) -> Option<Arc<[Box<str>]>> {
+    let is_name = |n: &str| {
+        n.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let names: Vec<Box<str>> = source.trim().split('.').map(Box::from).collect();
+    (names.len() >= 2 && names.iter().all(|n| is_name(n))).then(|| names.into())
 }
 
 impl fmt::Debug for Expr {
@@ -185,7 +197,7 @@ impl Expr {
         }
         check_line_lengths(source)?;
         let compiled = ENV.compile_expression_owned(source.to_owned())?;
-        let e = Expr { source: source.into(), compiled: Arc::new(compiled) };
+        let e = Expr { source: source.into(), compiled: Arc::new(compiled), path: dotted(source) };
         EXPRS.write().unwrap_or_else(|p| p.into_inner()).insert(e.source.clone(), e.clone());
         Ok(e)
     }
@@ -197,6 +209,14 @@ impl Expr {
 
     /// Evaluates; an undefined result is an error, as in templates.
     pub fn eval(&self, ctx: &Value) -> Result<Value, ExprError> {
+        // A path that reaches a value reads as the machine would read it;
+        // one that does not is left to the machine, for its error.
+        if let Some(path) = &self.path {
+            let found = path.iter().try_fold(ctx.clone(), |v, name| v.get_attr(name).ok().filter(|v| !v.is_undefined()));
+            if let Some(value) = found {
+                return Ok(value);
+            }
+        }
         let value = self.compiled.eval(ctx.clone())?;
         if value.is_undefined() {
             return Err(ExprError(format!("undefined value: `{}` names nothing", self.source.trim())));
@@ -221,6 +241,23 @@ pub struct Text {
     source: Arc<str>,
     /// Its name in [`ENV`], from its content.
     name: Arc<str>,
+    /// A static text's HTML, in each shape a page asks for, made once: a
+    /// step page shows a dozen texts, and its title, text and hint through
+    /// the markup were a quarter of building its view.
+    kept: Arc<[OnceLock<Box<str>>; 3]>,
+    /// No tag: nothing to render.
+    fixed: bool,
+}
+
+/// The shapes a static text's HTML is kept in (see [`Text::shown`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Shape {
+    /// Escaped, as rendered.
+    Escaped,
+    /// Escaped, then through the inline markup (a title).
+    Inline,
+    /// Escaped, then through the block markup (paragraphs and lists).
+    Block,
 }
 
 /// Escapes the HTML special characters of a template's literal text, not
@@ -269,7 +306,19 @@ impl Text {
             texts.entry(format!("{name}{PLAIN}")).or_insert_with(|| source.into());
         }
         ENV.get_template(&name)?;
-        Ok(Text { source: source.into(), name })
+        let fixed = !source.contains("{{") && !source.contains("{%");
+        Ok(Text { source: source.into(), name, kept: Arc::default(), fixed })
+    }
+
+    /// Renders, then puts the HTML through `mark`, the markup of `shape`
+    /// (always the same one for a shape): a static text's result is made
+    /// once and kept with it.
+    pub fn shown(&self, ctx: &Value, shape: Shape, mark: fn(&str) -> String) -> Result<String, ExprError> {
+        if self.is_static() {
+            let kept = self.kept[shape as usize].get_or_init(|| mark(&minijinja::HtmlEscape(&self.source).to_string()).into());
+            return Ok(kept.to_string());
+        }
+        Ok(mark(&ENV.get_template(&self.name)?.render(ctx.clone())?))
     }
 
     pub fn source(&self) -> &str {
@@ -280,7 +329,7 @@ impl Text {
     /// result is safe inside HTML.
     pub fn render(&self, ctx: &Value) -> Result<String, ExprError> {
         if self.is_static() {
-            return Ok(minijinja::HtmlEscape(&self.source).to_string());
+            return self.shown(ctx, Shape::Escaped, str::to_owned);
         }
         Ok(ENV.get_template(&self.name)?.render(ctx.clone())?)
     }
@@ -304,7 +353,7 @@ impl Text {
 
     /// Whether the text is plain, with nothing to render.
     pub fn is_static(&self) -> bool {
-        !self.source.contains("{{") && !self.source.contains("{%")
+        self.fixed
     }
 }
 
@@ -312,6 +361,56 @@ impl Text {
 mod tests {
     use super::*;
     use minijinja::context;
+
+    /// A dotted path read by lookups gives what the expression machine
+    /// gives, value or error, whatever the path meets on its way.
+    #[test]
+    fn a_path_reads_as_the_machine_reads_it() {
+        let ctx = context! {
+            persona => context! { nom => "Martin", age => 41, conjoint => context! { nom => "Durand" }, vide => (), liste => vec![1, 2] },
+            answers => context! { items => "x" },
+        };
+        let sources = [
+            "persona.nom",
+            " persona.conjoint.nom ",
+            "persona.age",
+            "persona.vide",
+            "persona.liste",
+            "answers.items",
+            "persona.absent",
+            "persona.vide.nom",
+            "persona.nom.upper",
+            "absent.nom",
+            "none.x",
+            "persona.liste.0",
+        ];
+        for source in sources {
+            let e = Expr::compile(source).unwrap();
+            let machine = e.compiled.eval(ctx.clone()).map_err(ExprError::from).and_then(|v| {
+                if v.is_undefined() { Err(ExprError(format!("undefined value: `{}` names nothing", source.trim()))) } else { Ok(v) }
+            });
+            let ours = e.eval(&ctx);
+            assert_eq!(format!("{ours:?}"), format!("{machine:?}"), "{source}");
+        }
+        assert!(dotted("persona.nom").is_some() && dotted("persona").is_none() && dotted("persona.liste.0").is_none());
+        assert!(dotted("persona .nom").is_none() && dotted("persona.nom | upper").is_none());
+    }
+
+    /// A static text is marked once and kept, per shape; a text with tags
+    /// is rendered with each context.
+    #[test]
+    fn static_texts_are_marked_once() {
+        let t = Text::compile("Vous & moi").unwrap();
+        let shout: fn(&str) -> String = |h| h.to_uppercase();
+        assert_eq!(t.shown(&Value::UNDEFINED, Shape::Block, shout).unwrap(), "VOUS &AMP; MOI");
+        assert_eq!(t.clone().shown(&Value::UNDEFINED, Shape::Block, str::to_owned).unwrap(), "VOUS &AMP; MOI", "kept");
+        assert_eq!(t.shown(&Value::UNDEFINED, Shape::Inline, str::to_owned).unwrap(), "Vous &amp; moi");
+        assert_eq!(t.render(&Value::UNDEFINED).unwrap(), "Vous &amp; moi");
+        let d = Text::compile("Bonjour {{ nom }}").unwrap();
+        assert!(!d.is_static() && t.is_static());
+        assert_eq!(d.shown(&context! { nom => "<b>" }, Shape::Block, shout).unwrap(), "BONJOUR &LT;B&GT;");
+        assert_eq!(d.shown(&context! { nom => "Léa" }, Shape::Block, shout).unwrap(), "BONJOUR LÉA");
+    }
 
     #[test]
     fn expressions_evaluate_and_list_their_variables() {

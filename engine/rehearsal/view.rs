@@ -3,7 +3,7 @@
 //! inbox; the persona card. Every text here is HTML-escaped already.
 
 use super::{FieldError, Rehearsal, ScenarioError, Stage, inbox, markup};
-use crate::expr::{Text, money, number};
+use crate::expr::{Shape, Text, money, number};
 use crate::field::FieldType;
 use crate::persona::{Persona, ids};
 use crate::scenario::{Channel, Field, Scenario, Step, StepKind};
@@ -206,7 +206,18 @@ pub(crate) fn editable(step: &Step) -> bool {
 }
 
 fn render(text: &Text, ctx: &Value, step: &Step, what: &str) -> Result<String, ScenarioError> {
-    text.render(ctx).map_err(|e| ScenarioError { step: step.id.clone(), message: format!("{what}: {e}") })
+    page_text(text, ctx, step, what, Shape::Escaped)
+}
+
+/// A text as a page shows it: escaped, and for `Inline` and `Block`
+/// through the markup.
+fn page_text(text: &Text, ctx: &Value, step: &Step, what: &str, shape: Shape) -> Result<String, ScenarioError> {
+    let mark: fn(&str) -> String = match shape {
+        Shape::Escaped => str::to_owned,
+        Shape::Inline => markup::inline,
+        Shape::Block => markup::to_html,
+    };
+    text.shown(ctx, shape, mark).map_err(|e| ScenarioError { step: step.id.clone(), message: format!("{what}: {e}") })
 }
 
 pub(crate) fn field_id(name: &str) -> String {
@@ -224,9 +235,9 @@ impl Rehearsal {
         let scenario = stage.scenario;
         let step = self.current(scenario);
         let ctx = self.context(stage, now);
-        let title = markup::inline(&render(&step.title, &ctx, step, "title")?);
-        let text = step.text.as_ref().map(|t| render(t, &ctx, step, "text").map(|h| markup::to_html(&h))).transpose()?;
-        let hint = step.hint.as_ref().map(|t| render(t, &ctx, step, "hint").map(|h| markup::to_html(&h))).transpose()?;
+        let title = page_text(&step.title, &ctx, step, "title", Shape::Inline)?;
+        let text = step.text.as_ref().map(|t| page_text(t, &ctx, step, "text", Shape::Block)).transpose()?;
+        let hint = step.hint.as_ref().map(|t| page_text(t, &ctx, step, "hint", Shape::Block)).transpose()?;
 
         let shown = super::shown_fields(step, &ctx)?;
         let items = if step.repeat.is_some() { self.list_items(stage, step, now)? } else { Vec::new() };
@@ -276,7 +287,7 @@ impl Rehearsal {
                     errors.push(ErrorView {
                         field: repeat.name.clone(),
                         id: add_id.clone(),
-                        label_html: markup::inline(&render(&step.title, &ctx, step, "title")?),
+                        label_html: page_text(&step.title, &ctx, step, "title", Shape::Inline)?,
                         message_html: e.message.clone(),
                     });
                 }
@@ -354,7 +365,7 @@ impl Rehearsal {
             if !editable(step) || self.acted.contains(&i) || blocks.iter().any(|b| b.step == step.id) {
                 continue;
             }
-            let title = markup::inline(&render(&step.title, ctx, step, "title")?);
+            let title = page_text(&step.title, ctx, step, "title", Shape::Inline)?;
             if let Some(repeat) = &step.repeat {
                 let list = self.items.get(&repeat.name).map(Vec::as_slice).unwrap_or_default();
                 let items =
@@ -393,7 +404,7 @@ impl Rehearsal {
                 ..self.context(stage, now)
             };
             let subject = m.subject.as_ref().map(|s| render(s, &local, step, "message subject")).transpose()?;
-            let body = markup::to_html(&render(&m.body, &local, step, "message body")?);
+            let body = page_text(&m.body, &local, step, "message body", Shape::Block)?;
             out.push(MessageView {
                 index,
                 channel: if m.channel == Channel::Email { "email" } else { "sms" },

@@ -32,12 +32,17 @@ pub(crate) struct Renderer {
     envs: BTreeMap<String, Environment<'static>>,
     root: String,
     marks: Marks,
+    /// The globals, also put in each page's context: a name the context
+    /// lacks is looked for in every frame (block, loop, include) before the
+    /// globals, and `root` is read a dozen times a page.
+    globals: [(&'static str, Value); 2],
 }
 
 impl Renderer {
     /// `root`: the path the site is mounted under, or nothing.
     pub(crate) fn new(themes: Arc<ThemeSet>, root: &str) -> Renderer {
         let mut envs = BTreeMap::new();
+        let globals = [("root", Value::from(root)), ("routes", super::routes::for_templates(root))];
         let fragments = Arc::new(super::fragments::Fragments::new());
         for name in themes.names().map(str::to_owned).collect::<Vec<_>>() {
             let mut env = Environment::new();
@@ -58,11 +63,12 @@ impl Renderer {
             env.add_function(RENDER_FIELD, move |state: &minijinja::State, f: Value, tiles: Option<bool>| {
                 kept.field(state, &theme, f, tiles.unwrap_or(false))
             });
-            env.add_global("root", root.to_owned());
-            env.add_global("routes", super::routes::for_templates(root));
+            for (name, value) in &globals {
+                env.add_global(*name, value.clone());
+            }
             envs.insert(name, env);
         }
-        Renderer { envs, root: root.to_owned(), marks: Marks::new(root) }
+        Renderer { envs, root: root.to_owned(), marks: Marks::new(root), globals }
     }
 
     /// Renders `template` of `theme`, with the banner and title prefix.
@@ -71,6 +77,11 @@ impl Renderer {
         let t = env.get_template(template).map_err(|e| describe(&e))?;
         let html = t.render(ctx).map_err(|e| describe(&e))?;
         Ok(self.marks.put_into(&html))
+    }
+
+    /// A page's context, starting with the globals.
+    pub(crate) fn context(&self) -> Ctx {
+        self.globals.iter().fold(Ctx::default(), |ctx, (name, value)| ctx.with(name, value.clone()))
     }
 
     /// The catalogue's address as links write it after `{{ root }}`: `/`,

@@ -73,7 +73,9 @@ pub(super) fn field(values: &[(String, String)], name: &str) -> String {
 /// What every page knows.
 pub(super) fn page(loaded: &Loaded, theme: &str, visitor: Option<&Visitor>, path: &str) -> Ctx {
     let label = loaded.library.themes.get(theme).map(|t| t.label.clone()).unwrap_or_default();
-    Ctx::default()
+    loaded
+        .renderer
+        .context()
         .with("service", label)
         .with("theme", theme)
         .with("hints_shown", visitor.is_none_or(|v| !v.session.hints_hidden))

@@ -10,12 +10,14 @@ use minijinja::value::{Enumerator, Object, Value};
 use std::sync::Arc;
 
 /// The view of a step, for templates (`view`).
-pub(super) fn step(view: StepView) -> Value {
-    let fields = list(view.fields.iter().map(|f| {
+pub(super) fn step(mut view: StepView) -> Value {
+    // The fields and errors move into their objects (the step's own object
+    // answers `fields` and `errors` with these): no copy of their texts.
+    let fields = list(std::mem::take(&mut view.fields).into_iter().map(|f| {
         let options = list(f.options.iter().map(|o| Value::from_object(Choice(o.clone()))));
-        Value::from_object(Field(f.clone(), options))
+        Value::from_object(Field(f, options))
     }));
-    let errors = list(view.errors.iter().map(|e| Value::from_object(Error(e.clone()))));
+    let errors = list(std::mem::take(&mut view.errors).into_iter().map(|e| Value::from_object(Error(e))));
     Value::from_object(Step {
         train: crate::expr::to_value(&view.train),
         review: crate::expr::to_value(&view.review),
