@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Instructions a render of the income step costs, counted by callgrind: a
+# figure that does not move with the host, where timings do. Two runs of
+# benches/instructions.rs (200 and 2 200 renders); the difference over
+# 2 000 leaves out loading the library. Installs valgrind with apt if missing.
+#
+#   benches/instructions.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v valgrind >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind >/dev/null
+fi
+bin=$(cargo bench --locked --bench instructions --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | head -n 1)
+[ -x "$bin" ] || { echo "benches/instructions.rs did not build" >&2; exit 1; }
+count() { # renders -> instructions
+  ITER=$1 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+low=$(count 200)
+[ -n "$low" ] || { echo "callgrind gave no count" >&2; exit 1; }
+high=$(count 2200)
+echo "a render of the income step (router, session, view, templates, marks): $(( (high - low) / 2000 )) instructions"
