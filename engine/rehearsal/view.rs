@@ -22,6 +22,8 @@ pub struct StepView {
     pub hint_html: Option<String>,
     pub section: Option<String>,
     pub train: Vec<TrainItem>,
+    /// The train's current section, if the step is in one.
+    pub train_now: Option<TrainItem>,
     pub fields: Vec<FieldView>,
     pub errors: Vec<ErrorView>,
     pub button: String,
@@ -310,6 +312,7 @@ impl Rehearsal {
             None => None,
         };
 
+        let train = train(scenario, step);
         let review = if step.kind == StepKind::Review { self.review(stage, &ctx)? } else { Vec::new() };
         let finished = self.is_finished(scenario);
         let button = step.button.clone().unwrap_or_else(|| {
@@ -328,7 +331,8 @@ impl Rehearsal {
             text_html: text,
             hint_html: hint,
             section: step.section.clone(),
-            train: train(scenario, step),
+            train_now: train.iter().find(|t| t.state == "current").cloned(),
+            train,
             fields,
             errors,
             button,

@@ -52,4 +52,13 @@ impl Fragments {
         }
         Ok(html)
     }
+
+    /// The markup of every field of `fields`, one after the other.
+    pub(crate) fn fields(&self, state: &State, theme: &str, fields: &Value, tiles: bool) -> Result<Value, Error> {
+        let mut out = String::new();
+        for f in fields.try_iter()? {
+            out.push_str(self.field(state, theme, f, tiles)?.as_str().unwrap_or_default());
+        }
+        Ok(Value::from_safe_string(out))
+    }
 }

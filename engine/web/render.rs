@@ -25,8 +25,9 @@ pub(crate) const FAVICON: &str = include_str!("assets/favicon.svg");
 /// The functions of page templates, besides the expressions' own: not
 /// given to theme documents (which the checker reads as expressions).
 #[cfg(test)]
-pub(crate) const PAGE_FUNCTIONS: &[&str] = &[RENDER_FIELD];
+pub(crate) const PAGE_FUNCTIONS: &[&str] = &[RENDER_FIELD, RENDER_FIELDS];
 const RENDER_FIELD: &str = "render_field";
+const RENDER_FIELDS: &str = "render_fields";
 
 pub(crate) struct Renderer {
     envs: BTreeMap<String, Environment<'static>>,
@@ -62,6 +63,12 @@ impl Renderer {
             // `{{ render_field(f, tiles) }}`: a field's markup, kept by content.
             env.add_function(RENDER_FIELD, move |state: &minijinja::State, f: Value, tiles: Option<bool>| {
                 kept.field(state, &theme, f, tiles.unwrap_or(false))
+            });
+            // `{{ render_fields(view.fields, tiles) }}`: all of them, one
+            // call (a loop's turn and a call cost more than a kept field).
+            let (kept, theme) = (fragments.clone(), name.clone());
+            env.add_function(RENDER_FIELDS, move |state: &minijinja::State, fields: Value, tiles: Option<bool>| {
+                kept.fields(state, &theme, &fields, tiles.unwrap_or(false))
             });
             for (name, value) in &globals {
                 env.add_global(*name, value.clone());

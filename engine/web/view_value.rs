@@ -20,6 +20,7 @@ pub(super) fn step(mut view: StepView) -> Value {
     let errors = list(std::mem::take(&mut view.errors).into_iter().map(|e| Value::from_object(Error(e))));
     Value::from_object(Step {
         train: crate::expr::to_value(&view.train),
+        train_now: crate::expr::to_value(&view.train_now),
         review: crate::expr::to_value(&view.review),
         document: crate::expr::to_value(&view.document),
         actions: crate::expr::to_value(&view.actions),
@@ -47,6 +48,7 @@ fn maybe(s: &Option<String>) -> Value {
 struct Step {
     view: StepView,
     train: Value,
+    train_now: Value,
     fields: Value,
     errors: Value,
     review: Value,
@@ -65,6 +67,7 @@ const STEP_KEYS: &[&str] = &[
     "hint_html",
     "section",
     "train",
+    "train_now",
     "fields",
     "errors",
     "button",
@@ -94,6 +97,7 @@ impl Object for Step {
             "hint_html" => maybe(&v.hint_html),
             "section" => maybe(&v.section),
             "train" => self.train.clone(),
+            "train_now" => self.train_now.clone(),
             "fields" => self.fields.clone(),
             "errors" => self.errors.clone(),
             "button" => text(&v.button),
