@@ -1,7 +1,13 @@
-//! Renders the income step of the tax return `ITER` times through the
-//! router, for an instruction counter: the same figure on any host, where
-//! timings move with the machine. `benches/instructions.sh` runs it under
-//! callgrind.
+//! For an instruction counter, `ITER` times through the router: with
+//! `WHAT=render` (the default), a render of the income step of the tax
+//! return (session, view, templates, marks; no page cache); with
+//! `WHAT=cycle`, the POST-redirect-GET cycle of `benches/boucle.yaml` that
+//! `benches/load.sh` measures, each submit with a new amount. The same
+//! figures on any host, where timings move with the machine.
+//! `benches/instructions.sh` runs it under callgrind.
+
+#[path = "support/boucle.rs"]
+mod boucle;
 
 use axum::body::Body;
 use axum::http::Request;
@@ -18,13 +24,22 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const SCENARIO: &str = "impots/declaration-revenus";
 
 fn main() {
-    let renders: usize = std::env::var("ITER").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
-    let lib = Library::embedded();
-    let s = lib.get(SCENARIO).unwrap().clone();
-    let at_income = miroir::testing::walkthrough::replay_to(&s, &s.tests[0], "revenus").unwrap();
+    let times: u64 = std::env::var("ITER").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     // No page cache: each GET is a render.
     let config = web::Config { page_cache_bytes: 0, ..web::Config::default() };
+    if std::env::var("WHAT").is_ok_and(|w| w == "cycle") {
+        let router = web::router(AppState::new(boucle::library(), Arc::new(MemoryStore::default()), config));
+        let cookie = runtime.block_on(boucle::visitor(&router));
+        for n in 0..times {
+            runtime.block_on(boucle::cycle(&router, &cookie, n));
+        }
+        println!("{times} POST-redirect-GET cycles");
+        return;
+    }
+    let lib = Library::embedded();
+    let s = lib.get(SCENARIO).unwrap().clone();
+    let at_income = miroir::testing::walkthrough::replay_to(&s, &s.tests[0], "revenus").unwrap();
     let state = AppState::new(lib.clone(), Arc::new(MemoryStore::default()), config);
     let sid = uuid::Uuid::new_v4();
     let mut session = Session::default();
@@ -33,11 +48,11 @@ fn main() {
     let router = web::router(state);
     let (url, cookie) = (format!("/scenarios/{SCENARIO}/etape/revenus"), format!("miroir={sid}"));
     let mut bytes = 0;
-    for _ in 0..renders {
+    for _ in 0..times {
         let request = Request::get(&url).header("cookie", &cookie).body(Body::empty()).unwrap();
         let response = runtime.block_on(router.clone().oneshot(request)).unwrap();
         assert_eq!(response.status(), 200);
         bytes = runtime.block_on(axum::body::to_bytes(response.into_body(), 1 << 20)).unwrap().len();
     }
-    println!("{renders} renders of the income step, {bytes} bytes each");
+    println!("{times} renders of the income step, {bytes} bytes each");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Instructions a render of the income step costs, counted by callgrind: a
-# figure that does not move with the host, where timings do. Two runs of
-# benches/instructions.rs (200 and 2 200 renders); the difference over
+# Instructions a render of the income step costs, and a POST-redirect-GET
+# cycle of the looping step (benches/load.sh's rows), counted by callgrind:
+# figures that do not move with the host, where timings do. Two runs of
+# benches/instructions.rs each (200 and 2 200 times); the difference over
 # 2 000 leaves out loading the library. Installs valgrind with apt if missing.
 #
 #   benches/instructions.sh
@@ -13,10 +14,17 @@ if ! command -v valgrind >/dev/null; then
 fi
 bin=$(cargo bench --locked --bench instructions --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | head -n 1)
 [ -x "$bin" ] || { echo "benches/instructions.rs did not build" >&2; exit 1; }
-count() { # renders -> instructions
-  ITER=$1 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+count() { # what times -> instructions
+  WHAT=$1 ITER=$2 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-low=$(count 200)
-[ -n "$low" ] || { echo "callgrind gave no count" >&2; exit 1; }
-high=$(count 2200)
-echo "a render of the income step (router, session, view, templates, marks): $(( (high - low) / 2000 )) instructions"
+per() { # what -> instructions of one
+  local low high
+  low=$(count "$1" 200)
+  [ -n "$low" ] || { echo "callgrind gave no count" >&2; exit 1; }
+  high=$(count "$1" 2200)
+  echo $(( (high - low) / 2000 ))
+}
+render=$(per render)
+cycle=$(per cycle)
+echo "a render of the income step (router, session, view, templates, marks): $render instructions"
+echo "a POST-redirect-GET cycle of the looping step (submit, redirect, render): $cycle instructions"

@@ -4,58 +4,26 @@
 //! Redis (`MEMORY USAGE`). Starts its own `redis-server` (Debian's package,
 //! as the tests do). Run with `cargo bench --bench redis`.
 
+#[path = "support/boucle.rs"]
+mod boucle;
 #[path = "../tests/common/redis_server.rs"]
 mod redis_server;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use miroir::testing::library::{self, Library};
+use miroir::testing::library::Library;
 use miroir::testing::session::{MemoryStore, RedisStore, Session, SessionStore};
 use miroir::testing::web::{self, AppState};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tower::ServiceExt;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// A form step that loops onto itself: every submit is valid, so the cycle
-/// can repeat (the scenario `benches/load.sh` measures too).
-const LOOP: &str = include_str!("boucle.yaml");
-const STEP: &str = "/scenarios/bench/boucle/etape/formulaire";
-
-/// A visitor on the looping step: their cookie.
-async fn visitor(router: &axum::Router) -> String {
-    let request = Request::post("/scenarios/bench/boucle/commencer").header("sec-fetch-site", "same-origin").body(Body::empty()).unwrap();
-    let response = router.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let set = response.headers()[header::SET_COOKIE].to_str().unwrap();
-    set.split(';').next().unwrap().to_owned()
-}
-
-/// One POST-redirect-GET cycle: a submit (303), then the page it leads to.
-async fn cycle(router: &axum::Router, cookie: &str, n: u64) {
-    let body = format!("nom=Durand&montant={n}&date=05%2F03%2F1961&choix=oui");
-    let post = Request::post(STEP)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header("sec-fetch-site", "same-origin")
-        .body(Body::from(body))
-        .unwrap();
-    let response = router.clone().oneshot(post).await.unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let get = Request::get(STEP).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
-    let response = router.clone().oneshot(get).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-}
-
 /// Mean microseconds per cycle, one visitor, `n` cycles.
 async fn sequential(router: &axum::Router, n: u64) -> f64 {
-    let cookie = visitor(router).await;
+    let cookie = boucle::visitor(router).await;
     let start = Instant::now();
     for i in 0..n {
-        cycle(router, &cookie, i).await;
+        boucle::cycle(router, &cookie, i).await;
     }
     start.elapsed().as_secs_f64() * 1e6 / n as f64
 }
@@ -68,10 +36,10 @@ async fn concurrent(router: &axum::Router, visitors: usize, time: Duration) -> f
     for _ in 0..visitors {
         let router = router.clone();
         tasks.push(tokio::spawn(async move {
-            let cookie = visitor(&router).await;
+            let cookie = boucle::visitor(&router).await;
             let mut done = 0u64;
             while Instant::now() < deadline {
-                cycle(&router, &cookie, done).await;
+                boucle::cycle(&router, &cookie, done).await;
                 done += 1;
             }
             done
@@ -89,11 +57,7 @@ fn main() {
         println!("redis: bench");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("bench")).unwrap();
-    std::fs::write(dir.path().join("bench/boucle.yaml"), LOOP).unwrap();
-    let lib = Library::load(&library::scenarios_over(dir.path()).unwrap(), &library::embedded_themes());
-    assert!(lib.get("bench/boucle").is_some(), "{}", lib.render_diagnostics());
+    let lib = boucle::library();
 
     // The append-only file as production runs it: fsync once a second.
     let redis = redis_server::RedisServer::start_with(&["--appendfsync", "everysec"]);
