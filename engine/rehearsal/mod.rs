@@ -7,6 +7,7 @@
 pub(crate) mod answers;
 pub(crate) mod inbox;
 pub(crate) mod markup;
+mod scope;
 pub(crate) mod view;
 
 use crate::field::{self, FieldType, Problem};
@@ -299,27 +300,21 @@ impl Rehearsal {
                 );
             }
         }
-        let today = self.today(now);
-        // Exactly the roots of `expr::names::Root`, in its order, with its
-        // members: the checker accepts those (tests/expression_names.rs).
-        minijinja::context! {
-            persona => stage.persona.template_value().clone(),
-            answers => Value::from(answers),
-            computed => crate::expr::to_value(&self.computed),
-            inbox => inbox::context(self, stage, now),
-            today => minijinja::context! {
-                date => crate::persona::format_date(today),
-                iso => today.to_string(),
-                year => today.year(),
-                month => u8::from(today.month()),
-                day => today.day(),
-            },
+        // Exactly the roots of `expr::names::Root`, with its members: the
+        // checker accepts those (tests/expression_names.rs).
+        Value::from_object(scope::Scope {
+            persona: stage.persona.template_value().clone(),
+            answers: Value::from(answers),
+            computed: crate::expr::to_value(&self.computed),
+            inbox: inbox::context(self, stage, now),
             // Minutes since the rehearsal started, counting the time made to
             // pass: to rehearse a session that expires.
-            clock => minijinja::context! { minutes => self.minutes(now) },
-            scenario => minijinja::context! { title => scenario.title.clone(), operator => scenario.operator.clone() },
-            reference => reference(self.seed, &scenario.id),
-        }
+            clock: minijinja::context! { minutes => self.minutes(now) },
+            scenario: minijinja::context! { title => scenario.title.clone(), operator => scenario.operator.clone() },
+            today: self.today(now),
+            reference: reference_number(self.seed, &scenario.id),
+            written: Default::default(),
+        })
     }
 
     /// Submits the current page.
@@ -923,7 +918,14 @@ pub(crate) fn typed(kind: FieldType, group: bool, value: &str) -> Value {
 /// The rehearsal's reference number, as an accusé de réception shows it:
 /// the same for the same seed and scenario.
 pub(crate) fn reference(seed: u64, scenario_id: &str) -> String {
-    let h = scenario_id.bytes().fold(seed ^ 0x9e37_79b9_7f4a_7c15, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    written_reference(reference_number(seed, scenario_id))
+}
+
+fn reference_number(seed: u64, scenario_id: &str) -> u64 {
+    scenario_id.bytes().fold(seed ^ 0x9e37_79b9_7f4a_7c15, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+fn written_reference(h: u64) -> String {
     format!("SIM-{:04}-{:06}", (h >> 40) % 10_000, h % 1_000_000)
 }
 
