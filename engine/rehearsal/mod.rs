@@ -684,12 +684,13 @@ impl Rehearsal {
     /// The step after `step`: the first branch whose condition holds.
     fn next_of(&self, stage: Stage, step: usize, now: u64) -> Result<usize, ScenarioError> {
         let s = &stage.scenario.steps[step];
-        let ctx = self.context(stage, now);
+        // Made only for a branch with a condition: most steps have one way on.
+        let mut ctx = None;
         for branch in &s.next {
             let taken = match &branch.when {
                 None => true,
                 Some(cond) => cond
-                    .test(&ctx)
+                    .test(ctx.get_or_insert_with(|| self.context(stage, now)))
                     .map_err(|e| ScenarioError { step: s.id.clone(), message: format!("condition `{}`: {e}", cond.source()) })?,
             };
             if taken {
