@@ -15,13 +15,17 @@ fi
 bin=$(cargo bench --locked --bench instructions --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | head -n 1)
 [ -x "$bin" ] || { echo "benches/instructions.rs did not build" >&2; exit 1; }
 count() { # what times -> instructions
-  WHAT=$1 ITER=$2 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+  local out
+  # The bench's own exit status: a failed render is no figure.
+  out=$(WHAT=$1 ITER=$2 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" 2>&1) \
+    || { echo "benches/instructions.rs failed:" >&2; echo "$out" | grep -v '^==' >&2; exit 1; }
+  echo "$out" | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 per() { # what -> instructions of one
   local low high
-  low=$(count "$1" 200)
+  low=$(count "$1" 200) || exit 1
   [ -n "$low" ] || { echo "callgrind gave no count" >&2; exit 1; }
-  high=$(count "$1" 2200)
+  high=$(count "$1" 2200) || exit 1
   echo $(( (high - low) / 2000 ))
 }
 render=$(per render)

@@ -94,7 +94,7 @@ pub struct ItemView {
     pub rows: Vec<ReviewRow>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Hash, Serialize)]
 pub struct TrainItem {
     pub label: String,
     pub number: usize,

@@ -3,6 +3,7 @@
 //! and making them was a tenth of a step page's render.
 
 use super::Loaded;
+use super::fingerprint::constant;
 use super::routes::{self, scenario as at};
 use crate::scenario::Scenario;
 use minijinja::context;
@@ -58,7 +59,7 @@ pub(super) fn urls(loaded: &Loaded, s: &Scenario) -> Value {
 }
 
 fn make_scenario_value(loaded: &Loaded, s: &Scenario) -> Value {
-    context! {
+    constant(context! {
         id => s.id.clone(),
         url => routes::scenario(&s.id),
         title => s.title.clone(),
@@ -71,12 +72,12 @@ fn make_scenario_value(loaded: &Loaded, s: &Scenario) -> Value {
         checked_on => s.checked_on(),
         sources => s.sources.clone(),
         real_site => s.real_site.clone(),
-    }
+    })
 }
 
 fn make_urls(s: &Scenario) -> Value {
     let under = |sub| routes::in_scenario(&s.id, sub);
-    context! {
+    constant(context! {
         scenario => routes::scenario(&s.id),
         start => under(at::START),
         step => under(at::STEP),
@@ -90,5 +91,5 @@ fn make_urls(s: &Scenario) -> Value {
         document => under(at::DOCUMENT),
         handout => routes::as_written(&routes::scenario(&s.id), at::HANDOUT),
         persona_card => routes::as_written(&routes::scenario(&s.id), at::PERSONA_CARD),
-    }
+    })
 }

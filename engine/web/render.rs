@@ -25,9 +25,10 @@ pub(crate) const FAVICON: &str = include_str!("assets/favicon.svg");
 /// The functions of page templates, besides the expressions' own: not
 /// given to theme documents (which the checker reads as expressions).
 #[cfg(test)]
-pub(crate) const PAGE_FUNCTIONS: &[&str] = &[RENDER_FIELD, RENDER_FIELDS];
+pub(crate) const PAGE_FUNCTIONS: &[&str] = &[RENDER_FIELD, RENDER_FIELDS, KEPT];
 const RENDER_FIELD: &str = "render_field";
 const RENDER_FIELDS: &str = "render_fields";
+const KEPT: &str = "render_kept";
 
 pub(crate) struct Renderer {
     envs: BTreeMap<String, Environment<'static>>,
@@ -70,6 +71,10 @@ impl Renderer {
             env.add_function(RENDER_FIELDS, move |state: &minijinja::State, fields: Value, tiles: Option<bool>| {
                 kept.fields(state, &theme, &fields, tiles.unwrap_or(false))
             });
+            // `{{ render_kept("toolbar.html") }}`: what `{% include %}` writes,
+            // kept by the values of the names the template reads.
+            let (kept, theme) = (fragments.clone(), name.clone());
+            env.add_function(KEPT, move |state: &minijinja::State, template: &str| kept.template(state, &theme, template));
             for (name, value) in &globals {
                 env.add_global(*name, value.clone());
             }

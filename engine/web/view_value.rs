@@ -4,8 +4,9 @@
 //! again to validate it: a sixth of a step page's render). The names and
 //! values are the same as the view's serialized form; a test checks it.
 
+use super::fingerprint::keyed_by;
 use crate::rehearsal::StepView;
-use crate::rehearsal::view::{ErrorView, FieldView, OptionView};
+use crate::rehearsal::view::{ErrorView, FieldView, OptionView, TrainItem};
 use minijinja::value::{Enumerator, Object, Value};
 use std::sync::Arc;
 
@@ -19,8 +20,9 @@ pub(super) fn step(mut view: StepView) -> Value {
     }));
     let errors = list(std::mem::take(&mut view.errors).into_iter().map(|e| Value::from_object(Error(e))));
     Value::from_object(Step {
-        train: crate::expr::to_value(&view.train),
-        train_now: crate::expr::to_value(&view.train_now),
+        // Read by the kept `train.html`: keyed by their items.
+        train: keyed_by(crate::expr::to_value(&view.train), &view.train),
+        train_now: keyed_by_or_none(&view.train_now),
         review: crate::expr::to_value(&view.review),
         document: crate::expr::to_value(&view.document),
         actions: crate::expr::to_value(&view.actions),
@@ -30,6 +32,10 @@ pub(super) fn step(mut view: StepView) -> Value {
         errors,
         view,
     })
+}
+
+fn keyed_by_or_none(item: &Option<TrainItem>) -> Value {
+    item.as_ref().map_or(Value::from(()), |t| keyed_by(crate::expr::to_value(t), t))
 }
 
 fn list(items: impl Iterator<Item = Value>) -> Value {
