@@ -316,7 +316,7 @@ impl Text {
     pub fn shown(&self, ctx: &Value, shape: Shape, mark: fn(&str) -> String) -> Result<String, ExprError> {
         if self.is_static() {
             let kept = self.kept[shape as usize].get_or_init(|| mark(&minijinja::HtmlEscape(&self.source).to_string()).into());
-            return Ok(kept.to_string());
+            return Ok(String::from(&**kept));
         }
         Ok(mark(&ENV.get_template(&self.name)?.render(ctx.clone())?))
     }
