@@ -313,7 +313,8 @@ impl Rehearsal {
             scenario: minijinja::context! { title => scenario.title.clone(), operator => scenario.operator.clone() },
             today: self.today(now),
             reference: reference_number(self.seed, &scenario.id),
-            written: Default::default(),
+            today_written: Default::default(),
+            reference_written: Default::default(),
         })
     }
 

@@ -31,8 +31,10 @@ pub(super) struct Scope {
     pub(super) today: time::Date,
     /// The reference's number, written out when read.
     pub(super) reference: u64,
-    /// `today` and `reference` written out.
-    pub(super) written: [OnceLock<Value>; 2],
+    /// `today` written out, when first read.
+    pub(super) today_written: OnceLock<Value>,
+    /// `reference` written out, when first read.
+    pub(super) reference_written: OnceLock<Value>,
 }
 
 impl Object for Scope {
@@ -44,7 +46,8 @@ impl Object for Scope {
             Root::Inbox => self.inbox.clone(),
             Root::Clock => self.clock.clone(),
             Root::Scenario => self.scenario.clone(),
-            Root::Today => self.written[0]
+            Root::Today => self
+                .today_written
                 .get_or_init(|| {
                     let today = self.today;
                     minijinja::context! {
@@ -56,7 +59,7 @@ impl Object for Scope {
                     }
                 })
                 .clone(),
-            Root::Reference => self.written[1].get_or_init(|| Value::from(super::written_reference(self.reference))).clone(),
+            Root::Reference => self.reference_written.get_or_init(|| Value::from(super::written_reference(self.reference))).clone(),
         })
     }
 
@@ -82,7 +85,8 @@ mod tests {
             scenario: Value::from(()),
             today: time::macros::date!(2026 - 08 - 01),
             reference: super::super::reference_number(7, "impots/declaration"),
-            written: Default::default(),
+            today_written: OnceLock::new(),
+            reference_written: OnceLock::new(),
         });
         let today = scope.get_attr("today").unwrap();
         assert_eq!(today.get_attr("iso").unwrap().as_str(), Some("2026-08-01"));

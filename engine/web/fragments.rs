@@ -35,9 +35,9 @@ const MAX_BYTES: u64 = 16 << 20;
 pub(crate) struct Fragments {
     kept: moka::sync::Cache<u128, Value>,
     keys: Fingerprints,
-    /// What each template written by `render_kept()` reads, by theme and
-    /// name.
-    reads: RwLock<HashMap<(String, String), Arc<Reads>>>,
+    /// What each template written by `render_kept()` reads, by theme,
+    /// then name (found without making a key).
+    reads: RwLock<HashMap<String, HashMap<String, Arc<Reads>>>>,
 }
 
 impl Fragments {
@@ -100,13 +100,12 @@ impl Fragments {
     }
 
     fn reads_of(&self, env: &Environment, theme: &str, name: &str) -> Result<Arc<Reads>, Error> {
-        let id = (theme.to_owned(), name.to_owned());
-        if let Some(reads) = self.reads.read().ok().and_then(|r| r.get(&id).cloned()) {
+        if let Some(reads) = self.reads.read().ok().and_then(|r| r.get(theme)?.get(name).cloned()) {
             return Ok(reads);
         }
         let reads = Arc::new(Reads::of(env, name)?);
         if let Ok(mut all) = self.reads.write() {
-            all.insert(id, reads.clone());
+            all.entry(theme.to_owned()).or_default().insert(name.to_owned(), reads.clone());
         }
         Ok(reads)
     }
