@@ -2,7 +2,9 @@
 //! `WHAT=render` (the default), a render of the income step of the tax
 //! return (session, view, templates, marks; no page cache); with
 //! `WHAT=cycle`, the POST-redirect-GET cycle of `benches/boucle.yaml` that
-//! `benches/load.sh` measures, each submit with a new amount. The same
+//! `benches/load.sh` measures, each submit with a new amount; with
+//! `WHAT=kept`, a reload of the income step answered from the page cache
+//! (session, key, lookup: the kept row of `benches/load.sh`). The same
 //! figures on any host, where timings move with the machine.
 //! `benches/instructions.sh` runs it under callgrind.
 
@@ -26,9 +28,13 @@ const SCENARIO: &str = "impots/declaration-revenus";
 fn main() {
     let times: u64 = std::env::var("ITER").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    // No page cache: each GET is a render.
-    let config = web::Config { page_cache_bytes: 0, ..web::Config::default() };
-    if std::env::var("WHAT").is_ok_and(|w| w == "cycle") {
+    let what = std::env::var("WHAT").unwrap_or_default();
+    // No page cache, each GET a render; but for the reload.
+    let config = match what.as_str() {
+        "kept" => web::Config::default(),
+        _ => web::Config { page_cache_bytes: 0, ..web::Config::default() },
+    };
+    if what == "cycle" {
         let router = web::router(AppState::new(boucle::library(), Arc::new(MemoryStore::default()), config));
         let cookie = runtime.block_on(boucle::visitor(&router));
         for n in 0..times {
@@ -54,5 +60,6 @@ fn main() {
         assert_eq!(response.status(), 200);
         bytes = runtime.block_on(axum::body::to_bytes(response.into_body(), 1 << 20)).unwrap().len();
     }
-    println!("{times} renders of the income step, {bytes} bytes each");
+    let done = if what == "kept" { "reloads" } else { "renders" };
+    println!("{times} {done} of the income step, {bytes} bytes each");
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Instructions a render of the income step costs, and a POST-redirect-GET
-# cycle of the looping step (benches/load.sh's rows), counted by callgrind:
+# Instructions a render of the income step costs, a POST-redirect-GET cycle
+# of the looping step and a reload from the page cache (benches/load.sh's
+# rows), counted by callgrind:
 # figures that do not move with the host, where timings do. Two runs of
 # benches/instructions.rs each (200 and 2 200 times); the difference over
 # 2 000 leaves out loading the library. Installs valgrind with apt if missing.
@@ -17,7 +18,9 @@ bin=$(cargo bench --locked --bench instructions --no-run 2>&1 | sed -n 's/.*Exec
 count() { # what times -> instructions
   local out
   # The bench's own exit status: a failed render is no figure.
-  out=$(WHAT=$1 ITER=$2 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" 2>&1) \
+  # One loader thread: the library's load, which the difference leaves
+  # out, then costs the same in both runs (with two, it moved by 2 500).
+  out=$(RAYON_NUM_THREADS=1 WHAT=$1 ITER=$2 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" 2>&1) \
     || { echo "benches/instructions.rs failed:" >&2; echo "$out" | grep -v '^==' >&2; exit 1; }
   echo "$out" | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
@@ -30,5 +33,7 @@ per() { # what -> instructions of one
 }
 render=$(per render)
 cycle=$(per cycle)
+kept=$(per kept)
 echo "a render of the income step (router, session, view, templates, marks): $render instructions"
 echo "a POST-redirect-GET cycle of the looping step (submit, redirect, render): $cycle instructions"
+echo "a reload of the income step from the page cache (router, session, key, lookup): $kept instructions"
