@@ -24,7 +24,6 @@ pub(crate) const FAVICON: &str = include_str!("assets/favicon.svg");
 
 /// The functions of page templates, besides the expressions' own: not
 /// given to theme documents (which the checker reads as expressions).
-#[cfg(test)]
 pub(crate) const PAGE_FUNCTIONS: &[&str] = &[RENDER_FIELD, RENDER_FIELDS, KEPT];
 const RENDER_FIELD: &str = "render_field";
 const RENDER_FIELDS: &str = "render_fields";
@@ -131,6 +130,14 @@ pub(crate) struct Ctx(Vec<(&'static str, Value)>);
 
 impl Ctx {
     pub(crate) fn with(mut self, name: &'static str, value: impl Into<Value>) -> Ctx {
+        // A context name hides the global of that name from every template
+        // of the page, without an error: `{{ render_kept(..) }}` would call
+        // the value. Names are constants, so any test rendering the page
+        // catches it.
+        debug_assert!(
+            !crate::expr::names::FUNCTIONS.contains(&name) && !PAGE_FUNCTIONS.contains(&name),
+            "the context name `{name}` hides the template function of that name"
+        );
         self.0.push((name, value.into()));
         self
     }
@@ -280,6 +287,18 @@ mod tests {
         assert_eq!(ctx.len(), Some(2));
         let merged = minijinja::context! { c => 3, ..Ctx::default().with("a", 1) };
         assert_eq!(merged.get_attr("a").unwrap().as_i64(), Some(1));
+    }
+
+    #[test]
+    #[should_panic(expected = "the context name `render_kept` hides the template function of that name")]
+    fn a_context_name_may_not_hide_a_page_function() {
+        let _ = Ctx::default().with("render_kept", 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "the context name `range` hides the template function of that name")]
+    fn a_context_name_may_not_hide_a_builtin_function() {
+        let _ = Ctx::default().with("range", 1);
     }
 
     #[test]
